@@ -1,0 +1,59 @@
+"""Merchant accounts, their API keys and console users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from portal_app.dbtypes import time_field
+from portal_app.ids import new_id
+
+
+class Account(SQLModel, table=True):
+    """A merchant: the owner of every billing and portal object."""
+
+    id: str = Field(primary_key=True, default_factory=new_id("acct"))
+    business_name: str
+    email: str
+    default_currency: str = Field(default="usd", min_length=3, max_length=3)
+    created: datetime = time_field()
+
+
+class ApiKey(SQLModel, table=True):
+    """A secret key; only its SHA-256 digest is stored (keys are 256-bit random)."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, default_factory=new_id("key"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    digest: str = Field(unique=True, index=True)
+    hint: str  # "sk_test_…abcd": enough to recognise a key, useless to an attacker
+    livemode: bool = False
+    created: datetime = time_field()
+    revoked: datetime | None = time_field(nullable=True)
+
+
+class ConsoleUser(SQLModel, table=True):
+    """A person who signs in to the merchant console."""
+
+    __tablename__ = "console_user"
+
+    id: str = Field(primary_key=True, default_factory=new_id("usr"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    email: str = Field(unique=True, index=True)
+    password_hash: str  # argon2id
+    created: datetime = time_field()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console browser; the cookie holds the token, the table its digest."""
+
+    __tablename__ = "console_session"
+
+    id: str = Field(primary_key=True, default_factory=new_id("csess"))
+    user_id: str = Field(foreign_key="console_user.id", index=True)
+    digest: str = Field(unique=True, index=True)
+    csrf_token: str
+    created: datetime = time_field()
+    expires_at: datetime = time_field()

@@ -1,0 +1,85 @@
+"""Billing errors, named after the business fact; each knows its Stripe type and status.
+
+Services raise these; only ``portal_app.api`` turns them into HTTP responses, and
+the portal pages show ``user_message``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class BillingError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    type: ClassVar[str] = "api_error"
+    http_status: ClassVar[int] = 500
+    default_code: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        decline_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.param = param
+        self.decline_code = decline_code
+
+    @property
+    def user_message(self) -> str:
+        """The message to show a customer (already plain words)."""
+        return self.message
+
+
+class InvalidRequest(BillingError):
+    """The request is malformed or asks for something impossible."""
+
+    type = "invalid_request_error"
+    http_status = 400
+
+
+class ResourceMissing(InvalidRequest):
+    """No such object, or not one this account or customer may see."""
+
+    http_status = 404
+    default_code = "resource_missing"
+
+
+class CardError(BillingError):
+    """A payment method was refused: invalid details or a declined charge."""
+
+    type = "card_error"
+    http_status = 402
+
+
+class CardDeclined(CardError):
+    """The issuer declined the charge."""
+
+    default_code = "card_declined"
+
+
+class AuthenticationFailed(BillingError):
+    """No API key, or one that matches no account."""
+
+    type = "invalid_request_error"
+    http_status = 401
+
+
+class IdempotencyConflict(BillingError):
+    """An idempotency key was reused with different parameters."""
+
+    type = "idempotency_error"
+    http_status = 400
+
+
+class SessionExpired(BillingError):
+    """A portal session link is unknown, lapsed, or bound to another browser."""
+
+    type = "invalid_request_error"
+    http_status = 404
+    default_code = "session_expired"

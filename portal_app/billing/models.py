@@ -1,0 +1,253 @@
+"""The billing ledger: customers, catalog, subscriptions, invoices, payment methods, coupons.
+
+Shapes and id prefixes mirror Stripe's objects. Money is an integer count of the
+currency's minor units beside a lowercase ISO 4217 code; times are aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from portal_app.dbtypes import json_field, time_field
+from portal_app.ids import new_id
+
+
+class Interval(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+class SubscriptionStatus(StrEnum):
+    incomplete = "incomplete"
+    incomplete_expired = "incomplete_expired"
+    trialing = "trialing"
+    active = "active"
+    past_due = "past_due"
+    canceled = "canceled"
+    unpaid = "unpaid"
+    paused = "paused"
+
+
+class InvoiceStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    paid = "paid"
+    uncollectible = "uncollectible"
+    void = "void"
+
+
+class CouponDuration(StrEnum):
+    once = "once"
+    repeating = "repeating"
+    forever = "forever"
+
+
+class Customer(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("cus"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    email: str | None = Field(default=None, index=True)
+    name: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    address: dict[str, Any] | None = json_field(default=None)
+    shipping: dict[str, Any] | None = json_field(default=None)
+    preferred_locales: list[str] = json_field(default=list)
+    metadata_: dict[str, str] = json_field()
+    currency: str | None = None
+    balance: int = 0
+    invoice_prefix: str
+    next_invoice_sequence: int = 1
+    default_payment_method: str | None = None
+    tax_exempt: str = "none"
+    created: datetime = time_field(index=True)
+
+
+class Product(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("prod"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    name: str
+    description: str | None = None
+    active: bool = True
+    default_price: str | None = None
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+    updated: datetime = time_field()
+
+
+class Price(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("price"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    product_id: str = Field(foreign_key="product.id", index=True)
+    currency: str = Field(min_length=3, max_length=3)
+    unit_amount: int  # 1999 == 19.99 EUR; JPY is zero-decimal
+    interval: Interval | None = None  # None: a one-time price
+    interval_count: int = 1
+    usage_type: str = "licensed"  # licensed | metered
+    active: bool = True
+    nickname: str | None = None
+    lookup_key: str | None = Field(default=None, index=True)
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class PaymentMethod(SQLModel, table=True):
+    """A tokenised payment method; never a full card or account number."""
+
+    __tablename__ = "payment_method"
+
+    id: str = Field(primary_key=True, default_factory=new_id("pm"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    type: str = "card"
+    brand: str | None = None
+    last4: str
+    exp_month: int | None = None
+    exp_year: int | None = None
+    funding: str | None = None
+    country: str | None = None
+    fingerprint: str
+    billing_details: dict[str, Any] = json_field()
+    # What the test processor does when this method is charged: None succeeds,
+    # otherwise the decline code it answers with (Stripe's test cards decide this).
+    charge_decline_code: str | None = None
+    # What the card check at attach time answers (Stripe refuses 4000…0002 there).
+    check_decline_code: str | None = None
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class Coupon(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("co"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    name: str | None = None
+    percent_off: float | None = None  # a rate, not money: Stripe sends it as a number
+    amount_off: int | None = None
+    currency: str | None = None
+    duration: CouponDuration = CouponDuration.once
+    duration_in_months: int | None = None
+    max_redemptions: int | None = None
+    times_redeemed: int = 0
+    redeem_by: datetime | None = time_field(nullable=True)
+    valid: bool = True
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class Discount(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("di"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    coupon_id: str = Field(foreign_key="coupon.id")
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    subscription_id: str | None = Field(default=None, foreign_key="subscription.id", index=True)
+    start: datetime = time_field()
+    end: datetime | None = time_field(nullable=True)
+    created: datetime = time_field()
+
+
+class Subscription(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("sub"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    status: SubscriptionStatus = Field(index=True)
+    currency: str
+    collection_method: str = "charge_automatically"
+    days_until_due: int | None = None
+    default_payment_method: str | None = None
+    description: str | None = None
+    billing_cycle_anchor: datetime = time_field()
+    current_period_start: datetime = time_field()
+    current_period_end: datetime = time_field(index=True)
+    start_date: datetime = time_field()
+    trial_start: datetime | None = time_field(nullable=True)
+    trial_end: datetime | None = time_field(nullable=True)
+    cancel_at_period_end: bool = False
+    cancel_at: datetime | None = time_field(nullable=True)
+    canceled_at: datetime | None = time_field(nullable=True)
+    ended_at: datetime | None = time_field(nullable=True)
+    cancellation_details: dict[str, Any] = json_field(
+        default=lambda: {"comment": None, "feedback": None, "reason": None}
+    )
+    pause_collection: dict[str, Any] | None = json_field(default=None)
+    latest_invoice: str | None = None
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class SubscriptionItem(SQLModel, table=True):
+    __tablename__ = "subscription_item"
+
+    id: str = Field(primary_key=True, default_factory=new_id("si"))
+    subscription_id: str = Field(foreign_key="subscription.id", index=True)
+    price_id: str = Field(foreign_key="price.id")
+    quantity: int = 1
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field()
+
+
+class Invoice(SQLModel, table=True):
+    id: str = Field(primary_key=True, default_factory=new_id("in"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    subscription_id: str | None = Field(default=None, foreign_key="subscription.id", index=True)
+    number: str | None = None
+    status: InvoiceStatus
+    billing_reason: str | None = None
+    collection_method: str = "charge_automatically"
+    currency: str
+    subtotal: int = 0
+    total_discount: int = 0
+    total: int = 0
+    amount_due: int = 0
+    amount_paid: int = 0
+    amount_remaining: int = 0
+    attempt_count: int = 0
+    period_start: datetime = time_field()
+    period_end: datetime = time_field()
+    due_date: datetime | None = time_field(nullable=True)
+    finalized_at: datetime | None = time_field(nullable=True)
+    paid_at: datetime | None = time_field(nullable=True)
+    voided_at: datetime | None = time_field(nullable=True)
+    marked_uncollectible_at: datetime | None = time_field(nullable=True)
+    payment_method_id: str | None = None
+    last_decline_code: str | None = None
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+
+    id: str = Field(primary_key=True, default_factory=new_id("il"))
+    invoice_id: str = Field(foreign_key="invoice.id", index=True)
+    subscription_item_id: str | None = None
+    price_id: str | None = None
+    description: str
+    quantity: int = 1
+    amount: int
+    discount_amount: int = 0
+    currency: str
+    proration: bool = False
+    period_start: datetime = time_field()
+    period_end: datetime = time_field()
+    position: int = 0
+
+
+class Charge(SQLModel, table=True):
+    """One attempt of the test processor to collect an invoice."""
+
+    id: str = Field(primary_key=True, default_factory=new_id("ch"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    invoice_id: str = Field(foreign_key="invoice.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    payment_method_id: str
+    amount: int
+    currency: str
+    status: str  # succeeded | failed
+    failure_code: str | None = None
+    created: datetime = time_field()

@@ -1,0 +1,165 @@
+"""The database engine and the unit of work every service runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from types import TracebackType
+from typing import Any, TypeVar
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from portal_app.billing.clock import Clock, utc_now
+from portal_app.billing.errors import ResourceMissing
+from portal_app.settings import get_settings
+
+T = TypeVar("T", bound=SQLModel)
+
+
+@lru_cache
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per database URL (SQLite by default, PostgreSQL by ``DATABASE_URL``)."""
+    url = url or get_settings().database_url
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa_event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class EventLog:
+    """Appends ``evt_`` rows inside the unit of work's transaction."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def append(
+        self,
+        type: str,
+        data_object: dict[str, Any],
+        *,
+        account_id: str,
+        previous_attributes: dict[str, Any] | None = None,
+        customer_id: str | None = None,
+    ) -> Any:
+        """Record that ``data_object`` changed; written only if the change commits."""
+        from portal_app.events.models import Event
+
+        if customer_id is None:
+            customer_id = _customer_of(data_object)
+        row = Event(
+            account_id=account_id,
+            type=type,
+            created=self._uow.clock(),
+            object_id=data_object["id"],
+            customer_id=customer_id,
+            data_object=data_object,
+            previous_attributes=previous_attributes,
+            request_id=self._uow.request_id,
+            idempotency_key=self._uow.idempotency_key,
+        )
+        self._uow.session.add(row)
+        return row
+
+
+def _customer_of(obj: dict[str, Any]) -> str | None:
+    if obj.get("object") == "customer":
+        return obj["id"]
+    customer = obj.get("customer")
+    return customer if isinstance(customer, str) else None
+
+
+class UnitOfWork:
+    """A transaction: everything in it commits together or not at all.
+
+    ``with uow:`` opens a session; leaving the block without :meth:`commit`
+    rolls back, so a failed step never half-applies a change.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        clock: Clock = utc_now,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        self.engine = engine or get_engine()
+        self.clock = clock
+        self.request_id = request_id
+        self.idempotency_key = idempotency_key
+        self._session: Session | None = None
+        self._depth = 0
+        self.events = EventLog(self)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use `with uow:`")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        # Re-entrant: a service called from another service joins its transaction.
+        if self._depth == 0:
+            self._session = Session(self.engine, expire_on_commit=False)
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            session, self._session = self._session, None
+            assert session is not None
+            if session.in_transaction():
+                session.rollback()
+            session.close()
+
+    def commit(self) -> None:
+        """Commit, unless an outer service owns the transaction (it commits)."""
+        if self._depth == 1:
+            self.session.commit()
+        else:
+            self.session.flush()
+
+    def get(self, model: type[T], object_id: str | None, *, account_id: str, param: str = "id",
+            label: str | None = None) -> T:
+        """The ``model`` row with ``object_id`` owned by ``account_id``.
+
+        Raises ResourceMissing when there is none (or it belongs to another account).
+        """
+        row = self.session.get(model, object_id) if object_id else None
+        if row is None or getattr(row, "account_id", account_id) != account_id:
+            name = label or model.__name__.lower()
+            raise ResourceMissing(f"No such {name}: '{object_id}'", param=param)
+        return row
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def create_schema(engine: Engine | None = None) -> None:
+    """Create every table directly (tests); deployments migrate with Alembic."""
+    import portal_app.models  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(engine or get_engine())

@@ -1,0 +1,42 @@
+"""Column types shared by every table: aware UTC datetimes and JSON documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
+
+from portal_app.billing.clock import as_utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC datetimes; SQLite drops the zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def time_field(*, index: bool = False, nullable: bool = False) -> Any:
+    """A UTC timestamp column (``None`` allowed when ``nullable``)."""
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, index=index, nullable=True)
+    return Field(sa_type=UTCDateTime, index=index)
+
+
+def json_field(*, default: Any = dict) -> Any:
+    """A JSON document column; ``default`` is a factory (dict, list) or None for null."""
+    if default is None:
+        return Field(default=None, sa_type=JSON, nullable=True)
+    return Field(default_factory=default, sa_type=JSON)

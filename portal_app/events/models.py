@@ -1,0 +1,27 @@
+"""The event store: every change is an ``evt_`` row, written with the change itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from portal_app.dbtypes import json_field, time_field
+from portal_app.ids import new_id
+
+
+class Event(SQLModel, table=True):
+    # ``seq`` orders events that share a timestamp (a frozen clock makes many);
+    # ``id`` is the public, random ``evt_`` id.
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, default_factory=new_id("evt"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    type: str = Field(index=True)
+    created: datetime = time_field(index=True)
+    object_id: str = Field(index=True)
+    customer_id: str | None = Field(default=None, index=True)
+    data_object: dict[str, Any] = json_field()
+    previous_attributes: dict[str, Any] | None = json_field(default=None)
+    request_id: str | None = None
+    idempotency_key: str | None = None

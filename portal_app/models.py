@@ -1,0 +1,26 @@
+"""Every table, imported in one place so that ``SQLModel.metadata`` (and Alembic) sees them."""
+
+from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser
+from portal_app.api.models import IdempotencyRecord
+from portal_app.billing.models import (
+    Charge,
+    Coupon,
+    Customer,
+    Discount,
+    Invoice,
+    InvoiceLine,
+    PaymentMethod,
+    Price,
+    Product,
+    Subscription,
+    SubscriptionItem,
+)
+from portal_app.events.models import Event
+from portal_app.portal.models import PortalConfiguration, PortalSession
+
+__all__ = [
+    "Account", "ApiKey", "Charge", "ConsoleSession", "ConsoleUser", "Coupon", "Customer",
+    "Discount", "Event", "IdempotencyRecord", "Invoice", "InvoiceLine", "PaymentMethod",
+    "PortalConfiguration", "PortalSession", "Price", "Product", "Subscription",
+    "SubscriptionItem",
+]

@@ -1,0 +1,510 @@
+"""Stripe-shaped JSON for every object Portico stores.
+
+The field list of each object is read from the pinned ``stripe`` SDK's resource
+classes, so a rendered object carries every field Stripe's has in that API
+version, ``None`` where it does not apply: merchant code never meets a missing key.
+The same dicts are the API's responses and the event store's snapshots.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import stripe
+from sqlmodel import Session, col, select
+
+from portal_app.billing.clock import to_unix
+from portal_app.billing.models import (
+    Coupon,
+    Customer,
+    Discount,
+    Invoice,
+    InvoiceLine,
+    PaymentMethod,
+    Price,
+    Product,
+    Subscription,
+    SubscriptionItem,
+)
+from portal_app.events.models import Event
+from portal_app.portal.models import PortalConfiguration, PortalSession
+
+API_VERSION = stripe.api_version
+
+
+@cache
+def stripe_fields(cls: type) -> tuple[str, ...]:
+    """The public fields the SDK declares for ``cls`` (a resource or a nested object)."""
+    fields: dict[str, None] = {}
+    for klass in reversed(cls.__mro__):
+        for name in getattr(klass, "__annotations__", {}):
+            if not name.startswith("_") and name != "OBJECT_NAME":
+                fields[name] = None
+    return tuple(fields)
+
+
+def complete(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with every other field of ``cls`` present as ``None``."""
+    out: dict[str, Any] = dict.fromkeys(stripe_fields(cls))
+    if "object" in out and getattr(cls, "OBJECT_NAME", None):
+        out["object"] = cls.OBJECT_NAME  # type: ignore[attr-defined]
+    out.update(values)
+    if "livemode" in out and out["livemode"] is None:
+        out["livemode"] = False
+    return out
+
+
+def list_object(data: list[dict[str, Any]], *, url: str, has_more: bool = False) -> dict[str, Any]:
+    """Stripe's list envelope."""
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def render_customer(customer: Customer) -> dict[str, Any]:
+    return complete(
+        stripe.Customer,
+        {
+            "id": customer.id,
+            "address": customer.address,
+            "balance": customer.balance,
+            "created": to_unix(customer.created),
+            "currency": customer.currency,
+            "delinquent": False,
+            "description": customer.description,
+            "email": customer.email,
+            "invoice_prefix": customer.invoice_prefix,
+            "invoice_settings": complete(
+                stripe.Customer.InvoiceSettings,
+                {"default_payment_method": customer.default_payment_method},
+            ),
+            "metadata": dict(customer.metadata_),
+            "name": customer.name,
+            "next_invoice_sequence": customer.next_invoice_sequence,
+            "phone": customer.phone,
+            "preferred_locales": list(customer.preferred_locales),
+            "shipping": customer.shipping,
+            "tax_exempt": customer.tax_exempt,
+        },
+    )
+
+
+def render_product(product: Product) -> dict[str, Any]:
+    return complete(
+        stripe.Product,
+        {
+            "id": product.id,
+            "active": product.active,
+            "created": to_unix(product.created),
+            "default_price": product.default_price,
+            "description": product.description,
+            "images": [],
+            "marketing_features": [],
+            "metadata": dict(product.metadata_),
+            "name": product.name,
+            "type": "service",
+            "updated": to_unix(product.updated),
+        },
+    )
+
+
+def render_price(price: Price) -> dict[str, Any]:
+    recurring = None
+    if price.interval is not None:
+        recurring = complete(
+            stripe.Price.Recurring,
+            {
+                "interval": str(price.interval),
+                "interval_count": price.interval_count,
+                "usage_type": price.usage_type,
+            },
+        )
+    return complete(
+        stripe.Price,
+        {
+            "id": price.id,
+            "active": price.active,
+            "billing_scheme": "per_unit",
+            "created": to_unix(price.created),
+            "currency": price.currency,
+            "lookup_key": price.lookup_key,
+            "metadata": dict(price.metadata_),
+            "nickname": price.nickname,
+            "product": price.product_id,
+            "recurring": recurring,
+            "tax_behavior": "unspecified",
+            "type": "recurring" if recurring else "one_time",
+            "unit_amount": price.unit_amount,
+            "unit_amount_decimal": str(price.unit_amount),
+        },
+    )
+
+
+def render_payment_method(pm: PaymentMethod) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": pm.id,
+        "allow_redisplay": "unspecified",
+        "billing_details": complete(
+            stripe.PaymentMethod.BillingDetails,
+            {
+                "address": None,
+                "email": None,
+                "name": None,
+                "phone": None,
+                **pm.billing_details,
+            },
+        ),
+        "created": to_unix(pm.created),
+        "customer": pm.customer_id,
+        "metadata": dict(pm.metadata_),
+        "type": pm.type,
+    }
+    if pm.type == "card":
+        values["card"] = complete(
+            stripe.PaymentMethod.Card,
+            {
+                "brand": pm.brand,
+                "country": pm.country,
+                "display_brand": pm.brand,
+                "exp_month": pm.exp_month,
+                "exp_year": pm.exp_year,
+                "fingerprint": pm.fingerprint,
+                "funding": pm.funding,
+                "last4": pm.last4,
+                "networks": {"available": [pm.brand], "preferred": None},
+                "regulated_status": "unregulated",
+            },
+        )
+    elif pm.type == "sepa_debit":
+        values["sepa_debit"] = {
+            "bank_code": None,
+            "branch_code": None,
+            "country": pm.country,
+            "fingerprint": pm.fingerprint,
+            "generated_from": None,
+            "last4": pm.last4,
+        }
+    return complete(stripe.PaymentMethod, values)
+
+
+def render_coupon(coupon: Coupon) -> dict[str, Any]:
+    return complete(
+        stripe.Coupon,
+        {
+            "id": coupon.id,
+            "amount_off": coupon.amount_off,
+            "created": to_unix(coupon.created),
+            "currency": coupon.currency,
+            "duration": str(coupon.duration),
+            "duration_in_months": coupon.duration_in_months,
+            "max_redemptions": coupon.max_redemptions,
+            "metadata": dict(coupon.metadata_),
+            "name": coupon.name,
+            "percent_off": coupon.percent_off,
+            "redeem_by": to_unix(coupon.redeem_by),
+            "times_redeemed": coupon.times_redeemed,
+            "valid": coupon.valid,
+        },
+    )
+
+
+def render_discount(discount: Discount, coupon: Coupon) -> dict[str, Any]:
+    values = {
+        "id": discount.id,
+        "customer": discount.customer_id,
+        "end": to_unix(discount.end),
+        "source": {"coupon": render_coupon(coupon), "type": "coupon"},
+        "start": to_unix(discount.start),
+        "subscription": discount.subscription_id,
+    }
+    return complete(stripe.Discount, values)
+
+
+def render_subscription_item(item: SubscriptionItem, price: Price, sub: Subscription) -> dict:
+    return complete(
+        stripe.SubscriptionItem,
+        {
+            "id": item.id,
+            "created": to_unix(item.created),
+            "current_period_end": to_unix(sub.current_period_end),
+            "current_period_start": to_unix(sub.current_period_start),
+            "discounts": [],
+            "metadata": dict(item.metadata_),
+            "price": render_price(price),
+            "quantity": item.quantity,
+            "subscription": sub.id,
+            "tax_rates": [],
+        },
+    )
+
+
+def render_subscription(sub: Subscription, session: Session) -> dict[str, Any]:
+    rows = session.exec(
+        select(SubscriptionItem, Price)
+        .join(Price, col(Price.id) == SubscriptionItem.price_id)
+        .where(SubscriptionItem.subscription_id == sub.id)
+        .order_by(col(SubscriptionItem.created), col(SubscriptionItem.id))
+    ).all()
+    items = [render_subscription_item(item, price, sub) for item, price in rows]
+    discounts = session.exec(
+        select(Discount.id).where(Discount.subscription_id == sub.id)
+    ).all()
+    url = f"/v1/subscription_items?subscription={sub.id}"
+    return complete(
+        stripe.Subscription,
+        {
+            "id": sub.id,
+            "automatic_tax": complete(
+                stripe.Subscription.AutomaticTax, {"enabled": False}
+            ),
+            "billing_cycle_anchor": to_unix(sub.billing_cycle_anchor),
+            "billing_mode": complete(stripe.Subscription.BillingMode, {"type": "classic"}),
+            "cancel_at": to_unix(sub.cancel_at),
+            "cancel_at_period_end": sub.cancel_at_period_end,
+            "canceled_at": to_unix(sub.canceled_at),
+            "cancellation_details": complete(
+                stripe.Subscription.CancellationDetails, dict(sub.cancellation_details)
+            ),
+            "collection_method": sub.collection_method,
+            "created": to_unix(sub.created),
+            "currency": sub.currency,
+            "customer": sub.customer_id,
+            "days_until_due": sub.days_until_due,
+            "default_payment_method": sub.default_payment_method,
+            "default_tax_rates": [],
+            "description": sub.description,
+            "discounts": list(discounts),
+            "ended_at": to_unix(sub.ended_at),
+            "invoice_settings": complete(
+                stripe.Subscription.InvoiceSettings, {"account_tax_ids": None}
+            ),
+            "items": list_object(items, url=url),
+            "latest_invoice": sub.latest_invoice,
+            "metadata": dict(sub.metadata_),
+            "pause_collection": (
+                complete(stripe.Subscription.PauseCollection, dict(sub.pause_collection))
+                if sub.pause_collection
+                else None
+            ),
+            "payment_settings": complete(
+                stripe.Subscription.PaymentSettings,
+                {"save_default_payment_method": "off"},
+            ),
+            "start_date": to_unix(sub.start_date),
+            "status": str(sub.status),
+            "trial_end": to_unix(sub.trial_end),
+            "trial_settings": complete(
+                stripe.Subscription.TrialSettings,
+                {"end_behavior": {"missing_payment_method": "create_invoice"}},
+            ),
+            "trial_start": to_unix(sub.trial_start),
+        },
+    )
+
+
+def render_invoice_line(line: InvoiceLine, invoice: Invoice) -> dict[str, Any]:
+    parent = None
+    if invoice.subscription_id is not None:
+        parent = complete(
+            stripe.InvoiceLineItem.Parent,
+            {
+                "type": "subscription_item_details",
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": line.proration,
+                    "proration_details": {"credited_items": None},
+                    "subscription": invoice.subscription_id,
+                    "subscription_item": line.subscription_item_id,
+                },
+            },
+        )
+    return complete(
+        stripe.InvoiceLineItem,
+        {
+            "id": line.id,
+            "amount": line.amount,
+            "currency": line.currency,
+            "description": line.description,
+            "discount_amounts": (
+                [{"amount": line.discount_amount, "discount": None}]
+                if line.discount_amount
+                else []
+            ),
+            "discountable": True,
+            "discounts": [],
+            "invoice": invoice.id,
+            "metadata": {},
+            "parent": parent,
+            "period": {"end": to_unix(line.period_end), "start": to_unix(line.period_start)},
+            "pretax_credit_amounts": [],
+            "pricing": complete(
+                stripe.InvoiceLineItem.Pricing,
+                {
+                    "type": "price_details",
+                    "price_details": {"price": line.price_id, "product": None},
+                    "unit_amount_decimal": (
+                        str(line.amount // line.quantity) if line.quantity else None
+                    ),
+                },
+            ),
+            "quantity": line.quantity,
+            "subscription": invoice.subscription_id,
+            "subtotal": line.amount,
+            "taxes": [],
+        },
+    )
+
+
+def render_invoice(invoice: Invoice, session: Session) -> dict[str, Any]:
+    from portal_app.settings import get_settings
+
+    lines = session.exec(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .order_by(col(InvoiceLine.position))
+    ).all()
+    customer = session.get(Customer, invoice.customer_id)
+    base = get_settings().public_url
+    finalized = invoice.status != "draft"
+    return complete(
+        stripe.Invoice,
+        {
+            "id": invoice.id,
+            "account_country": None,
+            "account_name": None,
+            "account_tax_ids": None,
+            "amount_due": invoice.amount_due,
+            "amount_overpaid": 0,
+            "amount_paid": invoice.amount_paid,
+            "amount_remaining": invoice.amount_remaining,
+            "amount_shipping": 0,
+            "attempt_count": invoice.attempt_count,
+            "attempted": invoice.attempt_count > 0,
+            "auto_advance": invoice.status in ("draft", "open"),
+            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None,
+                              "provider": None, "status": None},
+            "billing_reason": invoice.billing_reason,
+            "collection_method": invoice.collection_method,
+            "created": to_unix(invoice.created),
+            "currency": invoice.currency,
+            "customer": invoice.customer_id,
+            "customer_address": customer.address if customer else None,
+            "customer_email": customer.email if customer else None,
+            "customer_name": customer.name if customer else None,
+            "customer_phone": customer.phone if customer else None,
+            "customer_shipping": customer.shipping if customer else None,
+            "customer_tax_exempt": customer.tax_exempt if customer else None,
+            "customer_tax_ids": [],
+            "default_tax_rates": [],
+            "discounts": [],
+            "due_date": to_unix(invoice.due_date),
+            "effective_at": to_unix(invoice.finalized_at),
+            "ending_balance": 0 if finalized else None,
+            "hosted_invoice_url": f"{base}/invoices/{invoice.id}" if finalized else None,
+            "invoice_pdf": f"{base}/invoices/{invoice.id}/pdf" if finalized else None,
+            "issuer": {"type": "self"},
+            "lines": list_object(
+                [render_invoice_line(line, invoice) for line in lines],
+                url=f"/v1/invoices/{invoice.id}/lines",
+            ),
+            "metadata": dict(invoice.metadata_),
+            "number": invoice.number,
+            "parent": (
+                {
+                    "type": "subscription_details",
+                    "quote_details": None,
+                    "subscription_details": {
+                        "metadata": {},
+                        "subscription": invoice.subscription_id,
+                    },
+                }
+                if invoice.subscription_id
+                else None
+            ),
+            "payment_settings": {"default_mandate": None, "payment_method_options": None,
+                                 "payment_method_types": None},
+            "period_end": to_unix(invoice.period_end),
+            "period_start": to_unix(invoice.period_start),
+            "post_payment_credit_notes_amount": 0,
+            "pre_payment_credit_notes_amount": 0,
+            "starting_balance": 0,
+            "status": str(invoice.status),
+            "status_transitions": complete(
+                stripe.Invoice.StatusTransitions,
+                {
+                    "finalized_at": to_unix(invoice.finalized_at),
+                    "marked_uncollectible_at": to_unix(invoice.marked_uncollectible_at),
+                    "paid_at": to_unix(invoice.paid_at),
+                    "voided_at": to_unix(invoice.voided_at),
+                },
+            ),
+            "subtotal": invoice.subtotal,
+            "subtotal_excluding_tax": invoice.subtotal,
+            "total": invoice.total,
+            "total_discount_amounts": (
+                [{"amount": invoice.total_discount, "discount": None}]
+                if invoice.total_discount
+                else []
+            ),
+            "total_excluding_tax": invoice.total,
+            "total_pretax_credit_amounts": [],
+            "total_taxes": [],
+        },
+    )
+
+
+def render_configuration(config: PortalConfiguration) -> dict[str, Any]:
+    return complete(
+        stripe.billing_portal.Configuration,
+        {
+            "id": config.id,
+            "active": config.active,
+            "application": config.application,
+            "business_profile": config.business_profile,
+            "created": to_unix(config.created),
+            "default_return_url": config.default_return_url,
+            "features": config.features,
+            "is_default": config.is_default,
+            "login_page": config.login_page,
+            "metadata": dict(config.metadata_),
+            "name": config.name,
+            "updated": to_unix(config.updated),
+        },
+    )
+
+
+def render_session(
+    portal_session: PortalSession, *, url: str | None, configuration: dict[str, Any] | str
+) -> dict[str, Any]:
+    return complete(
+        stripe.billing_portal.Session,
+        {
+            "id": portal_session.id,
+            "configuration": configuration,
+            "created": to_unix(portal_session.created),
+            "customer": portal_session.customer_id,
+            "flow": portal_session.flow,
+            "locale": portal_session.locale,
+            "on_behalf_of": portal_session.on_behalf_of,
+            "return_url": portal_session.return_url,
+            "url": url,
+        },
+    )
+
+
+def render_event(event: Event) -> dict[str, Any]:
+    return complete(
+        stripe.Event,
+        {
+            "id": event.id,
+            "account": event.account_id,
+            "api_version": API_VERSION,
+            "created": to_unix(event.created),
+            "data": {
+                "object": event.data_object,
+                "previous_attributes": event.previous_attributes,
+            },
+            "pending_webhooks": 0,
+            "request": {"id": event.request_id, "idempotency_key": event.idempotency_key},
+            "type": event.type,
+        },
+    )
