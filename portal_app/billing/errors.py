@@ -78,8 +78,20 @@ class IdempotencyConflict(BillingError):
 
 
 class SessionExpired(BillingError):
-    """A portal session link is unknown, lapsed, or bound to another browser."""
+    """A portal session link is unknown, lapsed, or bound to another browser.
+
+    ``return_url`` and ``locale`` are those of the session when it is known, so
+    the expired page can still offer the way back in the customer's language.
+    """
 
     type = "invalid_request_error"
     http_status = 404
     default_code = "session_expired"
+
+    def __init__(self, message: str = "This portal link has expired.", *,
+                 return_url: str | None = None, locale: str | None = None,
+                 business_name: str | None = None) -> None:
+        super().__init__(message)
+        self.return_url = return_url
+        self.locale = locale
+        self.business_name = business_name

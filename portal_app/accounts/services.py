@@ -1,0 +1,157 @@
+"""Merchant accounts, API keys (stored hashed) and console sign-in (argon2)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import select
+
+from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser
+from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
+from portal_app.db import UnitOfWork
+
+CONSOLE_SESSION_TTL = timedelta(hours=12)
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost one argon2 check.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def key_digest(key: str) -> str:
+    """SHA-256 of an API key (keys are 256-bit random, so no salt or stretching is needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_account(*, business_name: str, email: str, uow: UnitOfWork,
+                   default_currency: str = "usd") -> Account:
+    """Create a merchant account. Raises InvalidRequest."""
+    if not business_name.strip():
+        raise InvalidRequest("Missing required param: business_name.", param="business_name")
+    with uow:
+        account = Account(business_name=business_name.strip(), email=email,
+                          default_currency=default_currency, created=uow.clock())
+        uow.add(account)
+        uow.flush()
+        uow.commit()
+        return account
+
+
+def create_api_key(*, account_id: str, uow: UnitOfWork, key: str | None = None) -> str:
+    """Issue a secret key; the raw key is returned once and never stored."""
+    key = key or "sk_test_" + secrets.token_urlsafe(32)
+    with uow:
+        uow.add(ApiKey(account_id=account_id, digest=key_digest(key),
+                       hint=f"{key[:8]}…{key[-4:]}", created=uow.clock()))
+        uow.commit()
+    return key
+
+
+def authenticate_key(key: str | None, *, uow: UnitOfWork) -> str:
+    """The account id a secret key belongs to. Raises AuthenticationFailed."""
+    if not key:
+        raise AuthenticationFailed(
+            "You did not provide an API key. You need to provide your API key in the "
+            "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+    wanted = key_digest(key)
+    with uow:
+        row = uow.session.exec(select(ApiKey).where(ApiKey.digest == wanted)).first()
+    # The lookup is by digest; the comparison is constant-time all the same.
+    if row is None or row.revoked is not None or not hmac.compare_digest(row.digest, wanted):
+        raise AuthenticationFailed(f"Invalid API Key provided: {_redact(key)}")
+    return row.account_id
+
+
+def _redact(key: str) -> str:
+    return key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "****"
+
+
+def create_console_user(*, account_id: str, email: str, password: str, uow: UnitOfWork
+                        ) -> ConsoleUser:
+    """Add a console user with an argon2id password hash. Raises InvalidRequest."""
+    if len(password) < 8:
+        raise InvalidRequest("Passwords need at least 8 characters.", param="password")
+    with uow:
+        user = ConsoleUser(account_id=account_id, email=email.strip().lower(),
+                           password_hash=_hasher.hash(password), created=uow.clock())
+        uow.add(user)
+        uow.flush()
+        uow.commit()
+        return user
+
+
+@dataclass(frozen=True)
+class ConsoleLogin:
+    """A signed-in browser: the cookie token (raw, only here) and its CSRF token."""
+
+    token: str
+    csrf_token: str
+    user: ConsoleUser
+
+
+def sign_in(*, email: str, password: str, uow: UnitOfWork) -> ConsoleLogin:
+    """Check a console password and open a console session. Raises AuthenticationFailed."""
+    with uow:
+        user = uow.session.exec(
+            select(ConsoleUser).where(ConsoleUser.email == email.strip().lower())
+        ).first()
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            user = None
+        if user is None:
+            raise AuthenticationFailed("Incorrect email or password.")
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        now = uow.clock()
+        uow.add(ConsoleSession(user_id=user.id, digest=key_digest(token), csrf_token=csrf,
+                               created=now, expires_at=now + CONSOLE_SESSION_TTL))
+        uow.commit()
+        return ConsoleLogin(token=token, csrf_token=csrf, user=user)
+
+
+@dataclass(frozen=True)
+class ConsoleIdentity:
+    """Who a console cookie belongs to."""
+
+    user_id: str
+    email: str
+    account_id: str
+    business_name: str
+    csrf_token: str
+
+
+def console_identity(token: str | None, *, uow: UnitOfWork) -> ConsoleIdentity:
+    """The signed-in user behind a console cookie. Raises AuthenticationFailed."""
+    if not token:
+        raise AuthenticationFailed("Please sign in.")
+    with uow:
+        row = uow.session.exec(
+            select(ConsoleSession, ConsoleUser, Account)
+            .join(ConsoleUser, ConsoleUser.id == ConsoleSession.user_id)
+            .join(Account, Account.id == ConsoleUser.account_id)
+            .where(ConsoleSession.digest == key_digest(token))
+        ).first()
+        if row is None or row[0].expires_at <= uow.clock():
+            raise AuthenticationFailed("Your console session has ended. Please sign in again.")
+        session, user, account = row
+        return ConsoleIdentity(user_id=user.id, email=user.email, account_id=account.id,
+                               business_name=account.business_name,
+                               csrf_token=session.csrf_token)
+
+
+def sign_out(token: str | None, *, uow: UnitOfWork) -> None:
+    """End a console session (no error if there is none)."""
+    if not token:
+        return
+    with uow:
+        row = uow.session.exec(
+            select(ConsoleSession).where(ConsoleSession.digest == key_digest(token))
+        ).first()
+        if row is not None:
+            uow.session.delete(row)
+        uow.commit()
