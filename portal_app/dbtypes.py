@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
@@ -40,3 +42,13 @@ def json_field(*, default: Any = dict) -> Any:
     if default is None:
         return Field(default=None, sa_type=JSON, nullable=True)
     return Field(default_factory=default, sa_type=JSON)
+
+
+def enum_field(enum: type[StrEnum], *, default: Any = ..., index: bool = False,
+               nullable: bool = False) -> Any:
+    """A StrEnum stored as plain text (no native database enum type to migrate)."""
+    column_type = SAEnum(enum, native_enum=False, create_constraint=False, length=32,
+                         values_callable=lambda members: [m.value for m in members])
+    if nullable:
+        return Field(default=None, sa_type=column_type, index=index, nullable=True)
+    return Field(default=default, sa_type=column_type, index=index)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from portal_app.dbtypes import json_field, time_field
+from portal_app.dbtypes import enum_field, json_field, time_field
 from portal_app.ids import new_id
 
 
@@ -86,7 +86,7 @@ class Price(SQLModel, table=True):
     product_id: str = Field(foreign_key="product.id", index=True)
     currency: str = Field(min_length=3, max_length=3)
     unit_amount: int  # 1999 == 19.99 EUR; JPY is zero-decimal
-    interval: Interval | None = None  # None: a one-time price
+    interval: Interval | None = enum_field(Interval, nullable=True)  # None: one-time
     interval_count: int = 1
     usage_type: str = "licensed"  # licensed | metered
     active: bool = True
@@ -129,7 +129,7 @@ class Coupon(SQLModel, table=True):
     percent_off: float | None = None  # a rate, not money: Stripe sends it as a number
     amount_off: int | None = None
     currency: str | None = None
-    duration: CouponDuration = CouponDuration.once
+    duration: CouponDuration = enum_field(CouponDuration, default=CouponDuration.once)
     duration_in_months: int | None = None
     max_redemptions: int | None = None
     times_redeemed: int = 0
@@ -154,7 +154,7 @@ class Subscription(SQLModel, table=True):
     id: str = Field(primary_key=True, default_factory=new_id("sub"))
     account_id: str = Field(foreign_key="account.id", index=True)
     customer_id: str = Field(foreign_key="customer.id", index=True)
-    status: SubscriptionStatus = Field(index=True)
+    status: SubscriptionStatus = enum_field(SubscriptionStatus, index=True)
     currency: str
     collection_method: str = "charge_automatically"
     days_until_due: int | None = None
@@ -196,7 +196,7 @@ class Invoice(SQLModel, table=True):
     customer_id: str = Field(foreign_key="customer.id", index=True)
     subscription_id: str | None = Field(default=None, foreign_key="subscription.id", index=True)
     number: str | None = None
-    status: InvoiceStatus
+    status: InvoiceStatus = enum_field(InvoiceStatus)
     billing_reason: str | None = None
     collection_method: str = "charge_automatically"
     currency: str

@@ -1,0 +1,3 @@
+"""The Stripe-compatible HTTP API (being written)."""
+
+ROUTES: list = []

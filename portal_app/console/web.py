@@ -1,0 +1,3 @@
+"""Console sign-in and sign-out routes (being written)."""
+
+ROUTES: list = []

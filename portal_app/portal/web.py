@@ -1,0 +1,3 @@
+"""The portal link route ``/p/<token>`` (being written)."""
+
+ROUTES: list = []
