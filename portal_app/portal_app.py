@@ -1,19 +1,14 @@
-# TEMPORARY infra smoke app written by the build/serve/test helper to verify the Makefile
-# and tests/live_server.py. Replace freely: the real app module belongs to the app team.
+"""The Reflex app: wiring only. Pages live in ``pages/``, HTTP routes in ``http.py``."""
+
 import reflex as rx
 
+from portal_app.http import SecurityHeaders, build_http_app
+from portal_app.pages import console, portal
 
-class SmokeState(rx.State):
-    cookie_seen: str = "pending"
-
-    @rx.event
-    def on_load(self):
-        self.cookie_seen = "yes" if "=" in (self.router.headers.cookie or "") else "no"
-
-
-def index() -> rx.Component:
-    return rx.vstack(rx.heading("Portico smoke"), rx.text(SmokeState.cookie_seen, id="seen"))
-
-
-app = rx.App()
-app.add_page(index, route="/", on_load=SmokeState.on_load)
+app = rx.App(
+    # Our Starlette routes first (the Reflex app is mounted under them), then the
+    # middleware that adds anti-framing headers to every response, pages included.
+    api_transformer=[build_http_app(), SecurityHeaders],
+)
+portal.register(app)
+console.register(app)
