@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import create_engine, text
 
-EVENT_SCHEMA = {
-    "id": pl.String,
-    "type": pl.String,
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String(),
+    "type": pl.String(),
     "created": pl.Datetime("us", "UTC"),
-    "account": pl.String,
-    "customer": pl.String,
-    "object_id": pl.String,
+    "account": pl.String(),
+    "customer": pl.String(),
+    "object_id": pl.String(),
 }
 
 
