@@ -5,7 +5,7 @@
 #   make build   production frontend build (reflex export), only when sources changed
 #   make lint    ruff
 #   make bench   API benchmark
-#   make clean   remove build output and caches (keeps .venv and .tools; see distclean)
+#   make clean   remove build output and caches (keeps .venv and .tools: see distclean)
 #
 # Stamps in .make/ make a second `make run` / `make test` skip what is up to date.
 # Variables: PORT (3000), HOST (127.0.0.1), WORKERS (1; 2 when REDIS_URL is set),
@@ -85,7 +85,7 @@ $(STAMPS)/node: $(call missing,$(NODE_BIN)/node) | $(STAMPS)
 
 # Rewritten only when the public URL changes, so that a change forces a rebuild.
 $(STAMPS)/public-url: FORCE | $(STAMPS)
-	if [ "$$(cat $@ 2>/dev/null)" != "$(PORTICO_PUBLIC_URL)" ]; then \
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(PORTICO_PUBLIC_URL)" ]; then \
 	  printf '%s\n' "$(PORTICO_PUBLIC_URL)" > $@; \
 	fi
 
@@ -94,8 +94,9 @@ build: $(STAMPS)/build
 $(STAMPS)/build: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/public-url $(BUILD_INPUTS) \
 		$(call missing,.web/build/client) | $(STAMPS)
 	@echo "Building the frontend for $(PORTICO_PUBLIC_URL)"
+	touch $@.started  # the stamp gets the start time: edits made during a build count
 	$(BIN)/reflex export --frontend-only --no-zip
-	touch $@
+	mv $@.started $@
 
 ## ---------------------------------------------------------------- run
 
@@ -125,7 +126,7 @@ chromium: $(STAMPS)/chromium
 # when it already answers; otherwise an installed cluster is started, or Debian's
 # postgresql is installed and set up (fresh machines only).
 postgres: $(STAMPS)/venv
-	if $(BIN)/python -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
 	  exit 0; \
 	fi; \
 	echo "PostgreSQL does not answer at $(PG_TEST_URL): setting it up"; \
@@ -144,6 +145,8 @@ postgres: $(STAMPS)/venv
 	$(SUDO) runuser -u postgres -- createdb test 2>/dev/null || true; \
 	$(BIN)/python -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=5).close()"
 
+# Tests serve the build locally, whatever public URL the environment names.
+test: PORTICO_PUBLIC_URL := http://localhost:$(PORT)
 test: install chromium build postgres
 	$(BIN)/ruff check .
 	@echo "== pytest on SQLite"
@@ -160,12 +163,12 @@ bench: install
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(STAMPS) .web .states .pytest_cache .ruff_cache .mypy_cache .hypothesis \
-	  screenshots build *.egg-info
+	rm -rf .web .states $(STAMPS)/build $(STAMPS)/public-url \
+	  .pytest_cache .ruff_cache .mypy_cache .hypothesis screenshots
 	find . -path ./.venv -prune -o -path ./.tools -prune -o \
 	  -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) .tools
+	rm -rf $(STAMPS) $(VENV) .tools *.egg-info
 
 FORCE:
