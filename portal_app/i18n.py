@@ -46,6 +46,12 @@ def format_date(value: datetime, locale: str, *, format: str = "medium") -> str:
     return dates.format_date(value.date(), format=format, locale=babel_locale(locale))
 
 
+def format_datetime(value: datetime, locale: str, *, format: str = "medium") -> str:
+    """A date and time of day in the given locale, in UTC (shown as such)."""
+    return dates.format_datetime(value, format=format, tzinfo=dates.UTC,
+                                 locale=babel_locale(locale))
+
+
 def babel_locale(locale: str) -> Locale:
     """Babel's Locale for a Stripe-style tag such as ``en-GB`` (English if unknown)."""
     try:
