@@ -60,10 +60,11 @@ def authenticate_key(key: str | None, *, uow: UnitOfWork) -> str:
     wanted = key_digest(key)
     with uow:
         row = uow.session.exec(select(ApiKey).where(ApiKey.digest == wanted)).first()
-    # The lookup is by digest; the comparison is constant-time all the same.
-    if row is None or row.revoked is not None or not hmac.compare_digest(row.digest, wanted):
-        raise AuthenticationFailed(f"Invalid API Key provided: {_redact(key)}")
-    return row.account_id
+        # Read inside the block: leaving it rolls back, which expires the row.
+        # The lookup is by digest; the comparison is constant-time all the same.
+        if row is None or row.revoked is not None or not hmac.compare_digest(row.digest, wanted):
+            raise AuthenticationFailed(f"Invalid API Key provided: {_redact(key)}")
+        return row.account_id
 
 
 def _redact(key: str) -> str:
