@@ -1,0 +1,137 @@
+"""``portico``: migrate the database, seed the demo and print how to try it.
+
+    portico migrate                  create or upgrade the schema (Alembic)
+    portico seed [--reset]           the demo merchant and a year of history (once)
+    portico demo-info                the demo key, console login and a fresh portal link
+    portico advance-clock --to DATE  run the demo's renewals due up to DATE
+
+Every command works on ``DATABASE_URL`` (SQLite by default) unless given
+``--database-url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from portal_app import seed
+from portal_app.billing.errors import BillingError
+from portal_app.db import get_engine
+from portal_app.migrate import upgrade
+from portal_app.settings import get_settings
+
+
+def _rows(rows: Sequence[tuple[str, str]], *, indent: int = 2) -> str:
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{' ' * indent}{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def _redact_url(url: str) -> str:
+    """A database URL without its password, fit to print."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}{':***' if ':' in credentials else ''}@{host}"
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    upgrade(args.database_url)
+    print(f"Database is up to date: {_redact_url(args.database_url)}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    result = seed.seed_demo(engine=get_engine(args.database_url), reset=args.reset)
+    if not result.created:
+        print(f"The demo account already exists ({result.account_id}): nothing to do. "
+              "Use `portico seed --reset` to rebuild it.")
+        return 0
+    counts = result.counts
+    statuses = ", ".join(f"{counts[key]} {key.split('.', 1)[1].replace('_', ' ')}"
+                         for key in counts if key.startswith("subscriptions."))
+    print(f"Seeded {seed.DEMO_BUSINESS} ({result.account_id}) in {result.seconds:.1f} s:")
+    print(_rows([
+        ("customers", str(counts["customers"])),
+        ("subscriptions", f"{counts['subscriptions']} ({statuses})"),
+        ("invoices", str(counts["invoices"])),
+        ("events", str(counts["events"])),
+    ]))
+    return 0
+
+
+def cmd_demo_info(args: argparse.Namespace) -> int:
+    info = seed.demo_info(engine=get_engine(args.database_url))
+    minutes = int(info.portal_expires_in.total_seconds() // 60)
+    rule = "─" * 72
+    print(rule)
+    print(f" Portico demo: {seed.DEMO_BUSINESS}")
+    print(rule)
+    print(_rows([
+        ("API secret key", info.secret_key),
+        ("API base", get_settings().public_url),
+        ("Merchant console", info.console_url),
+        ("  email", info.console_email),
+        ("  password", info.console_password),
+        ("Customer portal", info.portal_url),
+        ("  customer", info.portal_customer),
+        ("  note", f"open it within {minutes} minutes, in one browser; "
+                   "`portico demo-info` prints a new one"),
+    ], indent=1))
+    print(rule)
+    return 0
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def cmd_advance_clock(args: argparse.Namespace) -> int:
+    ran = seed.advance_demo_clock(args.to, engine=get_engine(args.database_url))
+    print(f"Advanced the demo to {args.to:%Y-%m-%d} (UTC): {ran} renewal(s), trial end(s) "
+          "or cancellation(s) ran.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``portico`` command line."""
+    parser = argparse.ArgumentParser(
+        prog="portico", description="Portico: self-hosted billing portal, demo and database tools.")
+    parser.add_argument("--database-url", default=None,
+                        help="SQLAlchemy URL (default: $DATABASE_URL, else ./portico.db)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("migrate", help="create or upgrade the database schema"
+                        ).set_defaults(func=cmd_migrate)
+    seed_parser = commands.add_parser(
+        "seed", help="create the demo merchant with a year of history (once)")
+    seed_parser.add_argument("--reset", action="store_true",
+                             help="delete the demo account and everything in it, then seed again")
+    seed_parser.set_defaults(func=cmd_seed)
+    commands.add_parser("demo-info", help="print the demo key, console login and a portal link"
+                        ).set_defaults(func=cmd_demo_info)
+    clock_parser = commands.add_parser(
+        "advance-clock", help="run the demo's renewals, trial ends and cancellations up to a date")
+    clock_parser.add_argument("--to", type=_date, required=True, metavar="YYYY-MM-DD")
+    clock_parser.set_defaults(func=cmd_advance_clock)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``portico`` script."""
+    args = build_parser().parse_args(argv)
+    args.database_url = args.database_url or get_settings().database_url
+    try:
+        return args.func(args)
+    except BillingError as error:
+        print(f"portico {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,509 @@
+"""The demo merchant: a year of deterministic billing history, made by advancing the clock.
+
+``seed_demo`` creates "Northwind Analytics" with a console user, the demo API key
+(``settings.demo_secret_key``), a portal configuration, three products priced
+monthly and yearly in USD and EUR, two coupons, and about fifty customers who
+sign up across the last 365 days. A :class:`FrozenClock` starts a year ago and
+:func:`billing.services.advance_clock` carries it to now between sign-ups,
+cancellations and card changes, so every renewal, failed charge, trial end and
+cancellation happened through the ledger and left its invoices and events.
+
+Every choice comes from one seeded random generator and is relative to the
+start of the history, so two seeds with the same ``now`` build the same
+history (ids aside, which are random by design).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import delete, func
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, col, select
+
+from portal_app.accounts import services as accounts
+from portal_app.billing import services as billing
+from portal_app.billing.clock import FrozenClock, as_utc, utc_now
+from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
+from portal_app.billing.models import (
+    Customer,
+    Interval,
+    Invoice,
+    Price,
+    Subscription,
+    SubscriptionStatus,
+)
+from portal_app.billing.periods import shift
+from portal_app.db import UnitOfWork, get_engine
+from portal_app.events.models import Event
+from portal_app.portal import configurations, sessions
+from portal_app.portal.configurations import CANCELLATION_REASONS
+from portal_app.settings import get_settings
+
+DEMO_BUSINESS = "Northwind Analytics"
+DEMO_EMAIL = "demo@portico.test"
+DEMO_PASSWORD = "northwind-demo"
+FEATURED_EMAIL = "ada.whitfield@example.com"
+RANDOM_SEED = 20260131
+HISTORY = timedelta(days=365)
+TRIAL_DAYS = 14
+
+# name, description, monthly {currency: minor units}; yearly is ten months' price.
+CATALOG: tuple[tuple[str, str, dict[str, int]], ...] = (
+    ("Starter", "Dashboards for one team", {"usd": 1900, "eur": 1800}),
+    ("Growth", "Shared workspaces, alerts and exports", {"usd": 4900, "eur": 4500}),
+    ("Scale", "SSO, audit log and priority support", {"usd": 14900, "eur": 13900}),
+)
+
+NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "en": (("Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia",
+            "James", "Isabella", "Henry", "Mia", "Lucas", "Harper", "Theo"),
+           ("Carter", "Brooks", "Hayes", "Morgan", "Reed", "Foster", "Bennett", "Parker",
+            "Sullivan", "Griffin", "Walsh", "Hughes", "Porter", "Quinn")),
+    "de": (("Lena", "Jonas", "Hannah", "Lukas", "Marie", "Felix", "Sophie", "Maximilian",
+            "Jürgen", "Anja", "Tobias", "Katrin"),
+           ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Becker", "Hoffmann",
+            "Schäfer", "Koch", "Richter", "Wolf", "Krüger")),
+    "fr": (("Camille", "Louis", "Chloé", "Hugo", "Léa", "Gabriel", "Manon", "Jules", "Zoé",
+            "Étienne", "Inès", "Mathis"),
+           ("Martin", "Bernard", "Dubois", "Durand", "Lefèvre", "Moreau", "Laurent", "Girard",
+            "Roux", "Fontaine", "Chevalier", "Lambert")),
+}
+CITIES: dict[str, tuple[tuple[str, str, str], ...]] = {  # city, postal code, country
+    "en": (("Portland", "97205", "US"), ("Austin", "78701", "US"), ("Boston", "02110", "US"),
+           ("Denver", "80202", "US"), ("Seattle", "98101", "US")),
+    "de": (("Berlin", "10115", "DE"), ("Hamburg", "20095", "DE"), ("München", "80331", "DE"),
+           ("Köln", "50667", "DE")),
+    "fr": (("Paris", "75002", "FR"), ("Lyon", "69002", "FR"), ("Bordeaux", "33000", "FR"),
+           ("Nantes", "44000", "FR")),
+}
+COMMENTS = ("We moved the reporting in-house.", "Too pricey for our team size right now.",
+            "Missing a Snowflake connector.", "Project ended.", None, None, None)
+
+Fate = Literal["active", "trialing", "past_due", "failed", "canceled", "cancels_later"]
+
+# How the fifty customers end up (the featured customer is one more, active).
+FATES: tuple[tuple[Fate, int], ...] = (
+    ("trialing", 5),       # signed up in the last two weeks, still in the trial
+    ("past_due", 4),       # renewal declined recently (one trial ended without a card)
+    ("failed", 1),         # retries failed for a whole period: canceled for non-payment
+    ("canceled", 9),       # canceled by the customer, now or at period end, with feedback
+    ("cancels_later", 2),  # cancellation scheduled for the end of the current period
+    ("active", 28),        # paying; some started with a trial, some carry a coupon
+)
+
+
+@dataclass
+class Plan:
+    """Everything decided in advance about one demo customer."""
+
+    index: int
+    name: str
+    email: str
+    locale: str
+    currency: str
+    address: dict[str, Any]
+    product: int
+    interval: Interval
+    card: str | None
+    fate: Fate
+    signup: datetime
+    trial: bool = False
+    coupon: int | None = None
+    cancel_at: datetime | None = None
+    cancel_at_period_end: bool = True
+    feedback: str | None = None
+    comment: str | None = None
+    switch_card_at: datetime | None = None
+
+
+@dataclass
+class SeedResult:
+    """What ``seed_demo`` did."""
+
+    account_id: str
+    created: bool
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """What a person needs to try the demo."""
+
+    secret_key: str
+    console_url: str
+    console_email: str
+    console_password: str
+    portal_url: str
+    portal_customer: str
+    portal_expires_in: timedelta
+
+
+# --- planning ----------------------------------------------------------------------------
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def _renewals(anchor: datetime, interval: Interval, until: datetime) -> list[datetime]:
+    """Every period boundary after ``anchor`` up to ``until``."""
+    out = []
+    step = 1
+    while (boundary := shift(anchor, interval, step)) <= until:
+        out.append(boundary)
+        step += 1
+    return out
+
+
+def plan_customers(*, start: datetime, now: datetime, seed: int = RANDOM_SEED) -> list[Plan]:
+    """The demo's customers and what happens to each, decided from ``seed`` alone."""
+    rng = random.Random(seed)
+    day = timedelta(days=1)
+    plans: list[Plan] = []
+    used_emails: set[str] = set()
+
+    def person(locale: str) -> tuple[str, str, dict[str, Any]]:
+        firsts, lasts = NAMES[locale]
+        while True:
+            first, last = rng.choice(firsts), rng.choice(lasts)
+            email = f"{_ascii(first)}.{_ascii(last)}@example.{'com' if locale == 'en' else locale}"
+            if email not in used_emails:
+                used_emails.add(email)
+                break
+        city, postal, country = rng.choice(CITIES[locale])
+        address = {"city": city, "country": country, "line1": f"{rng.randint(1, 240)} Main St"
+                   if locale == "en" else f"Hauptstraße {rng.randint(1, 90)}" if locale == "de"
+                   else f"{rng.randint(1, 90)} rue de la République",
+                   "line2": None, "postal_code": postal, "state": None}
+        return f"{first} {last}", email, address
+
+    def between(lo: datetime, hi: datetime, *, skew: float = 1.0) -> datetime:
+        # skew < 1 leans towards ``hi``: sign-ups grow over the year.
+        seconds = (hi - lo).total_seconds() * rng.random() ** skew
+        return (lo + timedelta(seconds=seconds)).replace(second=0, microsecond=0)
+
+    fates = [fate for fate, count in FATES for _ in range(count)]
+    rng.shuffle(fates)
+    past_due_without_card = fates.index("past_due")
+    for index, fate in enumerate(fates):
+        locale = rng.choices(("en", "de", "fr"), weights=(50, 25, 25))[0]
+        name, email, address = person(locale)
+        plan = Plan(
+            index=index, name=name, email=email, locale=locale,
+            currency="usd" if locale == "en" else "eur", address=address,
+            product=rng.choices((0, 1, 2), weights=(45, 38, 17))[0],
+            interval=Interval.year if rng.random() < 0.2 else Interval.month,
+            card=rng.choices(("pm_card_visa", "pm_card_mastercard", "pm_card_amex"),
+                             weights=(60, 28, 12))[0],
+            fate=fate, signup=start,
+        )
+        if fate == "trialing":
+            plan.trial = True
+            plan.signup = between(now - 12 * day, now - day / 4)
+        elif fate == "past_due" and index == past_due_without_card:
+            # A trial that ended without a card on file: the first charge had nothing to use.
+            plan.trial, plan.card, plan.interval = True, None, Interval.month
+            plan.signup = between(now - 27 * day, now - 16 * day)
+        elif fate in ("past_due", "failed"):
+            plan.interval = Interval.month
+            plan.signup = between(start + day, now - 150 * day, skew=0.8)
+            renewals = _renewals(plan.signup, Interval.month, now)
+            # The card starts declining just before the last renewal (past_due), or one
+            # renewal earlier so that the retries also fail (failed: canceled).
+            before = renewals[-1] if fate == "past_due" else renewals[-2]
+            plan.switch_card_at = before - 3 * day
+        elif fate == "canceled":
+            plan.signup = between(start + day, now - 120 * day, skew=0.9)
+            plan.cancel_at_period_end = rng.random() < 0.6
+            if plan.cancel_at_period_end:
+                plan.interval = Interval.month
+            latest = now - (40 * day if plan.cancel_at_period_end else day)
+            plan.cancel_at = between(plan.signup + 20 * day, latest)
+        elif fate == "cancels_later":
+            plan.interval = Interval.month
+            plan.signup = between(start + day, now - 40 * day)
+            renewals = _renewals(plan.signup, Interval.month, now)
+            plan.cancel_at = renewals[-1] + day  # within the current period
+        else:
+            plan.trial = rng.random() < 0.3
+            plan.signup = between(start + day, now - 16 * day, skew=0.7)
+            if rng.random() < 0.18:
+                plan.coupon = rng.choice((0, 1))
+        if plan.cancel_at is not None:
+            plan.feedback = rng.choices(CANCELLATION_REASONS,
+                                        weights=(30, 18, 14, 16, 4, 6, 4, 8))[0]
+            plan.comment = rng.choice(COMMENTS)
+        plans.append(plan)
+    plans.sort(key=lambda p: p.signup)
+    # The customer `portico demo-info` opens the portal for: a year of paid invoices.
+    plans.insert(0, Plan(
+        index=len(plans), name="Ada Whitfield", email=FEATURED_EMAIL, locale="en",
+        currency="usd", address={"city": "Portland", "country": "US", "line1": "1200 NW Irving St",
+                                 "line2": "Suite 400", "postal_code": "97209", "state": "OR"},
+        product=1, interval=Interval.month, card="pm_card_visa", fate="active",
+        signup=(start + 3 * day).replace(hour=9, minute=30),
+    ))
+    return plans
+
+
+# --- building ----------------------------------------------------------------------------
+
+
+def find_demo_account(*, engine: Engine | None = None) -> str | None:
+    """The demo account's id (the owner of the demo secret key), or None."""
+    try:
+        return accounts.authenticate_key(get_settings().demo_secret_key,
+                                         uow=UnitOfWork(engine or get_engine()))
+    except AuthenticationFailed:
+        return None
+
+
+def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
+              reset: bool = False, seed: int = RANDOM_SEED) -> SeedResult:
+    """Create the demo merchant and its year of history, unless it exists already.
+
+    ``now`` (default: the wall clock, to the hour) is where the history ends;
+    ``reset`` deletes an existing demo account first.
+    """
+    engine = engine or get_engine()
+    existing = find_demo_account(engine=engine)
+    if existing is not None:
+        if not reset:
+            return SeedResult(account_id=existing, created=False,
+                              counts=demo_counts(existing, engine=engine))
+        delete_account(existing, engine=engine)
+    began = time.perf_counter()
+    now = as_utc(now or utc_now()).replace(minute=0, second=0, microsecond=0)
+    start = now - HISTORY
+    clock = FrozenClock(start)
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(engine, clock=clock)
+
+    account = accounts.create_account(business_name=DEMO_BUSINESS, email="billing@northwind.example",
+                                      uow=uow())
+    account_id = account.id
+    accounts.create_api_key(account_id=account_id, uow=uow(), key=get_settings().demo_secret_key)
+    accounts.create_console_user(account_id=account_id, email=DEMO_EMAIL, password=DEMO_PASSWORD,
+                                 uow=uow())
+    prices = _create_catalog(account_id=account_id, uow=uow)
+    coupons = [
+        billing.create_coupon(account_id=account_id, uow=uow(), name="Welcome: 20% off 3 months",
+                              percent_off=20, duration="repeating", duration_in_months=3).id,
+        billing.create_coupon(account_id=account_id, uow=uow(), name="Partner: 10% off",
+                              percent_off=10, duration="forever").id,
+    ]
+    _create_configuration(account_id=account_id, prices=prices, uow=uow)
+
+    plans = plan_customers(start=start, now=now, seed=seed)
+    actions: list[tuple[datetime, int, str, Plan]] = []
+    for plan in plans:
+        actions.append((plan.signup, 0, "signup", plan))
+        if plan.switch_card_at is not None:
+            actions.append((plan.switch_card_at, 1, "switch_card", plan))
+        if plan.cancel_at is not None:
+            actions.append((plan.cancel_at, 2, "cancel", plan))
+    actions.sort(key=lambda a: (a[0], a[1], a[3].index))
+    subscriptions: dict[int, tuple[str, str]] = {}  # plan index -> (customer, subscription)
+    for when, _, kind, plan in actions:
+        if when > clock():
+            billing.advance_clock(clock, when, account_id=account_id, uow_factory=uow)
+        if kind == "signup":
+            subscriptions[plan.index] = _sign_up(plan, account_id=account_id, prices=prices,
+                                                 coupons=coupons, uow=uow)
+        elif kind == "switch_card":
+            customer_id, _ = subscriptions[plan.index]
+            pm = billing.attach_payment_method("pm_card_chargeCustomerFail",
+                                               customer_id=customer_id, account_id=account_id,
+                                               uow=uow())
+            billing.update_customer(customer_id, account_id=account_id, uow=uow(),
+                                    default_payment_method=pm.id)
+        else:
+            _, subscription_id = subscriptions[plan.index]
+            billing.cancel_subscription(subscription_id, account_id=account_id, uow=uow(),
+                                        at_period_end=plan.cancel_at_period_end,
+                                        feedback=plan.feedback, comment=plan.comment)
+    billing.advance_clock(clock, now, account_id=account_id, uow_factory=uow)
+    return SeedResult(account_id=account_id, created=True,
+                      seconds=time.perf_counter() - began,
+                      counts=demo_counts(account_id, engine=engine))
+
+
+def _create_catalog(*, account_id: str, uow: Callable[[], UnitOfWork]
+                    ) -> dict[tuple[int, Interval, str], str]:
+    """Three products, each monthly and yearly in USD and EUR: price ids by (product, interval, currency)."""
+    prices: dict[tuple[int, Interval, str], str] = {}
+    for index, (name, description, monthly) in enumerate(CATALOG):
+        product = billing.create_product(account_id=account_id, uow=uow(), name=name,
+                                         description=description)
+        for interval, months in ((Interval.month, 1), (Interval.year, 10)):
+            for currency, amount in monthly.items():
+                price = billing.create_price(
+                    account_id=account_id, uow=uow(), product=product.id, currency=currency,
+                    unit_amount=amount * months, interval=interval.value,
+                    nickname=f"{name} {interval.value}ly ({currency.upper()})",
+                    lookup_key=f"{name.lower()}_{interval.value}ly_{currency}",
+                )
+                prices[(index, interval, currency)] = price.id
+    return prices
+
+
+def _create_configuration(*, account_id: str, prices: dict[tuple[int, Interval, str], str],
+                          uow: Callable[[], UnitOfWork]) -> None:
+    by_product: dict[str, list[str]] = {}
+    with uow() as u:
+        for price_id in prices.values():
+            price = u.session.get(Price, price_id)
+            assert price is not None
+            by_product.setdefault(price.product_id, []).append(price.id)
+    configurations.create_configuration({
+        "business_profile": {
+            "headline": "Northwind Analytics: manage your plan, cards and invoices",
+            "privacy_policy_url": "https://northwind.example/privacy",
+            "terms_of_service_url": "https://northwind.example/terms",
+        },
+        "default_return_url": "https://northwind.example/account",
+        "features": {
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+            "customer_update": {"enabled": True,
+                                "allowed_updates": ["email", "name", "address", "phone"]},
+            "subscription_cancel": {
+                "enabled": True, "mode": "at_period_end",
+                "cancellation_reason": {"enabled": True, "options": list(CANCELLATION_REASONS)},
+            },
+            "subscription_update": {
+                "enabled": True, "default_allowed_updates": ["price"],
+                "proration_behavior": "create_prorations",
+                "products": [{"product": product, "prices": ids}
+                             for product, ids in by_product.items()],
+            },
+        },
+    }, account_id=account_id, uow=uow(), is_default=True)
+
+
+def _sign_up(plan: Plan, *, account_id: str, prices: dict[tuple[int, Interval, str], str],
+             coupons: list[str], uow: Callable[[], UnitOfWork]) -> tuple[str, str]:
+    customer = billing.create_customer(
+        account_id=account_id, uow=uow(), email=plan.email, name=plan.name,
+        address=plan.address, preferred_locales=[plan.locale], payment_method=plan.card,
+        metadata={"demo_plan": str(plan.index)},
+    )
+    subscription = billing.create_subscription(
+        account_id=account_id, uow=uow(), customer=customer.id,
+        items=[billing.ItemSpec(price=prices[(plan.product, plan.interval, plan.currency)])],
+        trial_period_days=TRIAL_DAYS if plan.trial else None,
+        coupon=coupons[plan.coupon] if plan.coupon is not None else None,
+    )
+    return customer.id, subscription.id
+
+
+# --- reading and resetting ---------------------------------------------------------------
+
+
+def demo_counts(account_id: str, *, engine: Engine | None = None) -> dict[str, int]:
+    """Customers, subscriptions by status, invoices and events of an account."""
+    with UnitOfWork(engine or get_engine()) as uow:
+        s = uow.session
+
+        def count(model: Any) -> int:
+            return s.exec(select(func.count()).where(model.account_id == account_id)).one()
+
+        statuses = Counter({str(status): n for status, n in s.exec(
+            select(Subscription.status, func.count())
+            .where(Subscription.account_id == account_id).group_by(Subscription.status)
+        ).all()})
+        counts = {"customers": count(Customer), "subscriptions": count(Subscription),
+                  "invoices": count(Invoice), "events": count(Event)}
+        for status in SubscriptionStatus:
+            if statuses[str(status)]:
+                counts[f"subscriptions.{status}"] = statuses[str(status)]
+        return counts
+
+
+def delete_account(account_id: str, *, engine: Engine | None = None) -> None:
+    """Delete an account and every row that belongs to it, children first."""
+    import portal_app.models  # noqa: F401  (registers every table)
+
+    engine = engine or get_engine()
+    tables = SQLModel.metadata.sorted_tables
+    owned = {t.name: t.c.account_id == account_id for t in tables if "account_id" in t.c}
+    with engine.begin() as conn:
+        for table in reversed(tables):
+            if table.name == "account":
+                conn.execute(delete(table).where(table.c.id == account_id))
+            elif table.name in owned:
+                conn.execute(delete(table).where(owned[table.name]))
+            else:  # a child table: reach the account through an owned parent
+                fk = next(fk for fk in table.foreign_keys if fk.column.table.name in owned)
+                parent = fk.column.table
+                conn.execute(delete(table).where(fk.parent.in_(
+                    select(fk.column).where(owned[parent.name]))))
+
+
+def featured_customer(account_id: str, *, engine: Engine | None = None) -> tuple[str, str]:
+    """``(id, "Name <email>")`` of the demo customer to open the portal for.
+
+    The featured customer while their subscription is active and not ending,
+    else the earliest such customer. Raises InvalidRequest when there is none.
+    """
+    with UnitOfWork(engine or get_engine()) as uow:
+        rows = uow.session.exec(
+            select(Customer.id, Customer.name, Customer.email)
+            .join(Subscription, col(Subscription.customer_id) == Customer.id)
+            .where(Customer.account_id == account_id,
+                   Subscription.status == SubscriptionStatus.active,
+                   col(Subscription.cancel_at).is_(None))
+            .order_by(col(Customer.created), col(Customer.id))
+        ).all()
+    if not rows:
+        raise InvalidRequest("The demo account has no customer with an active subscription.")
+    customer_id, name, email = next((r for r in rows if r[2] == FEATURED_EMAIL), rows[0])
+    return customer_id, f"{name} <{email}>"
+
+
+def demo_info(*, engine: Engine | None = None) -> DemoInfo:
+    """The demo key, console login and a fresh portal link. Raises InvalidRequest."""
+    engine = engine or get_engine()
+    account_id = find_demo_account(engine=engine)
+    if account_id is None:
+        raise InvalidRequest("There is no demo account yet: run `portico seed` first.")
+    customer_id, label = featured_customer(account_id, engine=engine)
+    created = sessions.create_session(account_id=account_id, uow=UnitOfWork(engine),
+                                      customer=customer_id)
+    settings = get_settings()
+    return DemoInfo(secret_key=settings.demo_secret_key, console_url=f"{settings.public_url}/console",
+                    console_email=DEMO_EMAIL, console_password=DEMO_PASSWORD,
+                    portal_url=created.url, portal_customer=label,
+                    portal_expires_in=sessions.OPEN_WITHIN)
+
+
+def advance_demo_clock(to: datetime, *, engine: Engine | None = None) -> int:
+    """Run the demo account's renewals, trial ends and cancellations due up to ``to``.
+
+    Returns how many ran. Raises InvalidRequest (no demo account, or ``to`` in the past).
+    """
+    engine = engine or get_engine()
+    account_id = find_demo_account(engine=engine)
+    if account_id is None:
+        raise InvalidRequest("There is no demo account yet: run `portico seed` first.")
+    clock = FrozenClock(utc_now())
+    to = as_utc(to)
+    if to <= clock():
+        raise InvalidRequest(f"{to:%Y-%m-%d %H:%M} UTC is not in the future.", param="to")
+    return billing.advance_clock(clock, to, account_id=account_id,
+                                 uow_factory=lambda: UnitOfWork(engine, clock=clock))
+
+
+__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoInfo", "SeedResult", "advance_demo_clock",
+           "delete_account", "demo_counts", "demo_info", "find_demo_account", "plan_customers",
+           "seed_demo"]
