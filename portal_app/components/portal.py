@@ -1,0 +1,169 @@
+"""Building blocks of the customer portal's pages: texts, badges, cards, skeletons.
+
+No literal a customer reads lives here: :func:`tr` looks a message id up in the
+session's catalog (``PortalState.t``), and every value arrives formatted from
+the view models.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.vars import Var
+
+from portal_app.portal.overview import InvoiceView, SubscriptionView
+from portal_app.state.portal import PortalState
+
+CARD_STYLE = {
+    "background": "var(--color-panel-solid)",
+    "border": "1px solid var(--gray-a4)",
+    "border_radius": "14px",
+    "box_shadow": "0 1px 2px var(--black-a2), 0 6px 20px -8px var(--black-a3)",
+}
+
+
+def tr(message: str) -> Var:
+    """``message`` in the session's language (``pybabel extract -k tr`` finds the id)."""
+    return PortalState.t[message]
+
+
+def card(*children: rx.Component, padding: object = None, **props) -> rx.Component:
+    """A white panel with a hairline border and a soft shadow."""
+    return rx.box(*children, padding=padding or rx.breakpoints(initial="18px", sm="24px"),
+                  width="100%", style=CARD_STYLE, **props)
+
+
+def section(title: str, icon: str, *children: rx.Component) -> rx.Component:
+    """A titled block of the overview (title is a message id)."""
+    return rx.flex(
+        rx.hstack(
+            rx.icon(icon, size=16, color="var(--gray-10)"),
+            rx.text(tr(title), size="2", weight="bold", color="var(--gray-11)",
+                    letter_spacing="0.04em", text_transform="uppercase"),
+            align="center", spacing="2",
+        ),
+        *children,
+        direction="column", spacing="3", width="100%",
+    )
+
+
+def status_badge(label: Var, color: Var) -> rx.Component:
+    """A status pill coloured by the view model's colour name."""
+    return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2",
+                    high_contrast=False, white_space="nowrap")
+
+
+def subscription_card(sub: SubscriptionView) -> rx.Component:
+    """One subscription: product, price and interval, status, the next date."""
+    return card(
+        rx.flex(
+            rx.text(sub.product_name, size="5", weight="bold", trim="both",
+                    class_name="portal-product"),
+            status_badge(sub.status_label, sub.status_color),
+            justify="between", align="center", spacing="3", wrap="wrap",
+        ),
+        rx.flex(
+            rx.text(sub.amount, size="7", weight="bold", letter_spacing="-0.02em",
+                    class_name="portal-price"),
+            rx.text(sub.interval, size="3", color="var(--gray-11)"),
+            align="baseline", spacing="2", wrap="wrap", margin_top="14px",
+        ),
+        rx.cond(sub.quantity != "",
+                rx.text(sub.quantity, size="2", color="var(--gray-11)", margin_top="4px")),
+        rx.separator(size="4", margin_y="16px"),
+        rx.hstack(
+            rx.icon("calendar", size=16, color="var(--gray-10)"),
+            rx.text(sub.date_line, size="2", color="var(--gray-12)"),
+            align="center", spacing="2",
+        ),
+    )
+
+
+def empty_subscriptions() -> rx.Component:
+    """What a customer without subscriptions sees."""
+    return card(
+        rx.flex(
+            rx.center(rx.icon("package", size=22, color="var(--accent-11)"),
+                      width="44px", height="44px", border_radius="50%",
+                      background="var(--accent-3)"),
+            rx.text(tr("No subscriptions yet"), size="3", weight="bold"),
+            rx.text(tr("Plans you subscribe to will appear here."), size="2",
+                    color="var(--gray-11)"),
+            direction="column", align="center", spacing="2", padding_y="12px",
+            text_align="center",
+        ),
+    )
+
+
+def payment_method_card() -> rx.Component:
+    """The default payment method, or a note that there is none."""
+    pm = PortalState.payment_method
+    return card(
+        rx.cond(
+            PortalState.has_payment_method,
+            rx.flex(
+                rx.center(rx.icon("credit_card", size=20, color="var(--accent-11)"),
+                          width="44px", height="44px", border_radius="10px",
+                          background="var(--accent-3)", flex_shrink="0"),
+                rx.flex(
+                    rx.text(pm.description, size="3", weight="bold",
+                            class_name="portal-payment-method"),
+                    rx.text(pm.expiry, size="2", color="var(--gray-11)"),
+                    direction="column", spacing="1",
+                ),
+                rx.spacer(),
+                rx.badge(tr("Default"), variant="outline", color_scheme="gray", radius="full"),
+                align="center", spacing="3",
+            ),
+            rx.text(tr("No payment method on file."), size="2", color="var(--gray-11)"),
+        ),
+    )
+
+
+def invoice_row(invoice: InvoiceView) -> rx.Component:
+    """One invoice: date and number, amount, status."""
+    return rx.flex(
+        rx.flex(
+            rx.text(invoice.date, size="2", weight="medium"),
+            rx.text(invoice.number, size="1", color="var(--gray-10)",
+                    font_family="var(--code-font-family)"),
+            direction="column", spacing="1", min_width="0",
+        ),
+        rx.spacer(),
+        rx.text(invoice.amount, size="2", weight="bold", white_space="nowrap"),
+        rx.box(status_badge(invoice.status_label, invoice.status_color),
+               min_width=rx.breakpoints(initial="auto", sm="110px"), display="flex",
+               justify_content="flex-end"),
+        align="center", spacing="4", padding_y="12px", class_name="portal-invoice",
+        border_bottom="1px solid var(--gray-a3)",
+        _last_child={"border_bottom": "none"},
+    )
+
+
+def invoices_card() -> rx.Component:
+    """The most recent invoices."""
+    return card(
+        rx.cond(
+            PortalState.invoices.length() > 0,
+            rx.flex(rx.foreach(PortalState.invoices, invoice_row), direction="column",
+                    margin_y="-12px"),
+            rx.text(tr("No invoices yet."), size="2", color="var(--gray-11)"),
+        ),
+    )
+
+
+def return_link(**props) -> rx.Component:
+    """"Return to <business>", when the session has a return URL."""
+    return rx.cond(
+        PortalState.return_url != "",
+        rx.link(
+            rx.hstack(rx.icon("arrow_left", size=16, class_name="portal-flip"),
+                      rx.text(PortalState.return_label), align="center", spacing="2"),
+            href=PortalState.return_url, size="2", weight="medium", underline="hover",
+            class_name="portal-return", **props,
+        ),
+    )
+
+
+def skeleton_block(height: str, width: str = "100%") -> rx.Component:
+    """A grey placeholder while the overview loads."""
+    return rx.skeleton(rx.box(height=height, width=width), loading=True)

@@ -1,0 +1,132 @@
+"""The customer portal's base State: the session check every portal handler goes through.
+
+The portal link route (``portal/web.py``) leaves an HttpOnly cookie; Reflex sees
+it in the websocket handshake (``self.router.headers.cookie``, never sent to the
+browser's state). Each handler calls :meth:`PortalState._require_session`, which
+asks the session service again, so a lapsed or foreign session can do nothing.
+Ids that arrive from the browser are never trusted: handlers act on
+``session.customer_id`` only.
+"""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+
+import reflex as rx
+
+from portal_app import i18n
+from portal_app.billing.errors import ResourceMissing, SessionExpired
+from portal_app.db import UnitOfWork
+from portal_app.i18n import _
+from portal_app.portal import sessions
+from portal_app.portal.models import PortalSession
+from portal_app.portal.overview import (
+    InvoiceView,
+    Overview,
+    PaymentMethodView,
+    SubscriptionView,
+    load_overview,
+    resolve_locale,
+)
+from portal_app.portal.web import COOKIE_NAME
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work for one event (tests point this at their database and clock)."""
+    return UnitOfWork()
+
+
+def browser_secret(cookie_header: str) -> str | None:
+    """The portal cookie's value in a ``Cookie:`` header, if any."""
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = cookies.get(COOKIE_NAME)
+    return morsel.value if morsel is not None else None
+
+
+NO_PAYMENT_METHOD = PaymentMethodView(brand="", last4="", description="", expiry="")
+
+
+class PortalState(rx.State):
+    """What every portal page shows: the view (loading/ready/expired/error) and its texts."""
+
+    view: str = "loading"  # loading | ready | expired | error
+    t: dict[str, str] = {}  # the session's catalog: pages read t["<message id>"]
+    lang: str = i18n.DEFAULT_LOCALE
+    direction: str = "ltr"
+    page_title: str = "Portico"
+    business_name: str = ""
+    headline: str = ""
+    return_url: str = ""
+    return_label: str = ""
+    customer_email: str = ""
+    subscriptions: list[SubscriptionView] = []
+    has_payment_method: bool = False
+    payment_method: PaymentMethodView = NO_PAYMENT_METHOD
+    invoices: list[InvoiceView] = []
+
+    @rx.var
+    def business_initial(self) -> str:
+        """The business name's first letter, for the monogram."""
+        return self.business_name[:1].upper()
+
+    def _require_session(self, uow: UnitOfWork) -> PortalSession:
+        """This browser's live session, checked again for this event. Raises SessionExpired."""
+        return sessions.resume_session(browser_secret(self.router.headers.cookie), uow=uow)
+
+    def _use_locale(self, locale: str) -> None:
+        self.lang = locale
+        self.direction = "rtl" if i18n.is_rtl(locale) else "ltr"
+        self.t = i18n.catalog(locale)
+
+    def _show_expired(self, expired: SessionExpired) -> None:
+        """Switch to the expired view, in the session's language when it is known."""
+        locale = expired.locale if expired.locale and expired.locale != "auto" else \
+            i18n.negotiate(None, self.router.headers.accept_language)
+        self._use_locale(locale)
+        self.view = "expired"
+        self.page_title = i18n.gettext(locale, _("This link has expired"))
+        self.return_url = expired.return_url or ""
+        self.business_name = expired.business_name or ""
+        self.return_label = (
+            i18n.gettext(locale, _("Return to {business}"), business=expired.business_name)
+            if expired.business_name else i18n.gettext(locale, _("Go back")))
+        self.subscriptions, self.invoices = [], []
+        self.has_payment_method, self.payment_method = False, NO_PAYMENT_METHOD
+
+    def _show(self, overview: Overview) -> None:
+        self._use_locale(overview.locale)
+        self.view = "ready"
+        self.page_title = i18n.gettext(overview.locale, _("Billing · {business}"),
+                                       business=overview.business_name)
+        self.business_name = overview.business_name
+        self.headline = overview.headline
+        self.return_url = overview.return_url
+        self.return_label = overview.return_label
+        self.customer_email = overview.customer_email
+        self.subscriptions = overview.subscriptions
+        self.has_payment_method = overview.payment_method is not None
+        self.payment_method = overview.payment_method or NO_PAYMENT_METHOD
+        self.invoices = overview.invoices
+
+    @rx.event
+    def load(self) -> None:
+        """Check the session and load its customer's overview (the page's on_load)."""
+        uow = unit_of_work()
+        try:
+            session = self._require_session(uow)
+            locale = resolve_locale(session, accept_language=self.router.headers.accept_language,
+                                    uow=uow)
+            overview = load_overview(session, locale=locale, uow=uow)
+        except SessionExpired as expired:
+            self._show_expired(expired)
+            return
+        except ResourceMissing:
+            # The session outlived its customer or configuration: nothing to show.
+            self._use_locale(i18n.negotiate(None, self.router.headers.accept_language))
+            self.view = "error"
+            return
+        self._show(overview)
