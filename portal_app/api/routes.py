@@ -1,3 +1,554 @@
-"""The Stripe-compatible HTTP API (being written)."""
+"""The Stripe-compatible HTTP API: each endpoint parses its form, calls a service, renders.
 
-ROUTES: list = []
+Authentication, unknown parameters, ``Idempotency-Key``, ``expand[]``, errors
+and headers are the pipeline's (:mod:`portal_app.api.pipeline`); lists page
+through :func:`portal_app.api.pagination.paginate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+
+from portal_app.api.forms import (
+    refuse_unknown,
+    to_bool,
+    to_dict,
+    to_float,
+    to_int,
+    to_list,
+    to_metadata,
+    to_str,
+)
+from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, PageRequest, paginate
+from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.billing import services as billing
+from portal_app.billing.clock import Clock, from_unix, utc_now
+from portal_app.billing.errors import InvalidRequest
+from portal_app.billing.models import (
+    Coupon,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    PaymentMethod,
+    Price,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+)
+from portal_app.objects import (
+    render_configuration,
+    render_coupon,
+    render_customer,
+    render_invoice,
+    render_payment_method,
+    render_price,
+    render_product,
+    render_session,
+    render_subscription,
+)
+from portal_app.portal import configurations, sessions
+from portal_app.portal.models import PortalConfiguration
+
+endpoint = Registry()
+
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+# --- shared parameter readers ------------------------------------------------------------
+
+
+def _opt_str(params: dict[str, Any], name: str) -> str | None:
+    return to_str(params[name], name) if name in params else None
+
+
+def _required(params: dict[str, Any], name: str) -> Any:
+    if params.get(name) in (None, ""):
+        raise InvalidRequest(f"Missing required param: {name}.", param=name,
+                             code="parameter_missing")
+    return params[name]
+
+
+def _address(value: Any, param: str) -> dict[str, Any] | None:
+    if value == "":
+        return None
+    given = to_dict(value, param)
+    refuse_unknown(given, ADDRESS_FIELDS, prefix=param)
+    return {key: to_str(given[key], f"{param}[{key}]") if key in given else None
+            for key in ADDRESS_FIELDS}
+
+
+def _shipping(value: Any, param: str) -> dict[str, Any] | None:
+    if value == "":
+        return None
+    given = to_dict(value, param)
+    refuse_unknown(given, ("address", "name", "phone"), prefix=param)
+    return {"address": _address(_required_in(given, "address", param), f"{param}[address]"),
+            "carrier": None,
+            "name": to_str(_required_in(given, "name", param), f"{param}[name]"),
+            "phone": _opt_str(given, "phone"),
+            "tracking_number": None}
+
+
+def _required_in(given: dict[str, Any], name: str, parent: str) -> Any:
+    if given.get(name) in (None, ""):
+        raise InvalidRequest(f"Missing required param: {parent}[{name}].",
+                             param=f"{parent}[{name}]", code="parameter_missing")
+    return given[name]
+
+
+def _page(req: ApiRequest, model: type, *, url: str, render: Any,
+          filters: dict[str, Any] | None = None, label: str | None = None) -> dict[str, Any]:
+    return paginate(model, uow=req.uow, page=PageRequest.from_params(req.params), url=url,
+                    render=render, account_id=req.account_id, filters=filters, label=label)
+
+
+# --- customers ---------------------------------------------------------------------------
+
+_CUSTOMER_PARAMS = ("email", "name", "phone", "description", "address", "shipping",
+                    "preferred_locales", "metadata", "invoice_settings")
+
+
+def _customer_fields(params: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in ("email", "name", "phone", "description"):
+        if name in params:
+            fields[name] = to_str(params[name], name)
+    if "address" in params:
+        fields["address"] = _address(params["address"], "address")
+    if "shipping" in params:
+        fields["shipping"] = _shipping(params["shipping"], "shipping")
+    if "preferred_locales" in params:
+        fields["preferred_locales"] = [
+            to_str(v, f"preferred_locales[{i}]")
+            for i, v in enumerate(to_list(params["preferred_locales"], "preferred_locales"))]
+    return fields
+
+
+def _default_payment_method(params: dict[str, Any]) -> str | None:
+    if "invoice_settings" not in params:
+        return None
+    settings = to_dict(params["invoice_settings"], "invoice_settings")
+    refuse_unknown(settings, ("default_payment_method",), prefix="invoice_settings")
+    if "default_payment_method" not in settings:
+        return None
+    return to_str(settings["default_payment_method"],
+                  "invoice_settings[default_payment_method]")
+
+
+@endpoint("POST", "/v1/customers", params=(*_CUSTOMER_PARAMS, "payment_method"))
+def create_customer(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    fields = _customer_fields(p)
+    customer = billing.create_customer(
+        account_id=req.account_id, uow=req.uow, **fields,
+        metadata=to_metadata(p.get("metadata", {})),
+        payment_method=_opt_str(p, "payment_method"),
+        default_payment_method=_default_payment_method(p) or None)
+    return render_customer(customer)
+
+
+@endpoint("GET", "/v1/customers/{id}")
+def retrieve_customer(req: ApiRequest) -> dict[str, Any]:
+    return render_customer(req.uow.get(Customer, req.id(), account_id=req.account_id,
+                                       label="customer"))
+
+
+@endpoint("POST", "/v1/customers/{id}", params=_CUSTOMER_PARAMS)
+def update_customer(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    customer = billing.update_customer(
+        req.id(), account_id=req.account_id, uow=req.uow, **_customer_fields(p),
+        metadata=to_metadata(p["metadata"]) if "metadata" in p else None,
+        default_payment_method=_default_payment_method(p))
+    return render_customer(customer)
+
+
+@endpoint("GET", "/v1/customers", params=(*PAGE_PARAMS, "email"))
+def list_customers(req: ApiRequest) -> dict[str, Any]:
+    return _page(req, Customer, url="/v1/customers", label="customer",
+                 render=lambda row, _s: render_customer(row),
+                 filters={"email": _opt_str(req.params, "email")})
+
+
+@endpoint("GET", "/v1/customers/{id}/payment_methods", params=(*PAGE_PARAMS, "type"))
+def list_customer_payment_methods(req: ApiRequest) -> dict[str, Any]:
+    customer = req.uow.get(Customer, req.id(), account_id=req.account_id, param="customer",
+                           label="customer")
+    return _page(req, PaymentMethod, url=f"/v1/customers/{customer.id}/payment_methods",
+                 label="PaymentMethod", render=lambda row, _s: render_payment_method(row),
+                 filters={"customer_id": customer.id, "type": _opt_str(req.params, "type")})
+
+
+# --- products and prices -----------------------------------------------------------------
+
+
+@endpoint("POST", "/v1/products", params=("name", "description", "active", "metadata"))
+def create_product(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    product = billing.create_product(
+        account_id=req.account_id, uow=req.uow, name=to_str(_required(p, "name"), "name"),
+        description=_opt_str(p, "description") or None,
+        active=to_bool(p.get("active", True), "active"),
+        metadata=to_metadata(p.get("metadata", {})))
+    return render_product(product)
+
+
+@endpoint("GET", "/v1/products/{id}")
+def retrieve_product(req: ApiRequest) -> dict[str, Any]:
+    return render_product(req.uow.get(Product, req.id(), account_id=req.account_id,
+                                      label="product"))
+
+
+@endpoint("POST", "/v1/products/{id}",
+          params=("name", "description", "active", "default_price", "metadata"))
+def update_product(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    product = billing.update_product(
+        req.id(), account_id=req.account_id, uow=req.uow, name=_opt_str(p, "name"),
+        description=_opt_str(p, "description"),
+        active=to_bool(p["active"], "active") if "active" in p else None,
+        default_price=_opt_str(p, "default_price"),
+        metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
+    return render_product(product)
+
+
+@endpoint("GET", "/v1/products", params=(*PAGE_PARAMS, "active"))
+def list_products(req: ApiRequest) -> dict[str, Any]:
+    active = req.params.get("active")
+    return _page(req, Product, url="/v1/products", label="product",
+                 render=lambda row, _s: render_product(row),
+                 filters={"active": to_bool(active, "active") if active else None})
+
+
+_RECURRING = ("interval", "interval_count", "usage_type")
+
+
+@endpoint("POST", "/v1/prices",
+          params=("product", "product_data", "currency", "unit_amount", "recurring", "nickname",
+                  "lookup_key", "active", "metadata"))
+def create_price(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    recurring = to_dict(p.get("recurring", {}), "recurring")
+    refuse_unknown(recurring, _RECURRING, prefix="recurring")
+    product_data = to_dict(p.get("product_data", {}), "product_data")
+    refuse_unknown(product_data, ("name",), prefix="product_data")
+    if recurring and "interval" not in recurring:
+        raise InvalidRequest("Missing required param: recurring[interval].",
+                             param="recurring[interval]", code="parameter_missing")
+    price = billing.create_price(
+        account_id=req.account_id, uow=req.uow,
+        currency=to_str(_required(p, "currency"), "currency"),
+        unit_amount=to_int(_required(p, "unit_amount"), "unit_amount", minimum=0),
+        product=_opt_str(p, "product"),
+        product_name=(to_str(product_data["name"], "product_data[name]")
+                      if "name" in product_data else None),
+        interval=(to_str(recurring["interval"], "recurring[interval]")
+                  if recurring else None),
+        interval_count=to_int(recurring.get("interval_count", 1), "recurring[interval_count]",
+                              minimum=1),
+        usage_type=to_str(recurring.get("usage_type", "licensed"), "recurring[usage_type]"),
+        nickname=_opt_str(p, "nickname") or None, lookup_key=_opt_str(p, "lookup_key") or None,
+        active=to_bool(p.get("active", True), "active"),
+        metadata=to_metadata(p.get("metadata", {})))
+    return render_price(price)
+
+
+@endpoint("GET", "/v1/prices/{id}")
+def retrieve_price(req: ApiRequest) -> dict[str, Any]:
+    return render_price(req.uow.get(Price, req.id(), account_id=req.account_id, label="price"))
+
+
+@endpoint("GET", "/v1/prices", params=(*PAGE_PARAMS, "product", "active", "currency"))
+def list_prices(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    active = p.get("active")
+    currency = _opt_str(p, "currency")
+    return _page(req, Price, url="/v1/prices", label="price",
+                 render=lambda row, _s: render_price(row),
+                 filters={"product_id": _opt_str(p, "product"),
+                          "active": to_bool(active, "active") if active else None,
+                          "currency": currency.lower() if currency else None})
+
+
+# --- payment methods ---------------------------------------------------------------------
+
+_CARD = ("number", "exp_month", "exp_year", "cvc", "token")
+_BILLING_DETAILS = ("address", "email", "name", "phone")
+
+
+@endpoint("POST", "/v1/payment_methods", params=("type", "card", "billing_details", "metadata"))
+def create_payment_method(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    card = to_dict(p.get("card", {}), "card")
+    refuse_unknown(card, _CARD, prefix="card")
+    given = to_dict(p.get("billing_details", {}), "billing_details")
+    refuse_unknown(given, _BILLING_DETAILS, prefix="billing_details")
+    details: dict[str, Any] = {}
+    for key in ("email", "name", "phone"):
+        if key in given:
+            details[key] = to_str(given[key], f"billing_details[{key}]") or None
+    if "address" in given:
+        details["address"] = _address(given["address"], "billing_details[address]")
+    pm = billing.create_payment_method(
+        account_id=req.account_id, uow=req.uow, type=to_str(_required(p, "type"), "type"),
+        card={k: to_str(v, f"card[{k}]") for k, v in card.items()} or None,
+        billing_details=details, metadata=to_metadata(p.get("metadata", {})))
+    return render_payment_method(pm)
+
+
+@endpoint("GET", "/v1/payment_methods/{id}")
+def retrieve_payment_method(req: ApiRequest) -> dict[str, Any]:
+    return render_payment_method(req.uow.get(PaymentMethod, req.id(),
+                                             account_id=req.account_id,
+                                             label="PaymentMethod"))
+
+
+@endpoint("POST", "/v1/payment_methods/{id}/attach", params=("customer",))
+def attach_payment_method(req: ApiRequest) -> dict[str, Any]:
+    pm = billing.attach_payment_method(
+        req.id(), customer_id=to_str(_required(req.params, "customer"), "customer"),
+        account_id=req.account_id, uow=req.uow)
+    return render_payment_method(pm)
+
+
+@endpoint("GET", "/v1/payment_methods", params=(*PAGE_PARAMS, "customer", "type"))
+def list_payment_methods(req: ApiRequest) -> dict[str, Any]:
+    customer = _opt_str(req.params, "customer")
+    if customer:
+        req.uow.get(Customer, customer, account_id=req.account_id, param="customer",
+                    label="customer")
+    return _page(req, PaymentMethod, url="/v1/payment_methods", label="PaymentMethod",
+                 render=lambda row, _s: render_payment_method(row),
+                 filters={"customer_id": customer, "type": _opt_str(req.params, "type")})
+
+
+# --- coupons -----------------------------------------------------------------------------
+
+
+@endpoint("POST", "/v1/coupons",
+          params=("id", "percent_off", "amount_off", "currency", "duration",
+                  "duration_in_months", "name", "max_redemptions", "metadata"))
+def create_coupon(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+
+    def opt_int(name: str) -> int | None:
+        return to_int(p[name], name, minimum=1) if p.get(name) not in (None, "") else None
+
+    coupon = billing.create_coupon(
+        account_id=req.account_id, uow=req.uow, id=_opt_str(p, "id") or None,
+        percent_off=(to_float(p["percent_off"], "percent_off")
+                     if p.get("percent_off") not in (None, "") else None),
+        amount_off=opt_int("amount_off"), currency=_opt_str(p, "currency") or None,
+        duration=to_str(p.get("duration", "once"), "duration"),
+        duration_in_months=opt_int("duration_in_months"), name=_opt_str(p, "name") or None,
+        max_redemptions=opt_int("max_redemptions"),
+        metadata=to_metadata(p.get("metadata", {})))
+    return render_coupon(coupon)
+
+
+@endpoint("GET", "/v1/coupons/{id}")
+def retrieve_coupon(req: ApiRequest) -> dict[str, Any]:
+    return render_coupon(req.uow.get(Coupon, req.id(), account_id=req.account_id,
+                                     label="coupon"))
+
+
+@endpoint("GET", "/v1/coupons", params=PAGE_PARAMS)
+def list_coupons(req: ApiRequest) -> dict[str, Any]:
+    return _page(req, Coupon, url="/v1/coupons", label="coupon",
+                 render=lambda row, _s: render_coupon(row))
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+def _items(value: Any) -> list[billing.ItemSpec]:
+    specs = []
+    for i, item in enumerate(to_list(value, "items")):
+        item = to_dict(item, f"items[{i}]")
+        refuse_unknown(item, ("price", "quantity"), prefix=f"items[{i}]")
+        price = to_str(_required_in(item, "price", f"items[{i}]"), f"items[{i}][price]")
+        quantity = (to_int(item["quantity"], f"items[{i}][quantity]", minimum=0)
+                    if item.get("quantity") not in (None, "") else 1)
+        specs.append(billing.ItemSpec(price=price, quantity=quantity))
+    return specs
+
+
+def _coupon(params: dict[str, Any]) -> str | None:
+    coupon = _opt_str(params, "coupon") or None
+    discounts = to_list(params.get("discounts", []), "discounts")
+    for i, discount in enumerate(discounts):
+        discount = to_dict(discount, f"discounts[{i}]")
+        refuse_unknown(discount, ("coupon",), prefix=f"discounts[{i}]")
+        if i > 0 or coupon:
+            raise InvalidRequest("Only one discount per subscription is supported.",
+                                 param=f"discounts[{i}]")
+        coupon = to_str(_required_in(discount, "coupon", f"discounts[{i}]"),
+                        f"discounts[{i}][coupon]")
+    return coupon
+
+
+@endpoint("POST", "/v1/subscriptions",
+          params=("customer", "items", "default_payment_method", "trial_period_days",
+                  "trial_end", "collection_method", "days_until_due", "coupon", "discounts",
+                  "cancel_at_period_end", "description", "metadata", "payment_behavior",
+                  "off_session"))
+def create_subscription(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    behavior = p.get("payment_behavior", "error_if_incomplete")
+    if behavior != "error_if_incomplete":
+        # A declined first charge leaves nothing behind: Stripe's error_if_incomplete.
+        raise InvalidRequest("Portico supports payment_behavior=error_if_incomplete only.",
+                             param="payment_behavior")
+    if "off_session" in p:
+        to_bool(p["off_session"], "off_session")
+    trial_end = None
+    if p.get("trial_end") not in (None, "", "now"):
+        trial_end = from_unix(to_int(p["trial_end"], "trial_end", minimum=0))
+    sub = billing.create_subscription(
+        account_id=req.account_id, uow=req.uow,
+        customer=to_str(_required(p, "customer"), "customer"),
+        items=_items(_required(p, "items")),
+        default_payment_method=_opt_str(p, "default_payment_method") or None,
+        trial_period_days=(to_int(p["trial_period_days"], "trial_period_days", minimum=0)
+                           if p.get("trial_period_days") not in (None, "") else None),
+        trial_end=trial_end,
+        collection_method=to_str(p.get("collection_method", "charge_automatically"),
+                                 "collection_method"),
+        days_until_due=(to_int(p["days_until_due"], "days_until_due", minimum=0)
+                        if p.get("days_until_due") not in (None, "") else None),
+        coupon=_coupon(p),
+        cancel_at_period_end=to_bool(p.get("cancel_at_period_end", False),
+                                     "cancel_at_period_end"),
+        description=_opt_str(p, "description") or None,
+        metadata=to_metadata(p.get("metadata", {})))
+    return render_subscription(sub, req.uow.session)
+
+
+@endpoint("GET", "/v1/subscriptions/{id}")
+def retrieve_subscription(req: ApiRequest) -> dict[str, Any]:
+    sub = req.uow.get(Subscription, req.id(), account_id=req.account_id, label="subscription")
+    return render_subscription(sub, req.uow.session)
+
+
+@endpoint("DELETE", "/v1/subscriptions/{id}", params=("cancellation_details",))
+def cancel_subscription(req: ApiRequest) -> dict[str, Any]:
+    details = to_dict(req.params.get("cancellation_details", {}), "cancellation_details")
+    refuse_unknown(details, ("comment", "feedback"), prefix="cancellation_details")
+    sub = billing.cancel_subscription(
+        req.id(), account_id=req.account_id, uow=req.uow,
+        feedback=_opt_str(details, "feedback") or None,
+        comment=_opt_str(details, "comment") or None)
+    return render_subscription(sub, req.uow.session)
+
+
+@endpoint("GET", "/v1/subscriptions", params=(*PAGE_PARAMS, "customer", "status", "price"))
+def list_subscriptions(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    status = _opt_str(p, "status")
+    choices = [s.value for s in SubscriptionStatus]
+    if status is None:
+        status_filter: Any = NotIn([SubscriptionStatus.canceled.value])  # Stripe's default
+    elif status == "all":
+        status_filter = None
+    elif status == "ended":
+        status_filter = In([SubscriptionStatus.canceled.value,
+                            SubscriptionStatus.incomplete_expired.value])
+    elif status in choices:
+        status_filter = status
+    else:
+        raise InvalidRequest(f"Invalid status: must be one of {', '.join(choices)}, ended, "
+                             "or all", param="status")
+    if "price" in p:
+        raise InvalidRequest("Filtering subscriptions by price is not supported.",
+                             param="price")
+    return _page(req, Subscription, url="/v1/subscriptions", label="subscription",
+                 render=render_subscription,
+                 filters={"customer_id": _opt_str(p, "customer"), "status": status_filter})
+
+
+# --- invoices ----------------------------------------------------------------------------
+
+
+@endpoint("GET", "/v1/invoices/{id}")
+def retrieve_invoice(req: ApiRequest) -> dict[str, Any]:
+    invoice = req.uow.get(Invoice, req.id(), account_id=req.account_id, label="invoice")
+    return render_invoice(invoice, req.uow.session)
+
+
+@endpoint("GET", "/v1/invoices",
+          params=(*PAGE_PARAMS, "customer", "subscription", "status", "collection_method"))
+def list_invoices(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    status = _opt_str(p, "status")
+    if status is not None and status not in InvoiceStatus.__members__:
+        raise InvalidRequest("Invalid status: must be one of draft, open, paid, "
+                             "uncollectible, or void", param="status")
+    return _page(req, Invoice, url="/v1/invoices", label="invoice", render=render_invoice,
+                 filters={"customer_id": _opt_str(p, "customer"),
+                          "subscription_id": _opt_str(p, "subscription"),
+                          "status": status,
+                          "collection_method": _opt_str(p, "collection_method")})
+
+
+# --- billing portal ----------------------------------------------------------------------
+
+_CONFIGURATION_PARAMS = tuple(sorted(configurations.PARAMETERS - {"expand"}))
+
+
+@endpoint("POST", "/v1/billing_portal/configurations", params=_CONFIGURATION_PARAMS)
+def create_configuration(req: ApiRequest) -> dict[str, Any]:
+    config = configurations.create_configuration(req.params, account_id=req.account_id,
+                                                 uow=req.uow)
+    return render_configuration(config)
+
+
+@endpoint("GET", "/v1/billing_portal/configurations/{id}")
+def retrieve_configuration(req: ApiRequest) -> dict[str, Any]:
+    return render_configuration(req.uow.get(PortalConfiguration, req.id(),
+                                            account_id=req.account_id,
+                                            label="configuration"))
+
+
+@endpoint("POST", "/v1/billing_portal/configurations/{id}", params=_CONFIGURATION_PARAMS)
+def update_configuration(req: ApiRequest) -> dict[str, Any]:
+    config = configurations.update_configuration(req.id(), req.params,
+                                                 account_id=req.account_id, uow=req.uow)
+    return render_configuration(config)
+
+
+@endpoint("GET", "/v1/billing_portal/configurations", params=(*PAGE_PARAMS, "active",
+                                                               "is_default"))
+def list_configurations(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    return _page(req, PortalConfiguration, url="/v1/billing_portal/configurations",
+                 label="configuration", render=lambda row, _s: render_configuration(row),
+                 filters={"active": to_bool(p["active"], "active") if "active" in p else None,
+                          "is_default": (to_bool(p["is_default"], "is_default")
+                                         if "is_default" in p else None)})
+
+
+@endpoint("POST", "/v1/billing_portal/sessions",
+          params=("customer", "configuration", "return_url", "locale", "on_behalf_of",
+                  "flow_data"))
+def create_session(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    created = sessions.create_session(
+        account_id=req.account_id, uow=req.uow,
+        customer=to_str(_required(p, "customer"), "customer"),
+        configuration=_opt_str(p, "configuration") or None,
+        return_url=_opt_str(p, "return_url") or None,
+        locale=_opt_str(p, "locale") or None,
+        on_behalf_of=_opt_str(p, "on_behalf_of") or None,
+        flow_data=to_dict(p["flow_data"], "flow_data") if "flow_data" in p else None)
+    return render_session(created.session, url=created.url,
+                          configuration=created.session.configuration_id)
+
+
+ROUTES = endpoint.routes()
+
+
+def build_api(*, clock: Clock = utc_now, engine: Any = None) -> Starlette:
+    """A Starlette app serving only the API (tests, benchmarks); ``clock`` is injectable."""
+    return Starlette(routes=endpoint.routes(clock=clock, engine=engine))

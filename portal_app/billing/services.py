@@ -188,6 +188,48 @@ def create_product(*, account_id: str, uow: UnitOfWork, name: str,
         return product
 
 
+def update_product(product_id: str, *, account_id: str, uow: UnitOfWork,
+                   name: str | None = None, description: str | None = None,
+                   active: bool | None = None, default_price: str | None = None,
+                   metadata: Mapping[str, str] | None = None) -> Product:
+    """Change a product; ``None`` leaves a field, ``""`` clears the description.
+
+    Raises ResourceMissing, InvalidRequest.
+    """
+    if name is not None and not name.strip():
+        raise InvalidRequest("The product name cannot be empty.", param="name")
+    with uow:
+        product = uow.get(Product, product_id, account_id=account_id, label="product")
+        before = render_product(product)
+        if name is not None:
+            product.name = name.strip()
+        if description is not None:
+            product.description = description or None
+        if active is not None:
+            product.active = active
+        if default_price is not None:
+            if default_price:
+                price = uow.get(Price, default_price, account_id=account_id,
+                                param="default_price", label="price")
+                if price.product_id != product.id:
+                    raise InvalidRequest(
+                        f"The price `{price.id}` does not belong to product `{product.id}`.",
+                        param="default_price")
+            product.default_price = default_price or None
+        if metadata is not None:
+            product.metadata_ = _merge_metadata(product.metadata_, metadata)
+        product.updated = uow.clock()
+        uow.add(product)
+        uow.flush()
+        after = render_product(product)
+        previous = {k: v for k, v in diff(before, after).items() if k != "updated"}
+        if previous:
+            uow.events.append("product.updated", after, account_id=account_id,
+                              previous_attributes=previous)
+        uow.commit()
+        return product
+
+
 def create_price(*, account_id: str, uow: UnitOfWork, currency: str, unit_amount: int,
                  product: str | None = None, product_name: str | None = None,
                  interval: str | None = None, interval_count: int = 1,

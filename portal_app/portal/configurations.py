@@ -251,8 +251,9 @@ def _apply(config: PortalConfiguration, *, params: Mapping[str, Any], account_id
         config.allowed_return_origins = origins
 
 
-_KNOWN = {"business_profile", "features", "login_page", "default_return_url", "name", "active",
-          "metadata", "allowed_return_origins", "expand"}
+# Every parameter a configuration accepts (``allowed_return_origins`` is Portico's own).
+PARAMETERS = frozenset({"business_profile", "features", "login_page", "default_return_url",
+                        "name", "active", "metadata", "allowed_return_origins", "expand"})
 
 
 def create_configuration(params: Mapping[str, Any], *, account_id: str, uow: UnitOfWork,
@@ -326,5 +327,5 @@ def default_configuration(*, account_id: str, uow: UnitOfWork) -> PortalConfigur
 
 def _refuse_unknown(params: Mapping[str, Any]) -> None:
     for key in params:
-        if key not in _KNOWN:
+        if key not in PARAMETERS:
             raise InvalidRequest(f"Received unknown parameter: {key}", param=key)

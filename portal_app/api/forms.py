@@ -1,0 +1,193 @@
+"""Stripe's form encoding: ``items[0][price]=..``, ``metadata[k]=v``, ``expand[]=..``.
+
+:func:`decode` turns the ``(key, value)`` pairs of a form body or a query string
+into nested dicts and lists; the ``to_*`` helpers convert one decoded value the
+way Stripe does, raising its ``invalid_request_error`` with the offending
+``param``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from portal_app.billing.errors import InvalidRequest
+
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+
+# Maps whose keys are the merchant's own (``metadata[0]=x`` is a key "0", not a list).
+_FREE_KEYS = frozenset({"metadata"})
+
+
+def parse_body(body: bytes | str) -> dict[str, Any]:
+    """Decode a ``application/x-www-form-urlencoded`` body or a query string."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    return decode(parse_qsl(body, keep_blank_values=True))
+
+
+def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Nest ``name[a][0][b]=v`` pairs; numbered maps become lists, ``[]`` appends.
+
+    >>> decode([("items[0][price]", "p"), ("expand[]", "a"), ("metadata[k]", "v")])
+    {'items': [{'price': 'p'}], 'expand': ['a'], 'metadata': {'k': 'v'}}
+    """
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        path = _split(key)
+        if path is None:
+            raise InvalidRequest(f"Invalid parameter name: {key}", param=key)
+        _put(root, path, value, key)
+    return _listify(root, free=False)
+
+
+def _split(key: str) -> list[str] | None:
+    head, bracket, rest = key.partition("[")
+    if not head:
+        return None
+    if not bracket:
+        return [head]
+    rest = "[" + rest
+    segments = _SEGMENT.findall(rest)
+    if "".join(f"[{s}]" for s in segments) != rest:
+        return None
+    return [head, *segments]
+
+
+_APPEND = object()
+
+
+def _put(node: Any, path: list[str], value: str, key: str) -> None:
+    """Write ``value`` at ``path`` below ``node``; ``""`` segments append (Rails style)."""
+    for depth, segment in enumerate(path):
+        last = depth == len(path) - 1
+        if segment == "":  # name[] or name[][field]
+            if not isinstance(node, list):
+                raise InvalidRequest(f"Invalid array: {key}", param=key)
+            if last:
+                node.append(value)
+                return
+            nxt = path[depth + 1]
+            # A new element starts when the current one already has this field.
+            if not node or not isinstance(node[-1], dict) or nxt in node[-1]:
+                node.append({})
+            node = node[-1]
+            continue
+        if not isinstance(node, dict):
+            raise InvalidRequest(f"Invalid hash: {key}", param=key)
+        if last:
+            node[segment] = value
+            return
+        want_list = path[depth + 1] == ""
+        child = node.get(segment)
+        if child is None or isinstance(child, str):
+            child = [] if want_list else {}
+            node[segment] = child
+        elif want_list and not isinstance(child, list):
+            raise InvalidRequest(f"Invalid array: {key}", param=key)
+        node = child
+
+
+def _listify(node: Any, *, free: bool) -> Any:
+    """Maps keyed 0..n-1 (in any order) become lists, except the merchant's own maps."""
+    if isinstance(node, list):
+        return [_listify(item, free=False) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _listify(v, free=k in _FREE_KEYS) for k, v in node.items()}
+    if not free and out and all(k.isdigit() for k in out):
+        indexes = sorted(int(k) for k in out)
+        if indexes == list(range(len(indexes))):
+            return [out[str(i)] for i in indexes]
+    return out
+
+
+# --- converting one value ----------------------------------------------------------------
+
+
+def to_str(value: Any, param: str) -> str:
+    """A string parameter (a nested map or list is refused)."""
+    if isinstance(value, str):
+        return value
+    raise InvalidRequest(f"Invalid string: {_show(value)}", param=param)
+
+
+def to_int(value: Any, param: str, *, minimum: int | None = None,
+           maximum: int | None = None) -> int:
+    """An integer parameter, within ``minimum``..``maximum`` when given."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidRequest(f"Invalid integer: {_show(value)}", param=param)
+    try:
+        number = int(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        raise InvalidRequest(f"Invalid integer: {value}", param=param) from None
+    if minimum is not None and number < minimum:
+        if minimum == 0:
+            raise InvalidRequest(f"Invalid non-negative integer: {value}", param=param)
+        if minimum == 1:
+            raise InvalidRequest(f"Invalid positive integer: {value}", param=param)
+        raise InvalidRequest(f"{param} must be at least {minimum}.", param=param)
+    if maximum is not None and number > maximum:
+        raise InvalidRequest(f"{param} must be at most {maximum}.", param=param)
+    return number
+
+
+def to_float(value: Any, param: str) -> float:
+    """A decimal parameter (a rate such as ``percent_off``, never money)."""
+    try:
+        return float(to_str(value, param))
+    except ValueError:
+        raise InvalidRequest(f"Invalid decimal: {value}", param=param) from None
+
+
+def to_bool(value: Any, param: str) -> bool:
+    """``true`` or ``false``, as the SDK sends booleans."""
+    if isinstance(value, bool):
+        return value
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    raise InvalidRequest(f"Invalid boolean: {_show(value)}", param=param)
+
+
+def to_dict(value: Any, param: str) -> dict[str, Any]:
+    """A hash parameter; ``""`` (Stripe's "unset") is an empty hash."""
+    if value == "":
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise InvalidRequest(f"Invalid hash: {_show(value)}", param=param)
+
+
+def to_list(value: Any, param: str) -> list[Any]:
+    """An array parameter; ``""`` (Stripe's "unset") is an empty array."""
+    if value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    raise InvalidRequest(f"Invalid array: {_show(value)}", param=param)
+
+
+def to_metadata(value: Any, param: str = "metadata") -> dict[str, str]:
+    """``metadata[k]=v`` pairs: string values only (``""`` removes a key on update)."""
+    out: dict[str, str] = {}
+    for key, item in to_dict(value, param).items():
+        out[key] = to_str(item, f"{param}[{key}]")
+    return out
+
+
+def refuse_unknown(params: Mapping[str, Any], allowed: Iterable[str], *,
+                   prefix: str = "") -> None:
+    """Stripe's ``Received unknown parameter`` for any key outside ``allowed``."""
+    allowed = set(allowed)
+    for key in params:
+        if key not in allowed:
+            name = f"{prefix}[{key}]" if prefix else key
+            raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
+
+
+def _show(value: Any) -> str:
+    return repr(value) if not isinstance(value, str) else value

@@ -1,0 +1,129 @@
+"""Stripe's cursor pagination, once for every list endpoint.
+
+Objects come newest first (``created`` descending, ``id`` descending to break
+ties, which a frozen test clock makes common). ``starting_after`` pages towards
+older objects, ``ending_before`` towards newer ones; ``has_more`` says whether
+more exist in the direction of travel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, SQLModel, col, select
+
+from portal_app.api.forms import to_int, to_str
+from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.db import UnitOfWork
+from portal_app.objects import list_object
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+PAGE_PARAMS = ("limit", "starting_after", "ending_before", "expand")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The pagination parameters of one list request."""
+
+    limit: int = DEFAULT_LIMIT
+    starting_after: str | None = None
+    ending_before: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PageRequest:
+        """Read ``limit``, ``starting_after``, ``ending_before``. Raises InvalidRequest."""
+        limit = DEFAULT_LIMIT
+        if params.get("limit") not in (None, ""):
+            limit = to_int(params["limit"], "limit")
+            if not 1 <= limit <= MAX_LIMIT:
+                raise InvalidRequest(
+                    f"This value must be greater than or equal to 1 and less than or equal "
+                    f"to {MAX_LIMIT}.", param="limit")
+        after = params.get("starting_after") or None
+        before = params.get("ending_before") or None
+        if after and before:
+            raise InvalidRequest("You may only specify one of these parameters: "
+                                 "ending_before, starting_after.", param="ending_before")
+        return cls(limit=limit,
+                   starting_after=to_str(after, "starting_after") if after else None,
+                   ending_before=to_str(before, "ending_before") if before else None)
+
+
+@dataclass(frozen=True)
+class In:
+    """A filter value: the column is one of ``values``."""
+
+    values: Collection[Any]
+
+
+@dataclass(frozen=True)
+class NotIn:
+    """A filter value: the column is none of ``values``."""
+
+    values: Collection[Any]
+
+
+def paginate(
+    model: type[SQLModel],
+    *,
+    uow: UnitOfWork,
+    page: PageRequest,
+    url: str,
+    render: Callable[[Any, Session], dict[str, Any]],
+    account_id: str | None,
+    filters: Mapping[str, Any] | None = None,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """One page of ``model`` rows as Stripe's list object.
+
+    ``filters`` maps a column name to a value (equality), an :class:`In` or a
+    :class:`NotIn`; ``None`` values are skipped. ``account_id`` scopes the rows
+    (``None`` when the filters already do, for tables without the column).
+    Raises ResourceMissing when a cursor is not an object of this list.
+    """
+    created, ident = col(model.created), col(model.id)  # type: ignore[attr-defined]
+    conditions = []
+    if account_id is not None:
+        conditions.append(col(model.account_id) == account_id)  # type: ignore[attr-defined]
+    for name, value in (filters or {}).items():
+        column = col(getattr(model, name))
+        if value is None:
+            continue
+        if isinstance(value, In):
+            conditions.append(column.in_(list(value.values)))
+        elif isinstance(value, NotIn):
+            conditions.append(column.not_in(list(value.values)))
+        else:
+            conditions.append(column == value)
+    with uow:
+        query = select(model).where(*conditions)
+        cursor_id = page.starting_after or page.ending_before
+        if cursor_id:
+            param = "starting_after" if page.starting_after else "ending_before"
+            cursor = uow.session.exec(select(model).where(ident == cursor_id, *conditions)
+                                      ).first()
+            if cursor is None:
+                name = label or model.__name__.lower()
+                raise ResourceMissing(f"No such {name}: '{cursor_id}'", param=param)
+            c_created, c_id = cursor.created, cursor.id  # type: ignore[attr-defined]
+            if page.starting_after:
+                query = query.where(or_(created < c_created,
+                                        and_(created == c_created, ident < c_id)))
+            else:
+                query = query.where(or_(created > c_created,
+                                        and_(created == c_created, ident > c_id)))
+        if page.ending_before:
+            query = query.order_by(created.asc(), ident.asc())
+        else:
+            query = query.order_by(created.desc(), ident.desc())
+        rows = list(uow.session.exec(query.limit(page.limit + 1)).all())
+        has_more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        if page.ending_before:
+            rows.reverse()
+        data = [render(row, uow.session) for row in rows]
+    return list_object(data, url=url, has_more=has_more)
