@@ -72,18 +72,20 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def is_same_origin(request: Request) -> bool:
-    """Whether a POST came from a page of this site (Origin, else Referer; neither: no)."""
-    claimed = request.headers.get("origin")
-    if claimed is None or claimed == "null":
-        referer = request.headers.get("referer")
-        claimed = _origin(referer) if referer else None
-    else:
-        claimed = _origin(claimed)
+def trusted_origin(origin: str | None, *, host: str | None) -> bool:
+    """Whether ``origin`` is this site: the public URL's origin, or the requested host."""
+    claimed = _origin(origin) if origin and origin != "null" else None
     if claimed is None:
         return False
-    own = {_origin(get_settings().public_url), _origin(str(request.base_url))}
-    return claimed in own
+    if claimed == _origin(get_settings().public_url):
+        return True
+    return bool(host) and urlsplit(claimed).netloc == (host or "").lower()
+
+
+def is_same_origin(request: Request) -> bool:
+    """Whether a POST came from a page of this site (Origin, else Referer; neither: no)."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    return trusted_origin(claimed, host=request.headers.get("host"))
 
 
 def _uow() -> UnitOfWork:

@@ -1,8 +1,107 @@
-"""Merchant console pages (being written)."""
+"""Merchant console pages: overview, events, and the sections later releases fill.
+
+Sign-in and sign-out are plain HTTP routes (``console/web.py``); every page
+here checks the identity on load and leaves for the sign-in page without one.
+"""
 
 import reflex as rx
+
+from portal_app.components.console_events import event_dialog, events_list, filters
+from portal_app.components.console_frame import coming_soon, console_frame, page_header
+from portal_app.state.console import ConsoleState, EventsState, OverviewState
+
+OVERVIEW = "/console"
+EVENTS = "/console/events"
+PLACEHOLDERS = (  # route, nav key, lead key
+    ("/console/configurations", "nav_configurations", "configurations_lead"),
+    ("/console/offers", "nav_offers", "offers_lead"),
+    ("/console/dashboard", "nav_dashboard", "dashboard_lead"),
+)
+
+
+def _t(key: str) -> rx.Var:
+    return ConsoleState.text[key]
+
+
+def _section_card(icon: str, title_key: str, lead_key: str, href: str,
+                  ready: bool) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.icon(icon, size=18, color=rx.color("indigo", 10)), rx.spacer(),
+                          rx.cond(ready, rx.fragment(),
+                                  rx.badge(_t("coming_soon"), color_scheme="gray",
+                                           variant="soft", radius="full")),
+                          width="100%", align="center"),
+                rx.text(_t(title_key), size="3", weight="bold"),
+                rx.text(_t(lead_key), size="2", color=rx.color("gray", 11)),
+                spacing="2",
+            ),
+            size="2", height="100%",
+            _hover={"box_shadow": f"0 0 0 1px {rx.color('indigo', 7)}"},
+        ),
+        href=href, underline="none", color="inherit",
+    )
+
+
+def overview_page() -> rx.Component:
+    """The landing page: the event count and the console's sections."""
+    return console_frame(
+        "nav_overview",
+        page_header(_t("overview_title"), _t("overview_lead")),
+        rx.card(
+            rx.flex(
+                rx.vstack(
+                    rx.text(_t("events_recorded"), size="2", color=rx.color("gray", 11)),
+                    rx.text(OverviewState.event_count, size="7", weight="bold",
+                            custom_attrs={"data-testid": "event-count"}),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                rx.link(rx.button(_t("view_events"), rx.icon("arrow-right", size=14)),
+                        href=EVENTS),
+                align="center", gap="16px", wrap="wrap",
+            ),
+            size="3", margin_bottom="24px",
+        ),
+        rx.grid(
+            _section_card("sliders-horizontal", "nav_configurations", "configurations_lead",
+                          "/console/configurations", False),
+            _section_card("flask-conical", "nav_offers", "offers_lead", "/console/offers",
+                          False),
+            _section_card("chart-line", "nav_dashboard", "dashboard_lead",
+                          "/console/dashboard", False),
+            _section_card("list", "nav_events", "events_lead", EVENTS, True),
+            columns=rx.breakpoints(initial="1", sm="2"), spacing="4",
+        ),
+    )
+
+
+def events_page() -> rx.Component:
+    """The event log of the signed-in account."""
+    return console_frame(
+        "nav_events",
+        page_header(_t("events_title"), _t("events_lead")),
+        filters(),
+        events_list(),
+        event_dialog(),
+    )
+
+
+def _placeholder(nav_key: str, lead_key: str):
+    def page() -> rx.Component:
+        return console_frame(nav_key, coming_soon(nav_key, lead_key))
+
+    page.__name__ = f"console_{nav_key.removeprefix('nav_')}_page"
+    return page
 
 
 def register(app: rx.App) -> None:
     """Add the console's pages to ``app``."""
-    app.add_page(lambda: rx.text("Portico console"), route="/console")
+    app.add_page(overview_page, route=OVERVIEW, title="Console · Portico",
+                 on_load=OverviewState.load)
+    app.add_page(events_page, route=EVENTS, title="Events · Portico console",
+                 on_load=EventsState.load)
+    for route, nav_key, lead_key in PLACEHOLDERS:
+        app.add_page(_placeholder(nav_key, lead_key), route=route,
+                     title="Portico console", on_load=ConsoleState.check)

@@ -1,0 +1,228 @@
+"""The console's frame: a sidebar on desktop, a top bar with tabs on phones.
+
+Every string comes from ``ConsoleState.text`` (see ``console/strings.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from portal_app.console.web import LOGOUT_PATH
+from portal_app.state.console import ConsoleState
+
+MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
+SANS = ("Inter, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, "
+        "'Helvetica Neue', Arial, sans-serif")
+SIDEBAR_WIDTH = "248px"
+# Radix breakpoints: [phone, >=520px, >=768px, ...]; the sidebar appears at 768px.
+DESKTOP_ONLY = ["none", "none", "flex"]
+PHONE_ONLY = ["flex", "flex", "none"]
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str  # the ``TEXT`` key of its label, and the page's name
+    href: str
+    icon: str
+    ready: bool
+
+
+NAV = (
+    NavEntry("nav_overview", "/console", "layout-dashboard", True),
+    NavEntry("nav_configurations", "/console/configurations", "sliders-horizontal", False),
+    NavEntry("nav_offers", "/console/offers", "flask-conical", False),
+    NavEntry("nav_dashboard", "/console/dashboard", "chart-line", False),
+    NavEntry("nav_events", "/console/events", "list", True),
+)
+
+
+def _t(key: str) -> rx.Var:
+    return ConsoleState.text[key]
+
+
+def logo(size: str = "28px") -> rx.Component:
+    """Portico's mark."""
+    return rx.center(
+        rx.icon("diamond", size=14, color="white"),
+        width=size, height=size, border_radius="8px", background=rx.color("indigo", 9),
+        flex_shrink="0",
+    )
+
+
+def _soon_badge() -> rx.Component:
+    return rx.badge(_t("coming_soon"), variant="soft", color_scheme="gray", size="1",
+                    radius="full")
+
+
+def _side_link(entry: NavEntry, active: str) -> rx.Component:
+    is_active = entry.key == active
+    return rx.link(
+        rx.hstack(
+            rx.icon(entry.icon, size=16),
+            rx.text(_t(entry.key), size="2", weight="medium" if is_active else "regular",
+                    flex="1"),
+            rx.cond(entry.ready, rx.fragment(), _soon_badge()),
+            align="center", spacing="3", width="100%",
+        ),
+        href=entry.href,
+        underline="none",
+        color=rx.color("gray", 12) if is_active else rx.color("gray", 11),
+        background=rx.color("indigo", 3) if is_active else "transparent",
+        border_radius="8px",
+        padding="8px 10px",
+        width="100%",
+        _hover={"background": rx.color("gray", 3) if not is_active else rx.color("indigo", 4),
+                "color": rx.color("gray", 12)},
+        custom_attrs={"aria-current": "page"} if is_active else {},
+    )
+
+
+def sign_out_form(*, compact: bool = False) -> rx.Component:
+    """A real POST form with the session's CSRF token (the route checks both)."""
+    button = (
+        rx.icon_button(rx.icon("log-out", size=16), type="submit", variant="ghost",
+                       color_scheme="gray", size="2", title=_t("sign_out"),
+                       aria_label=_t("sign_out"))
+        if compact else
+        rx.button(rx.icon("log-out", size=14), _t("sign_out"), type="submit",
+                  variant="soft", color_scheme="gray", size="2", width="100%")
+    )
+    return rx.el.form(
+        rx.el.input(type="hidden", name="csrf_token", value=ConsoleState.csrf_token),
+        button,
+        method="post",
+        action=LOGOUT_PATH,
+        on_submit=None,  # a plain browser POST, not a Reflex event
+        style={"width": "auto" if compact else "100%", "margin": "0"},
+    )
+
+
+def sidebar(active: str) -> rx.Component:
+    """The desktop navigation column."""
+    return rx.vstack(
+        rx.hstack(
+            logo(),
+            rx.text("Portico", weight="bold", size="3", letter_spacing="-0.01em"),
+            rx.badge(_t("console"), variant="outline", color_scheme="gray", size="1"),
+            align="center", spacing="2", padding="4px 6px 0",
+        ),
+        rx.box(
+            rx.text(ConsoleState.business_name, size="2", weight="medium", trim="both",
+                    truncate=True),
+            padding="10px 10px", border_radius="8px", width="100%",
+            background=rx.color("gray", 2), border=f"1px solid {rx.color('gray', 4)}",
+        ),
+        rx.vstack(*[_side_link(entry, active) for entry in NAV], spacing="1", width="100%",
+                  as_="nav"),
+        rx.spacer(),
+        rx.vstack(
+            rx.text(_t("signed_in_as"), size="1", color=rx.color("gray", 10)),
+            rx.text(ConsoleState.email, size="2", truncate=True, width="100%",
+                    custom_attrs={"data-testid": "console-email"}),
+            sign_out_form(),
+            spacing="2", width="100%", padding_top="12px",
+            border_top=f"1px solid {rx.color('gray', 4)}",
+        ),
+        display=DESKTOP_ONLY,
+        width=SIDEBAR_WIDTH, min_width=SIDEBAR_WIDTH, height="100vh",
+        position="sticky", top="0", padding="20px 14px", spacing="4",
+        border_right=f"1px solid {rx.color('gray', 4)}", background=rx.color("gray", 1),
+    )
+
+
+def _tab(entry: NavEntry, active: str) -> rx.Component:
+    is_active = entry.key == active
+    return rx.link(
+        rx.text(_t(entry.key), size="2", weight="medium", white_space="nowrap"),
+        href=entry.href,
+        underline="none",
+        color=rx.color("gray", 12) if is_active else rx.color("gray", 11),
+        padding="10px 2px",
+        border_bottom=f"2px solid {rx.color('indigo', 9) if is_active else 'transparent'}",
+        opacity="1" if entry.ready or is_active else "0.7",
+    )
+
+
+def topbar(active: str) -> rx.Component:
+    """The phone navigation: brand, account and sign out, then scrollable tabs."""
+    return rx.vstack(
+        rx.hstack(
+            logo("26px"),
+            rx.vstack(
+                rx.text(ConsoleState.business_name, size="2", weight="bold", truncate=True,
+                        width="100%"),
+                rx.text(ConsoleState.email, size="1", color=rx.color("gray", 10),
+                        truncate=True, width="100%"),
+                spacing="0", flex="1", min_width="0",
+            ),
+            sign_out_form(compact=True),
+            align="center", spacing="3", width="100%", padding="12px 16px 4px",
+        ),
+        rx.hstack(
+            *[_tab(entry, active) for entry in NAV],
+            spacing="5", padding="0 16px", width="100%", overflow_x="auto",
+            as_="nav", style={"scrollbar_width": "none"},
+        ),
+        display=PHONE_ONLY,
+        spacing="1", width="100%", position="sticky", top="0", z_index="10",
+        background=rx.color("gray", 1), border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def _signing_in() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="100vh", width="100%")
+
+
+def console_frame(active: str, *children: rx.Component) -> rx.Component:
+    """A console page: the navigation frame around ``children`` once signed in."""
+    return rx.box(
+        rx.cond(
+            ConsoleState.signed_in,
+            rx.flex(
+                sidebar(active),
+                rx.box(
+                    topbar(active),
+                    rx.box(
+                        *children,
+                        max_width="1120px", margin="0 auto",
+                        padding=["20px 16px 48px", "24px 20px 48px", "32px 40px 64px"],
+                    ),
+                    flex="1", min_width="0",
+                ),
+                direction="row", width="100%", min_height="100vh",
+            ),
+            _signing_in(),
+        ),
+        font_family=SANS,
+        background=rx.color("gray", 1),
+        min_height="100vh",
+    )
+
+
+def page_header(title: rx.Var, lead: rx.Var) -> rx.Component:
+    """A page's title and one line about it."""
+    return rx.vstack(
+        rx.heading(title, size="6", weight="bold", letter_spacing="-0.02em"),
+        rx.text(lead, size="2", color=rx.color("gray", 11)),
+        spacing="1", margin_bottom="24px",
+    )
+
+
+def coming_soon(title_key: str, lead_key: str) -> rx.Component:
+    """A placeholder for a section a later release fills."""
+    return rx.fragment(
+        page_header(_t(title_key), _t(lead_key)),
+        rx.center(
+            rx.vstack(
+                rx.icon("hammer", size=28, color=rx.color("gray", 9)),
+                rx.text(_t("coming_soon"), size="4", weight="bold"),
+                rx.text(_t("coming_soon_lead"), size="2", color=rx.color("gray", 11),
+                        text_align="center"),
+                align="center", spacing="2",
+            ),
+            padding="64px 24px", border=f"1px dashed {rx.color('gray', 6)}",
+            border_radius="12px", background=rx.color("gray", 2),
+        ),
+    )
