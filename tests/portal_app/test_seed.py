@@ -1,0 +1,142 @@
+"""The demo seed: deterministic, idempotent, every subscription status, a year of events.
+
+Each test database here is its own SQLite file, migrated with Alembic, so the
+demo account (which owns the one demo secret key) never meets the shared test
+database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, func, select
+
+from portal_app import seed
+from portal_app.billing.models import Customer, Invoice, InvoiceStatus, Price, Subscription
+from portal_app.db import UnitOfWork, get_engine
+from portal_app.events.models import Event
+from portal_app.migrate import upgrade
+from portal_app.portal.configurations import default_configuration
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def fresh_engine(directory: Path) -> Engine:
+    url = f"sqlite:///{directory / 'portico.db'}"
+    upgrade(url)
+    return get_engine(url)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, seed.SeedResult]:
+    engine = fresh_engine(tmp_path_factory.mktemp("seed-a"))
+    return engine, seed.seed_demo(engine=engine, now=NOW)
+
+
+def story(engine: Engine, account_id: str) -> list[tuple]:
+    """Each customer's email, locale, and subscription status, currency and invoice count."""
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.exec(
+            select(Customer.email, Customer.preferred_locales, Subscription.status,
+                   Subscription.currency, func.count(col(Invoice.id)))
+            .join(Subscription, col(Subscription.customer_id) == Customer.id)
+            .join(Invoice, col(Invoice.subscription_id) == Subscription.id, isouter=True)
+            .where(Customer.account_id == account_id)
+            .group_by(Customer.email, Customer.preferred_locales, Subscription.status,
+                      Subscription.currency)
+        ).all()
+    return sorted((email, tuple(locales), str(status), currency, n)
+                  for email, locales, status, currency, n in rows)
+
+
+def test_seed_builds_a_year_of_history(seeded: tuple[Engine, seed.SeedResult]) -> None:
+    engine, result = seeded
+    counts = result.counts
+    assert result.created
+    assert counts["customers"] == 50
+    for status in ("trialing", "active", "past_due", "canceled"):
+        assert counts[f"subscriptions.{status}"] >= 1, status
+    assert counts["subscriptions.active"] > counts["subscriptions.canceled"]
+    assert counts["invoices"] > 150  # renewals, not just first invoices
+    assert result.seconds < 30
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        currencies = set(s.exec(select(Price.currency).where(
+            Price.account_id == result.account_id)).all())
+        intervals = set(s.exec(select(Price.interval).where(
+            Price.account_id == result.account_id)).all())
+        paid_months = {created.strftime("%Y-%m") for created in s.exec(
+            select(Event.created).where(Event.account_id == result.account_id,
+                                        Event.type == "invoice.paid")).all()}
+        failed = s.exec(select(func.count()).where(
+            Event.account_id == result.account_id,
+            Event.type == "invoice.payment_failed")).one()
+        reasons = Counter(sub.cancellation_details.get("reason") for sub in s.exec(
+            select(Subscription).where(Subscription.account_id == result.account_id,
+                                       Subscription.status == "canceled")).all())
+        open_invoices = s.exec(select(func.count()).where(
+            Invoice.account_id == result.account_id,
+            Invoice.status == InvoiceStatus.open)).one()
+        latest = s.exec(select(func.max(Event.created)).where(
+            Event.account_id == result.account_id)).one()
+    assert currencies == {"usd", "eur"}
+    assert {str(i) for i in intervals} == {"month", "year"}
+    # Paid invoices in every month of the year the history covers.
+    assert len(paid_months) >= 12
+    assert failed >= counts["subscriptions.past_due"] and open_invoices >= 1
+    assert reasons["cancellation_requested"] >= 1 and reasons["payment_failed"] >= 1
+    # The history ends at ``now``: nothing happens after it.
+    assert NOW - timedelta(days=1) < latest.replace(tzinfo=UTC) <= NOW
+
+
+def test_seed_configures_the_portal(seeded: tuple[Engine, seed.SeedResult]) -> None:
+    engine, result = seeded
+    config = default_configuration(account_id=result.account_id, uow=UnitOfWork(engine))
+    assert "Northwind" in config.business_profile["headline"]
+    features = config.features
+    assert all(features[name]["enabled"] for name in (
+        "invoice_history", "payment_method_update", "customer_update", "subscription_cancel",
+        "subscription_update"))
+    assert features["subscription_cancel"]["cancellation_reason"]["options"]
+    assert len(features["subscription_update"]["products"]) == 3
+
+
+def test_seed_is_deterministic_and_resets(seeded: tuple[Engine, seed.SeedResult],
+                                          tmp_path: Path) -> None:
+    engine, first = seeded
+    other = fresh_engine(tmp_path)
+    second = seed.seed_demo(engine=other, now=NOW)
+    assert second.counts == first.counts
+    assert story(other, second.account_id) == story(engine, first.account_id)
+    # Ids are random by design, never replayed.
+    assert second.account_id != first.account_id
+
+    seed.demo_info(engine=other)  # leaves a portal session behind, also to be deleted
+    third = seed.seed_demo(engine=other, now=NOW, reset=True)
+    assert third.created and third.account_id != second.account_id
+    assert third.counts == first.counts
+    assert seed.demo_counts(second.account_id, engine=other)["customers"] == 0
+    with UnitOfWork(other) as uow:
+        assert uow.session.exec(select(func.count()).select_from(Customer)).one() == 50
+
+
+def test_seed_is_idempotent(seeded: tuple[Engine, seed.SeedResult]) -> None:
+    engine, first = seeded
+    again = seed.seed_demo(engine=engine, now=NOW)
+    assert not again.created
+    assert again.account_id == first.account_id
+    assert again.counts == first.counts
+
+
+def test_plan_is_a_pure_function_of_the_seed() -> None:
+    start = NOW - seed.HISTORY
+    a = seed.plan_customers(start=start, now=NOW)
+    assert a == seed.plan_customers(start=start, now=NOW)
+    assert a != seed.plan_customers(start=start, now=NOW, seed=7)
+    assert all(start < p.signup < NOW for p in a)
+    assert len({p.email for p in a}) == len(a)
+    assert {p.locale for p in a} == {"en", "de", "fr"}
