@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -37,8 +38,16 @@ def check_key(key: str) -> None:
             param="Idempotency-Key")
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first response given for a key."""
+
+    status_code: int
+    body: str
+
+
 def find_response(key: str, fp: str, *, account_id: str, uow: UnitOfWork
-                  ) -> IdempotencyRecord | None:
+                  ) -> StoredResponse | None:
     """The stored response for ``key``, if it is still live.
 
     Raises IdempotencyConflict when the key was first used with other parameters.
@@ -59,7 +68,8 @@ def find_response(key: str, fp: str, *, account_id: str, uow: UnitOfWork
                 "Keys for idempotent requests can only be used with the same parameters "
                 "they were first used with. Try using a key other than "
                 f"'{key}' if you meant to execute a different request.")
-        return record
+        # Read inside the transaction: its rollback on exit expires the row.
+        return StoredResponse(status_code=record.status_code, body=record.body)
 
 
 def store_response(key: str, fp: str, *, status_code: int, body: str, account_id: str,

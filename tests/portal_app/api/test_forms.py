@@ -1,0 +1,86 @@
+"""Stripe's nested form encoding, decoded."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stripe._encode import _api_encode
+
+from portal_app.api.forms import decode, parse_body, to_bool, to_int, to_metadata, to_str
+from portal_app.billing.errors import InvalidRequest
+
+
+def test_nested_maps_lists_and_appends() -> None:
+    params = parse_body(
+        "items[0][price]=price_a&items[0][quantity]=2&items[1][price]=price_b"
+        "&metadata[0]=zero&metadata[k]=v&expand[]=latest_invoice&expand[]=customer"
+        "&features[subscription_cancel][cancellation_reason][options][0]=too_expensive"
+        "&features[subscription_cancel][cancellation_reason][options][1]=other"
+        "&email=a%40b.c&empty="
+    )
+    assert params == {
+        "items": [{"price": "price_a", "quantity": "2"}, {"price": "price_b"}],
+        "metadata": {"0": "zero", "k": "v"},  # the merchant's keys, never a list
+        "expand": ["latest_invoice", "customer"],
+        "features": {"subscription_cancel": {"cancellation_reason": {
+            "options": ["too_expensive", "other"]}}},
+        "email": "a@b.c",
+        "empty": "",
+    }
+
+
+def test_rails_style_arrays_of_hashes() -> None:
+    assert decode([("items[][price]", "a"), ("items[][quantity]", "1"),
+                   ("items[][price]", "b")]) == {
+        "items": [{"price": "a", "quantity": "1"}, {"price": "b"}]}
+
+
+def test_sparse_indexes_stay_a_map() -> None:
+    assert decode([("items[1][price]", "a")]) == {"items": {"1": {"price": "a"}}}
+
+
+@pytest.mark.parametrize("key", ["[a]", "a[b", "a]b[", "a[b]c"])
+def test_malformed_names_are_refused(key: str) -> None:
+    with pytest.raises(InvalidRequest):
+        decode([(key, "1")])
+
+
+def test_conversions_carry_the_param() -> None:
+    assert to_int("42", "limit") == 42
+    assert to_bool("true", "x") is True and to_bool("false", "x") is False
+    with pytest.raises(InvalidRequest) as bad_int:
+        to_int("4.2", "items[0][quantity]")
+    assert bad_int.value.param == "items[0][quantity]"
+    assert bad_int.value.message == "Invalid integer: 4.2"
+    with pytest.raises(InvalidRequest) as negative:
+        to_int("-1", "unit_amount", minimum=0)
+    assert "non-negative" in negative.value.message
+    with pytest.raises(InvalidRequest) as bad_bool:
+        to_bool("yes", "active")
+    assert bad_bool.value.param == "active"
+    with pytest.raises(InvalidRequest) as not_string:
+        to_str({"a": "b"}, "email")
+    assert not_string.value.param == "email"
+    with pytest.raises(InvalidRequest) as meta:
+        to_metadata({"k": {"deep": "x"}})
+    assert meta.value.param == "metadata[k]"
+
+
+_scalar = st.text(alphabet="abcxyz019 @&=[]", min_size=0, max_size=6)
+_key = st.text(alphabet="abcdefgh_", min_size=1, max_size=5)
+_value = st.recursive(
+    _scalar,
+    lambda inner: st.one_of(st.lists(inner, min_size=1, max_size=3),
+                            st.dictionaries(_key, inner, min_size=1, max_size=3)),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(_key.filter(lambda k: k != "metadata"), _value, max_size=4))
+def test_decodes_what_the_sdk_encodes(params: dict) -> None:
+    """Whatever the SDK encodes decodes to the same structure (non-empty collections)."""
+    from urllib.parse import urlencode
+
+    body = urlencode(list(_api_encode(params)))
+    assert parse_body(body) == params
