@@ -242,7 +242,7 @@ def render_subscription(sub: Subscription, session: Session) -> dict[str, Any]:
         select(SubscriptionItem, Price)
         .join(Price, col(Price.id) == SubscriptionItem.price_id)
         .where(SubscriptionItem.subscription_id == sub.id)
-        .order_by(col(SubscriptionItem.created), col(SubscriptionItem.id))
+        .order_by(col(SubscriptionItem.position), col(SubscriptionItem.id))
     ).all()
     items = [render_subscription_item(item, price, sub) for item, price in rows]
     discounts = session.exec(

@@ -186,6 +186,7 @@ class SubscriptionItem(SQLModel, table=True):
     subscription_id: str = Field(foreign_key="subscription.id", index=True)
     price_id: str = Field(foreign_key="price.id")
     quantity: int = 1
+    position: int = 0  # the order the items were given in (ids are random, times equal)
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field()
 

@@ -11,7 +11,8 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
@@ -47,12 +48,21 @@ from portal_app.objects import (
     render_subscription,
 )
 
+T = TypeVar("T")
+
 LIVE_STATUSES = (SubscriptionStatus.trialing, SubscriptionStatus.active, SubscriptionStatus.past_due)
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """Stripe's ``previous_attributes``: the old value of every top-level field that changed."""
     return {key: before.get(key) for key in after if before.get(key) != after.get(key)}
+
+
+def _read(uow: UnitOfWork, value: T) -> T:
+    """End a read-only transaction: committing keeps ``value``'s rows loaded for the
+    caller, where the unit of work's rollback would expire them."""
+    uow.commit()
+    return value
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -108,8 +118,16 @@ def create_customer(
         return customer
 
 
-_CUSTOMER_FIELDS = ("email", "name", "phone", "description", "address", "shipping",
-                    "preferred_locales")
+# The details a customer may edit about themselves (the portal's billing details page).
+CUSTOMER_DETAIL_FIELDS = ("email", "name", "phone", "address", "shipping", "preferred_locales")
+_CUSTOMER_FIELDS = (*CUSTOMER_DETAIL_FIELDS, "description")
+
+
+def retrieve_customer(customer_id: str, *, account_id: str, uow: UnitOfWork) -> Customer:
+    """One customer of the account. Raises ResourceMissing."""
+    with uow:
+        return _read(uow, uow.get(Customer, customer_id, account_id=account_id,
+                                  label="customer"))
 
 
 def update_customer(customer_id: str, *, account_id: str, uow: UnitOfWork,
@@ -338,11 +356,13 @@ def _store_card(details: processor.CardDetails, *, account_id: str, now: datetim
 
 
 def attach_payment_method(payment_method: str, *, customer_id: str, account_id: str,
-                          uow: UnitOfWork) -> PaymentMethod:
+                          uow: UnitOfWork, customer_scoped: bool = False) -> PaymentMethod:
     """Attach a payment method (or one of Stripe's ``pm_card_*`` test ids) to a customer.
 
     The processor checks the card first, as Stripe does: a card that declines
-    every charge is refused here. Raises ResourceMissing, InvalidRequest, CardDeclined.
+    every charge is refused here. ``customer_scoped`` (the portal) answers a
+    method of another customer as missing rather than as already attached.
+    Raises ResourceMissing, InvalidRequest, CardDeclined.
     """
     with uow:
         customer = uow.get(Customer, customer_id, account_id=account_id, param="customer",
@@ -359,7 +379,10 @@ def attach_payment_method(payment_method: str, *, customer_id: str, account_id: 
                          param="payment_method", label="PaymentMethod")
         if pm.customer_id is not None:
             if pm.customer_id == customer.id:
-                return pm
+                return _read(uow, pm)
+            if customer_scoped:
+                raise ResourceMissing(f"No such PaymentMethod: '{payment_method}'",
+                                      param="payment_method")
             raise InvalidRequest(
                 "The payment method you provided has already been attached to a customer.",
                 param="payment_method",
@@ -376,17 +399,32 @@ def attach_payment_method(payment_method: str, *, customer_id: str, account_id: 
 
 
 
+def retrieve_payment_method(payment_method_id: str, *, account_id: str, uow: UnitOfWork,
+                            customer_id: str | None = None) -> PaymentMethod:
+    """One payment method; with ``customer_id``, only one attached to that customer.
+
+    Raises ResourceMissing.
+    """
+    with uow:
+        pm = uow.get(PaymentMethod, payment_method_id, account_id=account_id,
+                     param="payment_method", label="PaymentMethod")
+        if customer_id is not None and pm.customer_id != customer_id:
+            raise ResourceMissing(f"No such PaymentMethod: '{payment_method_id}'",
+                                  param="payment_method")
+        return _read(uow, pm)
+
+
 def list_payment_methods(customer_id: str, *, account_id: str, uow: UnitOfWork
                          ) -> list[PaymentMethod]:
     """A customer's payment methods, newest first. Raises ResourceMissing."""
     with uow:
         uow.get(Customer, customer_id, account_id=account_id, param="customer",
                 label="customer")
-        return list(uow.session.exec(
+        return _read(uow, list(uow.session.exec(
             select(PaymentMethod)
             .where(PaymentMethod.customer_id == customer_id)
             .order_by(col(PaymentMethod.created).desc(), col(PaymentMethod.id).desc())
-        ).all())
+        ).all()))
 
 
 # --- coupons -----------------------------------------------------------------------------
@@ -410,9 +448,10 @@ def create_coupon(*, account_id: str, uow: UnitOfWork, id: str | None = None,
     if duration not in CouponDuration.__members__:
         raise InvalidRequest("Invalid duration: must be one of once, repeating, or forever",
                              param="duration")
-    if (duration == "repeating") != (duration_in_months is not None):
-        raise InvalidRequest("duration_in_months goes with duration=repeating, and only then.",
-                             param="duration_in_months")
+    if (duration == "repeating") != (duration_in_months is not None) or (
+            duration_in_months is not None and duration_in_months < 1):
+        raise InvalidRequest("duration_in_months (a positive number of months) goes with "
+                             "duration=repeating, and only then.", param="duration_in_months")
     with uow:
         if id and uow.session.get(Coupon, id) is not None:
             raise InvalidRequest("Coupon already exists.", param="id",
@@ -559,9 +598,9 @@ def create_subscription(
         )
         uow.add(sub)
         uow.flush()
-        for price, quantity in prices:
+        for position, (price, quantity) in enumerate(prices):
             uow.add(SubscriptionItem(subscription_id=sub.id, price_id=price.id,
-                                     quantity=quantity, created=now))
+                                     quantity=quantity, position=position, created=now))
         uow.flush()
         if coupon:
             _apply_coupon(coupon, sub=sub, account_id=account_id, uow=uow)
@@ -570,6 +609,10 @@ def create_subscription(
             uow.add(cust)
         invoice = _bill_period(sub, billing_reason="subscription_create", uow=uow,
                                trial=trialing)
+        if invoice.last_decline_code == "payment_method_missing":
+            raise InvalidRequest(
+                "This customer has no attached payment source or default payment method.",
+                code="resource_missing", param="default_payment_method")
         if invoice.status == InvoiceStatus.open and collection_method == "charge_automatically":
             # The first charge failed: nothing of this subscription may remain.
             raise processor.decline(invoice.last_decline_code or "generic_decline")
@@ -582,6 +625,79 @@ def create_subscription(
         _emit_invoice_events(invoice, uow=uow, account_id=account_id)
         uow.commit()
         return sub
+
+
+def retrieve_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWork,
+                          customer_id: str | None = None) -> Subscription:
+    """One subscription; with ``customer_id``, only one of that customer's.
+
+    Raises ResourceMissing.
+    """
+    with uow:
+        sub = uow.get(Subscription, subscription_id, account_id=account_id,
+                      label="subscription")
+        if customer_id is not None and sub.customer_id != customer_id:
+            raise ResourceMissing(f"No such subscription: '{subscription_id}'", param="id")
+        return _read(uow, sub)
+
+
+def list_subscriptions(*, account_id: str, uow: UnitOfWork, customer_id: str | None = None,
+                       status: str | None = None) -> list[Subscription]:
+    """The account's (or one customer's) subscriptions, newest first.
+
+    ``status`` filters as Stripe's does: a status, ``all``, or none for every
+    subscription that has not been canceled. Raises ResourceMissing, InvalidRequest.
+    """
+    if status not in (None, "all", "ended", *SubscriptionStatus.__members__):
+        raise InvalidRequest(f"Invalid status: {status}", param="status")
+    with uow:
+        query = select(Subscription).where(Subscription.account_id == account_id)
+        if customer_id is not None:
+            uow.get(Customer, customer_id, account_id=account_id, param="customer",
+                    label="customer")
+            query = query.where(Subscription.customer_id == customer_id)
+        if status is None:
+            query = query.where(Subscription.status != SubscriptionStatus.canceled)
+        elif status == "ended":
+            query = query.where(col(Subscription.status).in_(
+                [SubscriptionStatus.canceled, SubscriptionStatus.incomplete_expired]))
+        elif status != "all":
+            query = query.where(Subscription.status == SubscriptionStatus(status))
+        return _read(uow, list(uow.session.exec(
+            query.order_by(col(Subscription.created).desc(), col(Subscription.id).desc())
+        ).all()))
+
+
+def retrieve_invoice(invoice_id: str, *, account_id: str, uow: UnitOfWork,
+                     customer_id: str | None = None) -> Invoice:
+    """One invoice; with ``customer_id``, only one of that customer's.
+
+    Raises ResourceMissing.
+    """
+    with uow:
+        invoice = uow.get(Invoice, invoice_id, account_id=account_id, label="invoice")
+        if customer_id is not None and invoice.customer_id != customer_id:
+            raise ResourceMissing(f"No such invoice: '{invoice_id}'", param="id")
+        return _read(uow, invoice)
+
+
+def list_invoices(*, account_id: str, uow: UnitOfWork, customer_id: str | None = None,
+                  subscription_id: str | None = None) -> list[Invoice]:
+    """The account's (or one customer's or subscription's) invoices, newest first.
+
+    Raises ResourceMissing.
+    """
+    with uow:
+        query = select(Invoice).where(Invoice.account_id == account_id)
+        if customer_id is not None:
+            uow.get(Customer, customer_id, account_id=account_id, param="customer",
+                    label="customer")
+            query = query.where(Invoice.customer_id == customer_id)
+        if subscription_id is not None:
+            query = query.where(Invoice.subscription_id == subscription_id)
+        return _read(uow, list(uow.session.exec(
+            query.order_by(col(Invoice.created).desc(), col(Invoice.id).desc())
+        ).all()))
 
 
 def _payment_method_for(sub: Subscription, uow: UnitOfWork) -> PaymentMethod | None:
@@ -636,7 +752,7 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
         .join(Price, col(Price.id) == SubscriptionItem.price_id)
         .join(Product, col(Product.id) == Price.product_id)
         .where(SubscriptionItem.subscription_id == sub.id)
-        .order_by(col(SubscriptionItem.created), col(SubscriptionItem.id))
+        .order_by(col(SubscriptionItem.position), col(SubscriptionItem.id))
     ).all()
     subtotal = 0
     lines: list[InvoiceLine] = []
@@ -657,16 +773,10 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
     active = _active_discount(sub, uow, now) if subtotal else None
     if active is not None:
         discount, coupon = active
-        if coupon.percent_off is not None:
-            discount_total = round(subtotal * coupon.percent_off / 100)
-        else:
-            discount_total = min(subtotal, coupon.amount_off or 0)
-        remaining = discount_total
-        for line in lines:  # spread over lines, largest remainder on the last
-            share = (round(discount_total * line.amount / subtotal) if line is not lines[-1]
-                     else remaining)
-            line.discount_amount = min(share, line.amount)
-            remaining -= line.discount_amount
+        discount_total = _discount_amount(coupon, subtotal)
+        for line, share in zip(lines, _spread(discount_total, [ln.amount for ln in lines]),
+                               strict=True):
+            line.discount_amount = share
         if coupon.duration == CouponDuration.once:
             discount.end = now
             uow.add(discount)
@@ -687,6 +797,32 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
     uow.add(sub)
     uow.flush()
     return invoice
+
+
+def _discount_amount(coupon: Coupon, subtotal: int) -> int:
+    """What ``coupon`` takes off ``subtotal`` (percentages round half up, as Stripe's do)."""
+    if coupon.percent_off is not None:
+        off = Decimal(subtotal) * Decimal(str(coupon.percent_off)) / 100
+        return int(off.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return min(subtotal, coupon.amount_off or 0)
+
+
+def _spread(total: int, amounts: Sequence[int]) -> list[int]:
+    """Split ``total`` over ``amounts`` in proportion, exactly.
+
+    Shares are rounded down and the units left over go to the largest
+    remainders, so they sum to ``total`` and none exceeds its amount (given
+    ``0 <= total <= sum(amounts)``).
+    """
+    whole = sum(amounts)
+    if whole == 0:
+        return [0] * len(amounts)
+    shares = [total * amount // whole for amount in amounts]
+    left = total - sum(shares)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(total * amounts[i] % whole), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return shares
 
 
 def _finalize(invoice: Invoice, customer: Customer, *, uow: UnitOfWork, now: datetime) -> None:
@@ -771,7 +907,7 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
             raise ResourceMissing(f"No such subscription: '{subscription_id}'")
         now = uow.clock()
         if sub.status not in LIVE_STATUSES or sub.current_period_end > now:
-            return sub
+            return _read(uow, sub)
         account_id = sub.account_id
         before = render_subscription(sub, uow.session)
         boundary = sub.current_period_end
@@ -855,10 +991,8 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
     portal passes its session's customer). Raises ResourceMissing, InvalidRequest.
     """
     with uow:
-        sub = uow.get(Subscription, subscription_id, account_id=account_id,
-                      label="subscription")
-        if customer_id is not None and sub.customer_id != customer_id:
-            raise ResourceMissing(f"No such subscription: '{subscription_id}'")
+        sub = retrieve_subscription(subscription_id, account_id=account_id, uow=uow,
+                                    customer_id=customer_id)
         if sub.status == SubscriptionStatus.canceled:
             raise InvalidRequest("This subscription is already canceled.",
                                  code="subscription_canceled")
@@ -888,6 +1022,8 @@ def advance_clock(clock: Any, to: datetime, *, account_id: str | None,
     Each renewal runs in its own transaction at the moment it falls due, so its
     invoices and events carry that time. Returns how many renewals ran.
     """
+    if to < clock():
+        raise InvalidRequest("A test clock only moves forward.", param="frozen_time")
     count = 0
     while True:
         due = due_subscriptions(account_id=account_id, until=to, uow=uow_factory())

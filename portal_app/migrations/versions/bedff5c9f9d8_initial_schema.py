@@ -370,6 +370,7 @@ def upgrade() -> None:
     sa.Column('subscription_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('price_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('metadata_', sa.JSON(), nullable=False),
     sa.Column('created', portal_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['price_id'], ['price.id'], ),

@@ -1,0 +1,186 @@
+"""The test processor: Stripe's test cards, Luhn, expiry, cvc, and what is kept of a card."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal_app.billing import processor
+from portal_app.billing.errors import CardDeclined, CardError, InvalidRequest
+
+NOW = datetime(2026, 1, 31, 12, tzinfo=UTC)
+
+
+def tokenize(number: str, *, exp_month: object = 12, exp_year: object = 2030,
+             cvc: str | None = "123") -> processor.CardDetails:
+    return processor.tokenize_card(number=number, exp_month=exp_month, exp_year=exp_year,
+                                   cvc=cvc, account_id="acct_test", now=NOW)
+
+
+def luhn_check_digit(body: str) -> str:
+    for digit in "0123456789":
+        if processor.luhn_valid(body + digit):
+            return digit
+    raise AssertionError("some check digit always fits")
+
+
+@pytest.mark.parametrize("number", list(processor._TEST_NUMBERS))
+def test_every_stripe_test_number_passes_luhn(number: str) -> None:
+    assert processor.luhn_valid(number)
+
+
+@pytest.mark.parametrize("number", ["4242424242424241", "4000000000000001", "1234567890123",
+                                    "42424242424242424242", "4242-4242-4242-4242", "", "abc"])
+def test_invalid_numbers_fail_luhn(number: str) -> None:
+    assert not processor.luhn_valid(number)
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=18))
+def test_exactly_one_check_digit_completes_a_number(body: str) -> None:
+    fitting = [d for d in "0123456789" if processor.luhn_valid(body + d)]
+    assert len(fitting) == 1
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=19), st.integers(0, 18))
+def test_changing_one_digit_breaks_luhn(number: str, position: int) -> None:
+    position %= len(number)
+    if not processor.luhn_valid(number):
+        return
+    changed = str((int(number[position]) + 1) % 10)
+    assert not processor.luhn_valid(number[:position] + changed + number[position + 1:])
+
+
+@pytest.mark.parametrize(("number", "brand"), [
+    ("4242424242424242", "visa"),
+    ("4000056655665556", "visa"),
+    ("5555555555554444", "mastercard"),
+    ("2223003122003222", "mastercard"),
+    ("5200828282828210", "mastercard"),
+    ("378282246310005", "amex"),
+    ("371449635398431", "amex"),
+    ("6011111111111117", "discover"),
+    ("3056930009020004", "diners"),
+    ("36227206271667", "diners"),
+    ("3566002020360505", "jcb"),
+    ("6200000000000005", "unionpay"),
+])
+def test_brand_of_stripe_test_numbers(number: str, brand: str) -> None:
+    assert processor.card_brand(number) == brand
+    assert tokenize(number, cvc="1234" if brand == "amex" else "123").brand == brand
+
+
+def test_a_card_keeps_only_brand_last4_expiry_and_a_fingerprint() -> None:
+    card = tokenize("4242 4242 4242 4242", exp_month="3", exp_year="28")
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("visa", "4242", 3, 2028)
+    assert "4242424242424242" not in repr(card)
+    assert card.attach_decline_code is None and card.charge_decline_code is None
+
+
+def test_fingerprint_is_stable_per_account_and_differs_between_accounts() -> None:
+    one = processor.fingerprint("acct_a", "4242424242424242")
+    assert one == processor.fingerprint("acct_a", "4242424242424242")
+    assert one != processor.fingerprint("acct_b", "4242424242424242")
+    assert one != processor.fingerprint("acct_a", "5555555555554444")
+
+
+def test_wrong_number_is_incorrect_number() -> None:
+    with pytest.raises(CardError) as raised:
+        tokenize("4242424242424241")
+    assert (raised.value.code, raised.value.param) == ("incorrect_number", "number")
+    assert raised.value.type == "card_error" and raised.value.http_status == 402
+
+
+@pytest.mark.parametrize(("month", "year", "code"), [
+    (13, 2030, "invalid_expiry_month"),
+    (0, 2030, "invalid_expiry_month"),
+    ("xx", 2030, "invalid_expiry_month"),
+    (None, 2030, "invalid_expiry_month"),
+    (12, 2025, "invalid_expiry_year"),
+    (12, "soon", "invalid_expiry_year"),
+    (12, None, "invalid_expiry_year"),
+    (12, 2099, "invalid_expiry_year"),
+    (12, 25, "invalid_expiry_year"),
+    (12, -1, "invalid_expiry_year"),
+    (12, 0, "invalid_expiry_year"),
+    (12, 100, "invalid_expiry_year"),
+    (12, 999, "invalid_expiry_year"),
+])
+def test_invalid_expiry(month: object, year: object, code: str) -> None:
+    with pytest.raises(CardError) as raised:
+        tokenize("4242424242424242", exp_month=month, exp_year=year)
+    assert raised.value.code == code
+    assert raised.value.param == ("exp_month" if code.endswith("month") else "exp_year")
+
+
+def test_a_card_expiring_last_month_is_refused_and_this_month_accepted() -> None:
+    with pytest.raises(CardError) as raised:
+        tokenize("4242424242424242", exp_month=12, exp_year=2025)
+    assert raised.value.code == "invalid_expiry_year"
+    assert tokenize("4242424242424242", exp_month=1, exp_year=2026).exp_month == 1
+    assert tokenize("4242424242424242", exp_month=1, exp_year=26).exp_year == 2026
+
+
+def test_expired_this_year_is_an_invalid_month() -> None:
+    now = datetime(2026, 6, 15, tzinfo=UTC)
+    with pytest.raises(CardError) as raised:
+        processor.tokenize_card(number="4242424242424242", exp_month=5, exp_year=2026,
+                                cvc="123", account_id="acct_test", now=now)
+    assert raised.value.code == "invalid_expiry_month"
+
+
+@pytest.mark.parametrize("cvc", ["12", "12345", "abc", "", "12a"])
+def test_invalid_cvc(cvc: str) -> None:
+    with pytest.raises(CardError) as raised:
+        tokenize("4242424242424242", cvc=cvc)
+    assert (raised.value.code, raised.value.param) == ("invalid_cvc", "cvc")
+
+
+@pytest.mark.parametrize("token", list(processor.TEST_PAYMENT_METHODS))
+def test_every_test_payment_method_maps_to_a_valid_card(token: str) -> None:
+    card = processor.tokenize_test_payment_method(token, account_id="acct_test", now=NOW)
+    number = processor.TEST_PAYMENT_METHODS[token]
+    assert card.last4 == number[-4:]
+    assert card.brand == processor.card_brand(number) != "unknown"
+    assert (card.exp_year, card.exp_month) > (NOW.year, NOW.month)
+    declines = "Declined" in token or "Fail" in token
+    assert (card.attach_decline_code or card.charge_decline_code) is not None if declines else (
+        card.attach_decline_code is None and card.charge_decline_code is None)
+
+
+@pytest.mark.parametrize(("token", "brand"), [
+    ("pm_card_visa", "visa"), ("pm_card_mastercard", "mastercard"), ("pm_card_amex", "amex"),
+    ("pm_card_discover", "discover"), ("pm_card_jcb", "jcb"), ("pm_card_unionpay", "unionpay"),
+    ("pm_card_diners", "diners"),
+])
+def test_test_payment_method_brands(token: str, brand: str) -> None:
+    card = processor.tokenize_test_payment_method(token, account_id="acct_test", now=NOW)
+    assert card.brand == brand
+
+
+def test_unknown_test_token_is_missing() -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        processor.tokenize_test_payment_method("pm_card_nope", account_id="acct_test", now=NOW)
+    assert (raised.value.code, raised.value.param) == ("resource_missing", "payment_method")
+
+
+def test_decline_cards() -> None:
+    declined = tokenize("4000000000000002")
+    assert declined.attach_decline_code == "generic_decline"
+    fails_later = tokenize("4000000000000341")
+    assert fails_later.attach_decline_code is None
+    assert fails_later.charge_decline_code == "generic_decline"
+
+
+@pytest.mark.parametrize(("decline_code", "code"), [
+    ("generic_decline", "card_declined"), ("insufficient_funds", "card_declined"),
+    ("expired_card", "expired_card"), ("incorrect_cvc", "incorrect_cvc"),
+    ("processing_error", "processing_error"),
+])
+def test_decline_error(decline_code: str, code: str) -> None:
+    error = processor.decline(decline_code)
+    assert isinstance(error, CardDeclined)
+    assert (error.code, error.decline_code, error.type) == (code, decline_code, "card_error")
+    assert error.http_status == 402 and error.message
