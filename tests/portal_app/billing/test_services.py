@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from portal_app.billing import services
@@ -28,6 +30,7 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from portal_app.billing.periods import shift
 from portal_app.billing.services import ItemSpec
 from portal_app.events.models import Event
 from tests.conftest import START
@@ -853,3 +856,58 @@ def test_a_renewal_that_fails_midway_leaves_no_event(
         raise RuntimeError("crash before commit")
     assert count_rows(make_uow, account_id) == before
     assert load(make_uow, Subscription, sub.id).current_period_end == FEB_28
+
+
+# --- renewals over any anchor (hypothesis) -----------------------------------------------
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    anchor=st.one_of(
+        st.sampled_from([datetime(2026, 1, 31, 12, tzinfo=UTC), datetime(2028, 2, 29, tzinfo=UTC),
+                         datetime(2027, 3, 31, 23, 59, tzinfo=UTC),
+                         datetime(2026, 5, 30, 8, tzinfo=UTC)]),
+        st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2030, 1, 1),
+                     timezones=st.just(UTC)).map(lambda d: d.replace(microsecond=0)),
+    ),
+    interval=st.sampled_from(["day", "week", "month", "year"]),
+    count=st.integers(1, 3),
+    periods=st.integers(1, 6),
+    percent_off=st.one_of(st.none(), st.sampled_from([10, 33.3, 62.5])),
+)
+def test_renewal_periods_are_contiguous_and_totals_add_up(
+        database: Any, anchor: datetime, interval: str, count: int, periods: int,
+        percent_off: float | None) -> None:
+    from portal_app.accounts import services as accounts
+    from portal_app.db import UnitOfWork
+
+    clock = FrozenClock(anchor)
+
+    def make_uow() -> UnitOfWork:
+        return UnitOfWork(database, clock=clock)
+
+    account_id = accounts.create_account(business_name="Prop", email="p@x.test",
+                                         uow=make_uow()).id
+    customer = new_customer(account_id, make_uow, "pm_card_visa")
+    prices = [new_price(account_id, make_uow, amount=a, interval=interval, count=count)
+              for a in (999, 1)]
+    coupon = services.create_coupon(account_id=account_id, uow=make_uow(),
+                                    percent_off=percent_off, duration="forever"
+                                    ) if percent_off else None
+    sub = subscribe(account_id, make_uow, customer, *prices, coupon=coupon.id if coupon else None)
+    end = shift(anchor, interval, count * periods)
+    renewals = services.advance_clock(clock, end, account_id=account_id, uow_factory=make_uow)
+    assert renewals == periods
+    invoices = invoices_of(make_uow, sub.id)
+    assert len(invoices) == periods + 1
+    for k, invoice in enumerate(invoices):
+        assert invoice.period_start == shift(anchor, interval, count * k) == invoice.created
+        assert invoice.period_end == shift(anchor, interval, count * (k + 1))
+        lines = lines_of(make_uow, invoice.id)
+        assert invoice.subtotal == sum(line.amount for line in lines) == 1000
+        assert invoice.total_discount == sum(line.discount_amount for line in lines)
+        assert invoice.total == invoice.subtotal - invoice.total_discount == invoice.amount_paid
+    for previous, following in zip(invoices, invoices[1:], strict=False):
+        assert previous.period_end == following.period_start
+    assert load(make_uow, Subscription, sub.id).current_period_start == end
