@@ -93,6 +93,16 @@ def _as_bool(value: Any, param: str) -> bool:
     raise InvalidRequest(f"Invalid boolean: {value}", param=param)
 
 
+def _as_int(value: Any, param: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"Invalid integer: {value}", param=param) from None
+    if number < 1:
+        raise InvalidRequest(f"Invalid positive integer: {value}", param=param)
+    return number
+
+
 def _subset(values: Sequence[str], allowed: Sequence[str], param: str) -> list[str]:
     values = list(values or [])
     for value in values:
@@ -203,8 +213,15 @@ def _normalize_product(entry: Mapping[str, Any], *, index: int, account_id: str,
     given = entry.get("adjustable_quantity") or {}
     quantity = _merge(quantity, given, path=f"{param}[adjustable_quantity]")
     quantity["enabled"] = _as_bool(quantity["enabled"], f"{param}[adjustable_quantity][enabled]")
-    quantity["minimum"] = int(quantity["minimum"])
-    quantity["maximum"] = int(quantity["maximum"]) if quantity["maximum"] not in (None, "") else None
+    quantity["minimum"] = _as_int(quantity["minimum"], f"{param}[adjustable_quantity][minimum]")
+    if quantity["maximum"] in (None, ""):
+        quantity["maximum"] = None
+    else:
+        quantity["maximum"] = _as_int(quantity["maximum"],
+                                      f"{param}[adjustable_quantity][maximum]")
+        if quantity["maximum"] < quantity["minimum"]:
+            raise InvalidRequest("The maximum quantity must be at least the minimum.",
+                                 param=f"{param}[adjustable_quantity][maximum]")
     return {"adjustable_quantity": quantity, "prices": prices, "product": product.id}
 
 
