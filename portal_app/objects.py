@@ -294,7 +294,8 @@ def render_subscription(sub: Subscription, session: Session) -> dict[str, Any]:
             "trial_end": to_unix(sub.trial_end),
             "trial_settings": complete(
                 stripe.Subscription.TrialSettings,
-                {"end_behavior": {"missing_payment_method": "create_invoice"}},
+                {"end_behavior": complete(stripe.Subscription.TrialSettings.EndBehavior,
+                                          {"missing_payment_method": "create_invoice"})},
             ),
             "trial_start": to_unix(sub.trial_start),
         },
@@ -401,7 +402,7 @@ def render_invoice(invoice: Invoice, session: Session) -> dict[str, Any]:
             "ending_balance": 0 if finalized else None,
             "hosted_invoice_url": f"{base}/invoices/{invoice.id}" if finalized else None,
             "invoice_pdf": f"{base}/invoices/{invoice.id}/pdf" if finalized else None,
-            "issuer": {"type": "self"},
+            "issuer": complete(stripe.Invoice.Issuer, {"type": "self"}),
             "lines": list_object(
                 [render_invoice_line(line, invoice) for line in lines],
                 url=f"/v1/invoices/{invoice.id}/lines",
@@ -412,10 +413,10 @@ def render_invoice(invoice: Invoice, session: Session) -> dict[str, Any]:
                 {
                     "type": "subscription_details",
                     "quote_details": None,
-                    "subscription_details": {
-                        "metadata": {},
-                        "subscription": invoice.subscription_id,
-                    },
+                    "subscription_details": complete(
+                        stripe.Invoice.Parent.SubscriptionDetails,
+                        {"metadata": {}, "subscription": invoice.subscription_id},
+                    ),
                 }
                 if invoice.subscription_id
                 else None
