@@ -76,8 +76,12 @@ def create_console_user(*, account_id: str, email: str, password: str, uow: Unit
     """Add a console user with an argon2id password hash. Raises InvalidRequest."""
     if len(password) < 8:
         raise InvalidRequest("Passwords need at least 8 characters.", param="password")
+    email = email.strip().lower()
     with uow:
-        user = ConsoleUser(account_id=account_id, email=email.strip().lower(),
+        if uow.session.exec(select(ConsoleUser).where(ConsoleUser.email == email)).first():
+            raise InvalidRequest("A console user with this email already exists.",
+                                 code="resource_already_exists", param="email")
+        user = ConsoleUser(account_id=account_id, email=email,
                            password_hash=_hasher.hash(password), created=uow.clock())
         uow.add(user)
         uow.flush()

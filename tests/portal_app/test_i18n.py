@@ -1,0 +1,141 @@
+"""Babel helpers: money in minor units per currency and locale, negotiation, RTL, catalogs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal_app import i18n
+
+NBSP = "\xa0"
+
+
+@pytest.mark.parametrize(("amount", "currency", "locale", "expected"), [
+    (1999, "usd", "en", "$19.99"),
+    (1999, "USD", "en-US", "$19.99"),
+    (5, "usd", "en", "$0.05"),
+    (0, "usd", "en", "$0.00"),
+    (-500, "usd", "en", "-$5.00"),
+    (123456789, "usd", "en", "$1,234,567.89"),
+    (1999, "eur", "de", f"19,99{NBSP}€"),
+    (1999, "eur", "fr", f"19,99{NBSP}€"),
+    (1999, "gbp", "en-GB", "£19.99"),
+    (1999, "chf", "de-CH", f"CHF{NBSP}19.99"),
+    (1500, "jpy", "en", "¥1,500"),  # zero-decimal: 1500 minor units are 1500 yen
+    (1500, "jpy", "ja", "￥1,500"),
+    (0, "jpy", "ja", "￥0"),
+    (50000, "krw", "ko", "₩50,000"),
+    (12345, "kwd", "en", "KWD12.345"),  # three-decimal: 12.345 dinars
+    (12345, "bhd", "en", "BHD12.345"),
+    (1999, "usd", "xx-nowhere", "$19.99"),  # unknown locales fall back to English
+])
+def test_format_money(amount: int, currency: str, locale: str, expected: str) -> None:
+    assert i18n.format_money(amount, currency, locale) == expected
+
+
+def test_three_decimal_money_in_arabic() -> None:
+    text = i18n.format_money(12345, "kwd", "ar")
+    assert "12.345" in text or "١٢٫٣٤٥" in text
+    assert "د.ك" in text
+
+
+@pytest.mark.parametrize(("currency", "exponent"), [
+    ("usd", 2), ("EUR", 2), ("jpy", 0), ("krw", 0), ("xof", 0), ("kwd", 3), ("bhd", 3),
+    ("tnd", 3),
+])
+def test_minor_exponent(currency: str, exponent: int) -> None:
+    assert i18n.minor_exponent(currency) == exponent
+
+
+@given(st.integers(-10**12, 10**12),
+       st.sampled_from(["usd", "eur", "gbp", "jpy", "krw", "kwd", "bhd", "chf", "inr"]))
+def test_money_keeps_every_minor_unit(amount: int, currency: str) -> None:
+    text = i18n.format_money(amount, currency, "en")
+    digits = re.sub(r"\D", "", text)
+    assert int(digits) == abs(amount)
+    assert text.startswith("-") == (amount < 0)
+    decimals = i18n.minor_exponent(currency)
+    if decimals:
+        assert re.search(rf"\.\d{{{decimals}}}$", text)
+    else:
+        assert "." not in text
+
+
+def test_format_date_in_the_customers_locale() -> None:
+    late_evening = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
+    assert i18n.format_date(late_evening, "en") == "Feb 28, 2026"
+    assert i18n.format_date(late_evening, "de") == "28.02.2026"
+    assert i18n.format_date(late_evening, "ja") == "2026/02/28"
+
+
+@pytest.mark.parametrize(("locale", "rtl"), [
+    ("ar", True), ("he", True), ("fa", True), ("ur", True), ("ar-EG", True),
+    ("en", False), ("fr-CA", False), ("ja", False), ("zh-TW", False), ("nonsense", False),
+])
+def test_is_rtl(locale: str, rtl: bool) -> None:
+    assert i18n.is_rtl(locale) is rtl
+
+
+@pytest.mark.parametrize(("requested", "header", "expected"), [
+    ("en-GB", "de-DE,de;q=0.9", "en-GB"),
+    ("auto", "en-AU,en;q=0.8", "en-AU"),
+    (None, "xx-YY, en-GB;q=0.5", "en-GB"),
+    ("auto", "de;q=0.3, en-US;q=0.9", "en-US"),
+    ("auto", "*, en_IE;q=0.1", "en-IE"),
+    ("auto", "en;q=oops, en-CA;q=0.2", "en-CA"),
+    ("auto", None, "en"),
+    (None, "", "en"),
+    ("auto", "tlh", "en"),
+    ("ko", "ja", "en"),  # no catalog for either: English
+])
+def test_negotiate(requested: str | None, header: str | None, expected: str) -> None:
+    assert i18n.negotiate(requested, header) == expected
+
+
+@pytest.fixture
+def with_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The real locales folder plus a small French catalog."""
+    locales = tmp_path / "locales"
+    shutil.copytree(i18n.LOCALES_DIR, locales)
+    catalog = Catalog(locale="fr")
+    catalog.add("No invoices yet.", "Aucune facture pour l’instant.")
+    catalog.add("Return to {business}", "Retour à {business}")
+    (locales / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    with (locales / "fr" / "LC_MESSAGES" / "messages.po").open("wb") as handle:
+        write_po(handle, catalog)
+    caches = (i18n.available_locales, i18n._read_catalog, i18n.msgids)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
+    for cached in caches:
+        cached.cache_clear()
+    yield locales
+    monkeypatch.undo()
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_a_new_catalog_is_a_new_language(with_french: Path) -> None:
+    assert i18n.available_locales() == ("en", "fr")
+    assert i18n.negotiate("auto", "fr-CA,fr;q=0.9,en;q=0.5") == "fr-CA"
+    assert i18n.negotiate("auto", "de, fr;q=0.4") == "fr"
+    assert i18n.gettext("fr-CA", "Return to {business}", business="Acme") == "Retour à Acme"
+    french = i18n.catalog("fr")
+    assert french["No invoices yet."] == "Aucune facture pour l’instant."
+    assert french["No subscriptions yet"] == "No subscriptions yet"  # untranslated: the id
+    assert set(french) == set(i18n.msgids())
+
+
+def test_english_catalog_covers_every_message() -> None:
+    english = i18n.catalog("en")
+    assert set(english) == set(i18n.msgids()) and english
+    assert all(english.values())
+    assert i18n.gettext("en", "Return to {business}", business="Acme") == "Return to Acme"
+    assert i18n.gettext("en", "not in any catalog") == "not in any catalog"
