@@ -97,13 +97,13 @@ def expired_page(expired: SessionExpired, *, locale: str) -> str:
          border-radius: 16px; padding: 40px 32px; text-align: center;
          box-shadow: 0 1px 2px rgba(16, 24, 40, .04), 0 8px 24px rgba(16, 24, 40, .06); }}
   .icon {{ width: 48px; height: 48px; margin: 0 auto 20px; border-radius: 50%;
-          background: #eef1ff; display: grid; place-items: center; color: #3e63dd; }}
+          background: #e6f4fe; display: grid; place-items: center; color: #0d74ce; }}
   .brand {{ margin: 0 0 6px; font-size: 14px; font-weight: 600; color: #60646c; }}
   h1 {{ margin: 0 0 12px; font-size: 22px; line-height: 1.3; }}
   p.body {{ margin: 0 0 28px; font-size: 15px; line-height: 1.55; color: #60646c; }}
-  .button {{ display: inline-block; padding: 11px 20px; border-radius: 8px; background: #3e63dd;
+  .button {{ display: inline-block; padding: 11px 20px; border-radius: 8px; background: #0090ff;
             color: #fff; font-weight: 600; font-size: 15px; text-decoration: none; }}
-  .button:hover {{ background: #3358d4; }}
+  .button:hover {{ background: #0588f0; }}
 </style>
 </head>
 <body>
