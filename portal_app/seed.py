@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, col, select
 
 from portal_app.accounts import services as accounts
+from portal_app.accounts.models import ConsoleUser
 from portal_app.billing import services as billing
 from portal_app.billing.clock import FrozenClock, as_utc, utc_now
 from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
@@ -267,6 +268,12 @@ def find_demo_account(*, engine: Engine | None = None) -> str | None:
         return None
 
 
+def _demo_console_account(engine: Engine) -> str | None:
+    with UnitOfWork(engine) as uow:
+        return uow.session.exec(
+            select(ConsoleUser.account_id).where(ConsoleUser.email == DEMO_EMAIL)).first()
+
+
 def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
               reset: bool = False, seed: int = RANDOM_SEED) -> SeedResult:
     """Create the demo merchant and its year of history, unless it exists already.
@@ -276,6 +283,10 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
     """
     engine = engine or get_engine()
     existing = find_demo_account(engine=engine)
+    if existing is None and (existing := _demo_console_account(engine)) is not None:
+        # Seeded under another PORTICO_DEMO_SECRET_KEY: register the current one too.
+        accounts.create_api_key(account_id=existing, uow=UnitOfWork(engine),
+                                key=get_settings().demo_secret_key)
     if existing is not None:
         if not reset:
             return SeedResult(account_id=existing, created=False,

@@ -21,6 +21,7 @@ from portal_app.db import UnitOfWork, get_engine
 from portal_app.events.models import Event
 from portal_app.migrate import upgrade
 from portal_app.portal.configurations import default_configuration
+from portal_app.settings import get_settings
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -140,3 +141,18 @@ def test_plan_is_a_pure_function_of_the_seed() -> None:
     assert all(start < p.signup < NOW for p in a)
     assert len({p.email for p in a}) == len(a)
     assert {p.locale for p in a} == {"en", "de", "fr"}
+
+
+def test_seed_adopts_a_changed_demo_key(seeded: tuple[Engine, seed.SeedResult],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, first = seeded
+    monkeypatch.setenv("PORTICO_DEMO_SECRET_KEY", "sk_test_rotated_demo_key_0123456789")
+    get_settings.cache_clear()
+    try:
+        again = seed.seed_demo(engine=engine, now=NOW)
+        assert not again.created and again.account_id == first.account_id
+        assert seed.find_demo_account(engine=engine) == first.account_id
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert seed.find_demo_account(engine=engine) == first.account_id
