@@ -15,7 +15,7 @@ from portal_app.state.console import ConsoleState
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
 SANS = ("Inter, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, "
         "'Helvetica Neue', Arial, sans-serif")
-SIDEBAR_WIDTH = "248px"
+SIDEBAR_WIDTH = "264px"
 # Radix breakpoints: [phone, >=520px, >=768px, ...]; the sidebar appears at 768px.
 DESKTOP_ONLY = ["none", "none", "flex"]
 PHONE_ONLY = ["flex", "flex", "none"]
@@ -46,34 +46,34 @@ def logo(size: str = "28px") -> rx.Component:
     """Portico's mark."""
     return rx.center(
         rx.icon("diamond", size=14, color="white"),
-        width=size, height=size, border_radius="8px", background=rx.color("indigo", 9),
+        width=size, height=size, border_radius="8px", background=rx.color("accent", 9),
         flex_shrink="0",
     )
 
 
 def _soon_badge() -> rx.Component:
-    return rx.badge(_t("coming_soon"), variant="soft", color_scheme="gray", size="1",
-                    radius="full")
+    return rx.badge(_t("soon"), variant="soft", color_scheme="gray", size="1", radius="full",
+                    flex_shrink="0")
 
 
 def _side_link(entry: NavEntry, active: str) -> rx.Component:
     is_active = entry.key == active
     return rx.link(
         rx.hstack(
-            rx.icon(entry.icon, size=16),
+            rx.icon(entry.icon, size=16, flex_shrink="0"),
             rx.text(_t(entry.key), size="2", weight="medium" if is_active else "regular",
-                    flex="1"),
+                    flex="1", white_space="nowrap", min_width="0"),
             rx.cond(entry.ready, rx.fragment(), _soon_badge()),
             align="center", spacing="3", width="100%",
         ),
         href=entry.href,
         underline="none",
         color=rx.color("gray", 12) if is_active else rx.color("gray", 11),
-        background=rx.color("indigo", 3) if is_active else "transparent",
+        background=rx.color("accent", 3) if is_active else "transparent",
         border_radius="8px",
         padding="8px 10px",
         width="100%",
-        _hover={"background": rx.color("gray", 3) if not is_active else rx.color("indigo", 4),
+        _hover={"background": rx.color("gray", 3) if not is_active else rx.color("accent", 4),
                 "color": rx.color("gray", 12)},
         custom_attrs={"aria-current": "page"} if is_active else {},
     )
@@ -132,41 +132,46 @@ def sidebar(active: str) -> rx.Component:
     )
 
 
-def _tab(entry: NavEntry, active: str) -> rx.Component:
+def _menu_item(entry: NavEntry, active: str) -> rx.Component:
     is_active = entry.key == active
-    return rx.link(
-        rx.text(_t(entry.key), size="2", weight="medium", white_space="nowrap"),
-        href=entry.href,
-        underline="none",
-        color=rx.color("gray", 12) if is_active else rx.color("gray", 11),
-        padding="10px 2px",
-        border_bottom=f"2px solid {rx.color('indigo', 9) if is_active else 'transparent'}",
-        opacity="1" if entry.ready or is_active else "0.7",
+    return rx.menu.item(
+        rx.hstack(
+            rx.icon(entry.icon, size=16, flex_shrink="0"),
+            rx.text(_t(entry.key), weight="bold" if is_active else "regular", flex="1"),
+            rx.cond(entry.ready, rx.fragment(), _soon_badge()),
+            align="center", spacing="3", width="100%",
+        ),
+        on_click=rx.redirect(entry.href),
+        color=rx.color("accent", 11) if is_active else None,
     )
 
 
 def topbar(active: str) -> rx.Component:
-    """The phone navigation: brand, account and sign out, then scrollable tabs."""
-    return rx.vstack(
-        rx.hstack(
-            logo("26px"),
-            rx.vstack(
-                rx.text(ConsoleState.business_name, size="2", weight="bold", truncate=True,
-                        width="100%"),
-                rx.text(ConsoleState.email, size="1", color=rx.color("gray", 10),
-                        truncate=True, width="100%"),
-                spacing="0", flex="1", min_width="0",
+    """The phone navigation: brand and account, a menu of the sections, sign out."""
+    current = next(entry for entry in NAV if entry.key == active)
+    return rx.hstack(
+        logo("28px"),
+        rx.vstack(
+            rx.text(ConsoleState.business_name, size="2", weight="bold", truncate=True,
+                    width="100%"),
+            rx.text(ConsoleState.email, size="1", color=rx.color("gray", 10), truncate=True,
+                    width="100%"),
+            spacing="0", flex="1", min_width="0",
+        ),
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(rx.icon(current.icon, size=14), _t(current.key),
+                          rx.icon("chevron-down", size=14), variant="soft",
+                          color_scheme="gray", size="2", aria_label=_t("menu"),
+                          custom_attrs={"data-testid": "console-menu"}),
             ),
-            sign_out_form(compact=True),
-            align="center", spacing="3", width="100%", padding="12px 16px 4px",
+            rx.menu.content(*[_menu_item(entry, active) for entry in NAV], align="end",
+                            min_width="220px"),
         ),
-        rx.hstack(
-            *[_tab(entry, active) for entry in NAV],
-            spacing="5", padding="0 16px", width="100%", overflow_x="auto",
-            as_="nav", style={"scrollbar_width": "none"},
-        ),
+        sign_out_form(compact=True),
         display=PHONE_ONLY,
-        spacing="1", width="100%", position="sticky", top="0", z_index="10",
+        align="center", spacing="3", width="100%", padding="10px 16px",
+        position="sticky", top="0", z_index="10",
         background=rx.color("gray", 1), border_bottom=f"1px solid {rx.color('gray', 4)}",
     )
 
@@ -177,7 +182,7 @@ def _signing_in() -> rx.Component:
 
 def console_frame(active: str, *children: rx.Component) -> rx.Component:
     """A console page: the navigation frame around ``children`` once signed in."""
-    return rx.box(
+    return rx.theme(rx.box(
         rx.cond(
             ConsoleState.signed_in,
             rx.flex(
@@ -198,7 +203,7 @@ def console_frame(active: str, *children: rx.Component) -> rx.Component:
         font_family=SANS,
         background=rx.color("gray", 1),
         min_height="100vh",
-    )
+    ), accent_color="indigo", gray_color="slate", radius="medium", has_background=False)
 
 
 def page_header(title: rx.Var, lead: rx.Var) -> rx.Component:

@@ -32,6 +32,7 @@ TEXT: dict[str, str] = {
     "signed_in_as": "Signed in as",
     "menu": "Menu",
     "coming_soon": "Coming soon",
+    "soon": "Soon",
     "coming_soon_lead": "This part of the console arrives in a later release.",
     # Overview
     "overview_title": "Overview",

@@ -28,7 +28,7 @@ def _section_card(icon: str, title_key: str, lead_key: str, href: str,
     return rx.link(
         rx.card(
             rx.vstack(
-                rx.hstack(rx.icon(icon, size=18, color=rx.color("indigo", 10)), rx.spacer(),
+                rx.hstack(rx.icon(icon, size=18, color=rx.color("accent", 10)), rx.spacer(),
                           rx.cond(ready, rx.fragment(),
                                   rx.badge(_t("coming_soon"), color_scheme="gray",
                                            variant="soft", radius="full")),
@@ -38,7 +38,7 @@ def _section_card(icon: str, title_key: str, lead_key: str, href: str,
                 spacing="2",
             ),
             size="2", height="100%",
-            _hover={"box_shadow": f"0 0 0 1px {rx.color('indigo', 7)}"},
+            _hover={"box_shadow": f"0 0 0 1px {rx.color('accent', 7)}"},
         ),
         href=href, underline="none", color="inherit",
     )
