@@ -192,7 +192,7 @@ def _subscription_view(sub: Subscription, *, locale: str, uow: UnitOfWork
         select(SubscriptionItem, Price, Product)
         .where(SubscriptionItem.subscription_id == sub.id,
                SubscriptionItem.price_id == Price.id, Price.product_id == Product.id)
-        .order_by(col(SubscriptionItem.created), col(SubscriptionItem.id))
+        .order_by(col(SubscriptionItem.position), col(SubscriptionItem.id))
     ).all()
     names = [product.name for _item, _price, product in rows]
     total = sum(price.unit_amount * item.quantity for item, price, _product in rows)
