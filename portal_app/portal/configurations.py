@@ -213,15 +213,14 @@ def _normalize_product(entry: Mapping[str, Any], *, index: int, account_id: str,
     given = entry.get("adjustable_quantity") or {}
     quantity = _merge(quantity, given, path=f"{param}[adjustable_quantity]")
     quantity["enabled"] = _as_bool(quantity["enabled"], f"{param}[adjustable_quantity][enabled]")
-    quantity["minimum"] = _as_int(quantity["minimum"], f"{param}[adjustable_quantity][minimum]")
-    if quantity["maximum"] in (None, ""):
-        quantity["maximum"] = None
-    else:
-        quantity["maximum"] = _as_int(quantity["maximum"],
-                                      f"{param}[adjustable_quantity][maximum]")
-        if quantity["maximum"] < quantity["minimum"]:
+    minimum = _as_int(quantity["minimum"], f"{param}[adjustable_quantity][minimum]")
+    maximum = None
+    if quantity["maximum"] not in (None, ""):
+        maximum = _as_int(quantity["maximum"], f"{param}[adjustable_quantity][maximum]")
+        if maximum < minimum:
             raise InvalidRequest("The maximum quantity must be at least the minimum.",
                                  param=f"{param}[adjustable_quantity][maximum]")
+    quantity["minimum"], quantity["maximum"] = minimum, maximum
     return {"adjustable_quantity": quantity, "prices": prices, "product": product.id}
 
 

@@ -286,3 +286,17 @@ def test_configuration_quantity_bounds(client: stripe.StripeClient, catalog: tup
     with pytest.raises(stripe.InvalidRequestError) as inverted:
         create({"enabled": True, "minimum": 5, "maximum": 2})
     assert inverted.value.param.endswith("[adjustable_quantity][maximum]")
+
+
+def test_merchant_code_with_the_global_api_base(api_url: str, api_key: str,
+                                                client: stripe.StripeClient,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-liner of Stripe's docs works once ``api_base`` points at Portico."""
+    customer = client.v1.customers.create({"email": "legacy@example.com"})
+    monkeypatch.setattr(stripe, "api_key", api_key)
+    monkeypatch.setattr(stripe, "api_base", api_url)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    session = stripe.billing_portal.Session.create(customer=customer.id,
+                                                   return_url="https://acme.test/account")
+    assert session.url.startswith(f"{get_settings().public_url}/p/")
+    assert session.customer == customer.id
