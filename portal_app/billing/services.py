@@ -866,13 +866,27 @@ def _collect(invoice: Invoice, pm: PaymentMethod | None, *, uow: UnitOfWork, now
 
 
 def _emit_invoice_events(invoice: Invoice, *, uow: UnitOfWork, account_id: str) -> None:
-    snapshot = render_invoice(invoice, uow.session)
-    draft = {**snapshot, "status": "draft", "number": None, "status_transitions": {
-        **snapshot["status_transitions"], "finalized_at": None, "paid_at": None}}
+    """invoice.created, invoice.finalized, then the outcome of collecting it.
+
+    Each snapshot shows the invoice as it was at that step, so the event
+    history never shows a draft that is already paid.
+    """
+    final = render_invoice(invoice, uow.session)
+    transitions = final["status_transitions"]
+    finalized = {**final, "status": "open", "amount_paid": 0,
+                 "amount_remaining": final["amount_due"], "attempt_count": 0,
+                 "attempted": False, "auto_advance": True,
+                 "status_transitions": {**transitions, "paid_at": None}}
+    draft = {**finalized, "status": "draft", "number": None, "effective_at": None,
+             "ending_balance": None, "hosted_invoice_url": None, "invoice_pdf": None,
+             "status_transitions": {**transitions, "paid_at": None, "finalized_at": None}}
     uow.events.append("invoice.created", draft, account_id=account_id)
-    uow.events.append("invoice.finalized", {**snapshot, "status": "open"} if
-                      invoice.status == InvoiceStatus.paid else snapshot,
-                      account_id=account_id)
+    uow.events.append("invoice.finalized", finalized, account_id=account_id)
+    _emit_payment_outcome(invoice, final, uow=uow, account_id=account_id)
+
+
+def _emit_payment_outcome(invoice: Invoice, snapshot: dict[str, Any], *, uow: UnitOfWork,
+                          account_id: str) -> None:
     if invoice.status == InvoiceStatus.paid:
         uow.events.append("invoice.paid", snapshot, account_id=account_id)
         uow.events.append("invoice.payment_succeeded", snapshot, account_id=account_id)
@@ -902,7 +916,8 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
     Raises ResourceMissing.
     """
     with uow:
-        sub = uow.session.get(Subscription, subscription_id)
+        # Locked (on PostgreSQL) so that two workers never bill the same period twice.
+        sub = uow.session.get(Subscription, subscription_id, with_for_update=True)
         if sub is None:
             raise ResourceMissing(f"No such subscription: '{subscription_id}'")
         now = uow.clock()
@@ -955,12 +970,10 @@ def _retry_open_invoices(sub: Subscription, *, uow: UnitOfWork) -> bool:
     ).all():
         _collect(invoice, pm, uow=uow, now=now)
         uow.add(invoice)
-        snapshot = render_invoice(invoice, uow.session)
-        if invoice.status == InvoiceStatus.paid:
-            uow.events.append("invoice.paid", snapshot, account_id=sub.account_id)
-        else:
-            uow.events.append("invoice.payment_failed", snapshot, account_id=sub.account_id)
-            still_failing = True
+        uow.flush()
+        _emit_payment_outcome(invoice, render_invoice(invoice, uow.session), uow=uow,
+                              account_id=sub.account_id)
+        still_failing = still_failing or invoice.status != InvoiceStatus.paid
     if not still_failing:
         sub.status = SubscriptionStatus.active
     return still_failing

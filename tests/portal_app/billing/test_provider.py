@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import stripe
@@ -98,8 +98,9 @@ def test_cancel_and_renew_through_the_provider(
 
 def test_payment_methods_through_the_provider(provider: BillingProvider,
                                               setup: dict[str, str], account_id: str,
-                                              make_uow: MakeUow) -> None:
+                                              make_uow: MakeUow, clock: FrozenClock) -> None:
     ada = setup["ada"]
+    clock.set(clock() + timedelta(minutes=1))
     mastercard = provider.attach_payment_method("pm_card_mastercard", customer_id=ada)
     assert mastercard["customer"] == ada and mastercard["card"]["last4"] == "4444"
     customer = provider.set_default_payment_method(mastercard["id"], customer_id=ada)

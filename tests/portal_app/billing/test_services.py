@@ -627,9 +627,11 @@ def test_renewal_events_carry_the_clock_time_in_order(
     invoices = invoices_of(make_uow, sub.id)
     first_renewal = renewal_events[:5]
     assert {e.object_id for e in first_renewal[:4]} == {invoices[1].id}
-    assert first_renewal[0].data_object["status"] == "draft"
-    assert first_renewal[1].data_object["status"] == "open"
-    assert first_renewal[2].data_object["status"] == "paid"
+    snapshots = [e.data_object for e in first_renewal[:3]]
+    assert [(o["status"], o["amount_paid"], o["amount_remaining"]) for o in snapshots] == [
+        ("draft", 0, 2000), ("open", 0, 2000), ("paid", 2000, 0)]
+    assert [o["number"] is None for o in snapshots] == [True, False, False]
+    assert [o["status_transitions"]["paid_at"] is None for o in snapshots] == [True, True, False]
     updated = first_renewal[4]
     assert updated.object_id == sub.id and updated.customer_id == customer.id
     assert updated.previous_attributes is not None
@@ -711,7 +713,23 @@ def test_past_due_recovers_when_the_card_is_fixed(
                            uow_factory=make_uow)
     sub = load(make_uow, Subscription, sub.id)
     assert sub.status == SubscriptionStatus.active
-    assert [i.status for i in invoices_of(make_uow, sub.id)] == [InvoiceStatus.paid] * 3
+    invoices = invoices_of(make_uow, sub.id)
+    assert [i.status for i in invoices] == [InvoiceStatus.paid] * 3
+    retried = [e.type for e in events_of(make_uow, account_id, object_id=invoices[1].id)]
+    assert retried[-2:] == ["invoice.paid", "invoice.payment_succeeded"]
+
+
+def test_renewing_twice_bills_once(account_id: str, make_uow: MakeUow, clock: FrozenClock,
+                                   customer: Customer, monthly: Price) -> None:
+    sub = subscribe(account_id, make_uow, customer, monthly)
+    clock.set(FEB_28)
+    services.renew_subscription(sub.id, uow=make_uow())
+    before = count_rows(make_uow, account_id)
+    again = services.renew_subscription(sub.id, uow=make_uow())
+    assert again.current_period_start == FEB_28
+    assert count_rows(make_uow, account_id) == before
+    with raises_param(ResourceMissing, None):
+        services.renew_subscription("sub_missing", uow=make_uow())
 
 
 def test_cancel_at_period_end_takes_effect_at_the_boundary(
