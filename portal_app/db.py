@@ -29,6 +29,7 @@ def get_engine(url: str | None = None) -> Engine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
@@ -125,6 +126,10 @@ class UnitOfWork:
         if self._depth == 0:
             session, self._session = self._session, None
             assert session is not None
+            if exc_type is None:
+                # A read-only unit of work: keep what it loaded usable after the
+                # block (a rollback would expire every row it returns).
+                session.expunge_all()
             if session.in_transaction():
                 session.rollback()
             session.close()
