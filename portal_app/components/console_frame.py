@@ -15,7 +15,7 @@ from portal_app.state.console import ConsoleState
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
 SANS = ("Inter, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, "
         "'Helvetica Neue', Arial, sans-serif")
-SIDEBAR_WIDTH = "264px"
+SIDEBAR_WIDTH = "280px"
 # Radix breakpoints: [phone, >=520px, >=768px, ...]; the sidebar appears at 768px.
 DESKTOP_ONLY = ["none", "none", "flex"]
 PHONE_ONLY = ["flex", "flex", "none"]
@@ -62,9 +62,9 @@ def _side_link(entry: NavEntry, active: str) -> rx.Component:
         rx.hstack(
             rx.icon(entry.icon, size=16, flex_shrink="0"),
             rx.text(_t(entry.key), size="2", weight="medium" if is_active else "regular",
-                    flex="1", white_space="nowrap", min_width="0"),
+                    flex="1", min_width="0", truncate=True),
             rx.cond(entry.ready, rx.fragment(), _soon_badge()),
-            align="center", spacing="3", width="100%",
+            align="center", spacing="2", width="100%",
         ),
         href=entry.href,
         underline="none",

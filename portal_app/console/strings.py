@@ -53,7 +53,7 @@ TEXT: dict[str, str] = {
     "apply": "Filter",
     "clear": "Clear",
     "col_type": "Type",
-    "col_created": "Created",
+    "col_created": "Created (UTC)",
     "col_object": "Object",
     "col_customer": "Customer",
     "no_events": "No events yet",
