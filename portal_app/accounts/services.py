@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser
 from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
@@ -137,8 +137,8 @@ def console_identity(token: str | None, *, uow: UnitOfWork) -> ConsoleIdentity:
     with uow:
         row = uow.session.exec(
             select(ConsoleSession, ConsoleUser, Account)
-            .join(ConsoleUser, ConsoleUser.id == ConsoleSession.user_id)
-            .join(Account, Account.id == ConsoleUser.account_id)
+            .join(ConsoleUser, col(ConsoleUser.id) == ConsoleSession.user_id)
+            .join(Account, col(Account.id) == ConsoleUser.account_id)
             .where(ConsoleSession.digest == key_digest(token))
         ).first()
         if row is None or row[0].expires_at <= uow.clock():

@@ -580,9 +580,9 @@ def create_subscription(
         if trial_end is not None and trial_end <= now:
             raise InvalidRequest("Invalid timestamp: must be an integer Unix timestamp in the "
                                  "future.", param="trial_end")
+        assert first.interval is not None  # every price was checked to be recurring
         trialing = trial_end is not None
-        period_end = trial_end if trialing else shift(now, first.interval, first.interval_count)
-        assert period_end is not None
+        period_end = trial_end or shift(now, first.interval, first.interval_count)
         sub = Subscription(
             account_id=account_id, customer_id=cust.id,
             status=SubscriptionStatus.trialing if trialing else SubscriptionStatus.incomplete,
