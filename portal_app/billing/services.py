@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -48,21 +48,12 @@ from portal_app.objects import (
     render_subscription,
 )
 
-T = TypeVar("T")
-
 LIVE_STATUSES = (SubscriptionStatus.trialing, SubscriptionStatus.active, SubscriptionStatus.past_due)
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """Stripe's ``previous_attributes``: the old value of every top-level field that changed."""
     return {key: before.get(key) for key in after if before.get(key) != after.get(key)}
-
-
-def _read(uow: UnitOfWork, value: T) -> T:
-    """End a read-only transaction: committing keeps ``value``'s rows loaded for the
-    caller, where the unit of work's rollback would expire them."""
-    uow.commit()
-    return value
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -126,8 +117,7 @@ _CUSTOMER_FIELDS = (*CUSTOMER_DETAIL_FIELDS, "description")
 def retrieve_customer(customer_id: str, *, account_id: str, uow: UnitOfWork) -> Customer:
     """One customer of the account. Raises ResourceMissing."""
     with uow:
-        return _read(uow, uow.get(Customer, customer_id, account_id=account_id,
-                                  label="customer"))
+        return uow.get(Customer, customer_id, account_id=account_id, label="customer")
 
 
 def update_customer(customer_id: str, *, account_id: str, uow: UnitOfWork,
@@ -379,7 +369,7 @@ def attach_payment_method(payment_method: str, *, customer_id: str, account_id: 
                          param="payment_method", label="PaymentMethod")
         if pm.customer_id is not None:
             if pm.customer_id == customer.id:
-                return _read(uow, pm)
+                return pm
             if customer_scoped:
                 raise ResourceMissing(f"No such PaymentMethod: '{payment_method}'",
                                       param="payment_method")
@@ -411,7 +401,7 @@ def retrieve_payment_method(payment_method_id: str, *, account_id: str, uow: Uni
         if customer_id is not None and pm.customer_id != customer_id:
             raise ResourceMissing(f"No such PaymentMethod: '{payment_method_id}'",
                                   param="payment_method")
-        return _read(uow, pm)
+        return pm
 
 
 def list_payment_methods(customer_id: str, *, account_id: str, uow: UnitOfWork
@@ -420,11 +410,11 @@ def list_payment_methods(customer_id: str, *, account_id: str, uow: UnitOfWork
     with uow:
         uow.get(Customer, customer_id, account_id=account_id, param="customer",
                 label="customer")
-        return _read(uow, list(uow.session.exec(
+        return list(uow.session.exec(
             select(PaymentMethod)
             .where(PaymentMethod.customer_id == customer_id)
             .order_by(col(PaymentMethod.created).desc(), col(PaymentMethod.id).desc())
-        ).all()))
+        ).all())
 
 
 # --- coupons -----------------------------------------------------------------------------
@@ -638,7 +628,7 @@ def retrieve_subscription(subscription_id: str, *, account_id: str, uow: UnitOfW
                       label="subscription")
         if customer_id is not None and sub.customer_id != customer_id:
             raise ResourceMissing(f"No such subscription: '{subscription_id}'", param="id")
-        return _read(uow, sub)
+        return sub
 
 
 def list_subscriptions(*, account_id: str, uow: UnitOfWork, customer_id: str | None = None,
@@ -663,9 +653,9 @@ def list_subscriptions(*, account_id: str, uow: UnitOfWork, customer_id: str | N
                 [SubscriptionStatus.canceled, SubscriptionStatus.incomplete_expired]))
         elif status != "all":
             query = query.where(Subscription.status == SubscriptionStatus(status))
-        return _read(uow, list(uow.session.exec(
+        return list(uow.session.exec(
             query.order_by(col(Subscription.created).desc(), col(Subscription.id).desc())
-        ).all()))
+        ).all())
 
 
 def retrieve_invoice(invoice_id: str, *, account_id: str, uow: UnitOfWork,
@@ -678,7 +668,7 @@ def retrieve_invoice(invoice_id: str, *, account_id: str, uow: UnitOfWork,
         invoice = uow.get(Invoice, invoice_id, account_id=account_id, label="invoice")
         if customer_id is not None and invoice.customer_id != customer_id:
             raise ResourceMissing(f"No such invoice: '{invoice_id}'", param="id")
-        return _read(uow, invoice)
+        return invoice
 
 
 def list_invoices(*, account_id: str, uow: UnitOfWork, customer_id: str | None = None,
@@ -695,9 +685,9 @@ def list_invoices(*, account_id: str, uow: UnitOfWork, customer_id: str | None =
             query = query.where(Invoice.customer_id == customer_id)
         if subscription_id is not None:
             query = query.where(Invoice.subscription_id == subscription_id)
-        return _read(uow, list(uow.session.exec(
+        return list(uow.session.exec(
             query.order_by(col(Invoice.created).desc(), col(Invoice.id).desc())
-        ).all()))
+        ).all())
 
 
 def _payment_method_for(sub: Subscription, uow: UnitOfWork) -> PaymentMethod | None:
@@ -922,7 +912,7 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
             raise ResourceMissing(f"No such subscription: '{subscription_id}'")
         now = uow.clock()
         if sub.status not in LIVE_STATUSES or sub.current_period_end > now:
-            return _read(uow, sub)
+            return sub
         account_id = sub.account_id
         before = render_subscription(sub, uow.session)
         boundary = sub.current_period_end

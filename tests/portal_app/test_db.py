@@ -23,9 +23,7 @@ def new_customer(account_id: str, **values: object) -> Customer:
 
 def stored(make_uow: MakeUow, model: type, object_id: str) -> object | None:
     with make_uow() as uow:
-        found = uow.session.get(model, object_id)
-        uow.commit()
-        return found
+        return uow.session.get(model, object_id)
 
 
 def test_commit_keeps_and_leaving_without_commit_rolls_back(account_id: str,

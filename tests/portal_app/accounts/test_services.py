@@ -20,9 +20,7 @@ MakeUow = Callable[[], UnitOfWork]
 
 def rows(make_uow: MakeUow, model: type, *where: object) -> list:
     with make_uow() as uow:
-        found = list(uow.session.exec(select(model).where(*where)).all())
-        uow.commit()
-        return found
+        return list(uow.session.exec(select(model).where(*where)).all())
 
 
 def test_api_key_is_stored_only_as_its_digest(account_id: str, api_key: str,

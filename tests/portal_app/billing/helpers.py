@@ -24,11 +24,9 @@ T = TypeVar("T")
 
 
 def read(make_uow: MakeUow, query: Callable[[UnitOfWork], T]) -> T:
-    """Run a read in its own unit of work; committing keeps the rows loaded afterwards."""
+    """Run a read in its own unit of work (its rows stay usable after it)."""
     with make_uow() as uow:
-        result = query(uow)
-        uow.commit()
-        return result
+        return query(uow)
 
 
 def count_rows(make_uow: MakeUow, account_id: str) -> dict[str, int]:
