@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from portal_app.components.console_frame import DESKTOP_ONLY, MONO, PHONE_ONLY
 from portal_app.state.console import ALL_TYPES, EventRow, EventsState
 
 
-def _t(key: str) -> rx.Var:
+def _t(key: str) -> Any:  # a Var of the state's text mapping
     return EventsState.text[key]
 
 
@@ -18,7 +20,7 @@ def type_badge(row: EventRow) -> rx.Component:
                     font_family=MONO, size="1", white_space="nowrap")
 
 
-def _mono(value: rx.Var, **props) -> rx.Component:
+def _mono(value: Any, **props: Any) -> rx.Component:
     return rx.text(value, font_family=MONO, size="1", white_space="nowrap", **props)
 
 
@@ -202,7 +204,7 @@ def events_list() -> rx.Component:
         ("loading", _loading()),
         ("error", _error()),
         rx.cond(
-            EventsState.events.length() > 0,
+            EventsState.has_events,
             rx.vstack(_table(), _cards(), _pager(), spacing="0", width="100%"),
             _empty(),
         ),

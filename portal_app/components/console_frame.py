@@ -6,6 +6,7 @@ Every string comes from ``ConsoleState.text`` (see ``console/strings.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -38,7 +39,7 @@ NAV = (
 )
 
 
-def _t(key: str) -> rx.Var:
+def _t(key: str) -> Any:  # a Var of the state's text mapping
     return ConsoleState.text[key]
 
 

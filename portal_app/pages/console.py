@@ -4,6 +4,8 @@ Sign-in and sign-out are plain HTTP routes (``console/web.py``); every page
 here checks the identity on load and leaves for the sign-in page without one.
 """
 
+from typing import Any
+
 import reflex as rx
 
 from portal_app.components.console_events import event_dialog, events_list, filters
@@ -19,7 +21,7 @@ PLACEHOLDERS = (  # route, nav key, lead key
 )
 
 
-def _t(key: str) -> rx.Var:
+def _t(key: str) -> Any:  # a Var of the state's text mapping
     return ConsoleState.text[key]
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal_app import i18n
@@ -118,7 +119,7 @@ class ConsoleState(rx.State):
         self.csrf_token = identity.csrf_token
         return identity
 
-    def _to_login(self) -> rx.event.EventSpec:
+    def _to_login(self) -> EventSpec:
         """Forget the identity and leave for the sign-in page (a full page load)."""
         self.signed_in = False
         self.email = self.business_name = self.csrf_token = ""
@@ -126,7 +127,7 @@ class ConsoleState(rx.State):
         return rx.call_script(f"window.location.replace({json.dumps(target)})")
 
     @rx.event
-    def check(self) -> rx.event.EventSpec | None:
+    def check(self) -> EventSpec | None:
         """Pages without data of their own: just require a signed-in user (on_load)."""
         try:
             self._identity(unit_of_work())
@@ -141,7 +142,7 @@ class OverviewState(ConsoleState):
     event_count: str = ""
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
+    def load(self) -> EventSpec | None:
         """Check the identity and count the account's events."""
         uow = unit_of_work()
         try:
@@ -179,11 +180,16 @@ class EventsState(ConsoleState):
         return self.type_filter != ALL_TYPES or bool(self.customer_filter)
 
     @rx.var
+    def has_events(self) -> bool:
+        """Whether the current page has any rows."""
+        return bool(self.events)
+
+    @rx.var
     def has_previous(self) -> bool:
         """Whether there is a newer page to go back to."""
         return self.page_number > 1
 
-    def _fetch(self) -> rx.event.EventSpec | None:
+    def _fetch(self) -> EventSpec | None:
         """Load the types and the current page for the signed-in account."""
         uow = unit_of_work()
         try:
@@ -273,7 +279,7 @@ class EventsState(ConsoleState):
         yield self._fetch()
 
     @rx.event
-    def open_event(self, event_id: str) -> rx.event.EventSpec | None:
+    def open_event(self, event_id: str) -> EventSpec | None:
         """Show one event's JSON — looked up within the signed-in account only."""
         uow = unit_of_work()
         try:
