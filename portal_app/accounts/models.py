@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
@@ -17,6 +18,9 @@ class Account(SQLModel, table=True):
     business_name: str
     email: str
     default_currency: str = Field(default="usd", min_length=3, max_length=3)
+    # Keys the card fingerprints of this account (see billing.processor.fingerprint);
+    # never leaves the database.
+    fingerprint_key: str = Field(default_factory=lambda: secrets.token_hex(32))
     created: datetime = time_field()
 
 

@@ -8,6 +8,7 @@ the clock, and keeps only brand, last4, expiry and a fingerprint.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -136,7 +137,7 @@ def tokenize_card(
     exp_month: int | str | None,
     exp_year: int | str | None,
     cvc: str | None,
-    account_id: str,
+    fingerprint_key: str,
     now: datetime,
 ) -> CardDetails:
     """Validate a raw card and keep what may be kept. Raises CardError."""
@@ -156,20 +157,21 @@ def tokenize_card(
         exp_year=year,
         funding=funding,
         country=country,
-        fingerprint=fingerprint(account_id, number),
+        fingerprint=fingerprint(fingerprint_key, number),
         attach_decline_code=attach_decline,
         charge_decline_code=charge_decline,
     )
 
 
-def tokenize_test_payment_method(token: str, *, account_id: str, now: datetime) -> CardDetails:
+def tokenize_test_payment_method(token: str, *, fingerprint_key: str, now: datetime
+                                 ) -> CardDetails:
     """The card behind one of Stripe's ``pm_card_*`` test ids. Raises InvalidRequest."""
     number = TEST_PAYMENT_METHODS.get(token)
     if number is None:
         raise InvalidRequest(f"No such PaymentMethod: '{token}'", code="resource_missing",
                              param="payment_method")
     return tokenize_card(number=number, exp_month=12, exp_year=now.year + 3, cvc="123",
-                         account_id=account_id, now=now)
+                         fingerprint_key=fingerprint_key, now=now)
 
 
 def _expiry(exp_month: int | str | None, exp_year: int | str | None, *, now: datetime
@@ -198,9 +200,14 @@ def _expiry(exp_month: int | str | None, exp_year: int | str | None, *, now: dat
     return month, year
 
 
-def fingerprint(account_id: str, number: str) -> str:
-    """Same card, same account: same fingerprint; the number cannot be recovered from it."""
-    return hashlib.sha256(f"{account_id}:{number}".encode()).hexdigest()[:16]
+def fingerprint(key: str, number: str) -> str:
+    """Same card, same account: same fingerprint.
+
+    A keyed HMAC with the account's secret fingerprint key: card numbers have
+    so little entropy that an unkeyed hash beside brand and last4 could be
+    reversed by trying every candidate; without the key it cannot.
+    """
+    return hmac.new(key.encode(), number.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def decline(code: str) -> CardDeclined:

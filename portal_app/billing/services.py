@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from portal_app.accounts.models import Account
 from portal_app.billing import processor
 from portal_app.billing.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
@@ -312,7 +313,7 @@ def create_payment_method(*, account_id: str, uow: UnitOfWork, type: str = "card
         now = uow.clock()
         if card.get("token"):
             details = processor.tokenize_test_payment_method(str(card["token"]),
-                                                             account_id=account_id, now=now)
+                                                             fingerprint_key=_fingerprint_key(account_id, uow), now=now)
         else:
             if not card.get("number"):
                 raise InvalidRequest("Missing required param: card[number].",
@@ -321,7 +322,7 @@ def create_payment_method(*, account_id: str, uow: UnitOfWork, type: str = "card
                 number=str(card["number"]), exp_month=card.get("exp_month"),
                 exp_year=card.get("exp_year"),
                 cvc=str(card["cvc"]) if card.get("cvc") is not None else None,
-                account_id=account_id, now=now,
+                fingerprint_key=_fingerprint_key(account_id, uow), now=now,
             )
         pm = _store_card(details, account_id=account_id, now=now,
                          billing_details=billing_details, metadata=metadata)
@@ -329,6 +330,11 @@ def create_payment_method(*, account_id: str, uow: UnitOfWork, type: str = "card
         uow.flush()
         uow.commit()
         return pm
+
+
+def _fingerprint_key(account_id: str, uow: UnitOfWork) -> str:
+    account = uow.get(Account, account_id, account_id=account_id, label="account")
+    return account.fingerprint_key
 
 
 def _store_card(details: processor.CardDetails, *, account_id: str, now: datetime,
@@ -359,8 +365,8 @@ def attach_payment_method(payment_method: str, *, customer_id: str, account_id: 
                            label="customer")
         now = uow.clock()
         if payment_method in processor.TEST_PAYMENT_METHODS:
-            details = processor.tokenize_test_payment_method(payment_method,
-                                                             account_id=account_id, now=now)
+            details = processor.tokenize_test_payment_method(
+                payment_method, fingerprint_key=_fingerprint_key(account_id, uow), now=now)
             pm = _store_card(details, account_id=account_id, now=now)
             uow.add(pm)
             uow.flush()

@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('business_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('default_currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('fingerprint_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created', portal_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )

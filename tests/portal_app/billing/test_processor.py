@@ -17,7 +17,7 @@ NOW = datetime(2026, 1, 31, 12, tzinfo=UTC)
 def tokenize(number: str, *, exp_month: object = 12, exp_year: object = 2030,
              cvc: str | None = "123") -> processor.CardDetails:
     return processor.tokenize_card(number=number, exp_month=exp_month, exp_year=exp_year,
-                                   cvc=cvc, account_id="acct_test", now=NOW)
+                                   cvc=cvc, fingerprint_key="k" * 64, now=NOW)
 
 
 def luhn_check_digit(body: str) -> str:
@@ -79,11 +79,19 @@ def test_a_card_keeps_only_brand_last4_expiry_and_a_fingerprint() -> None:
     assert card.attach_decline_code is None and card.charge_decline_code is None
 
 
-def test_fingerprint_is_stable_per_account_and_differs_between_accounts() -> None:
-    one = processor.fingerprint("acct_a", "4242424242424242")
-    assert one == processor.fingerprint("acct_a", "4242424242424242")
-    assert one != processor.fingerprint("acct_b", "4242424242424242")
-    assert one != processor.fingerprint("acct_a", "5555555555554444")
+def test_fingerprint_is_stable_per_key_and_differs_between_keys() -> None:
+    one = processor.fingerprint("key-a", "4242424242424242")
+    assert one == processor.fingerprint("key-a", "4242424242424242")
+    assert one != processor.fingerprint("key-b", "4242424242424242")
+    assert one != processor.fingerprint("key-a", "5555555555554444")
+
+
+def test_fingerprint_cannot_be_recomputed_without_the_account_key() -> None:
+    import hashlib
+
+    keyed = processor.fingerprint("secret-key", "4242424242424242")
+    for guess in ("4242424242424242", "acct_a:4242424242424242"):
+        assert hashlib.sha256(guess.encode()).hexdigest()[:16] != keyed
 
 
 def test_wrong_number_is_incorrect_number() -> None:
@@ -127,7 +135,7 @@ def test_expired_this_year_is_an_invalid_month() -> None:
     now = datetime(2026, 6, 15, tzinfo=UTC)
     with pytest.raises(CardError) as raised:
         processor.tokenize_card(number="4242424242424242", exp_month=5, exp_year=2026,
-                                cvc="123", account_id="acct_test", now=now)
+                                cvc="123", fingerprint_key="k" * 64, now=now)
     assert raised.value.code == "invalid_expiry_month"
 
 
@@ -140,7 +148,7 @@ def test_invalid_cvc(cvc: str) -> None:
 
 @pytest.mark.parametrize("token", list(processor.TEST_PAYMENT_METHODS))
 def test_every_test_payment_method_maps_to_a_valid_card(token: str) -> None:
-    card = processor.tokenize_test_payment_method(token, account_id="acct_test", now=NOW)
+    card = processor.tokenize_test_payment_method(token, fingerprint_key="k" * 64, now=NOW)
     number = processor.TEST_PAYMENT_METHODS[token]
     assert card.last4 == number[-4:]
     assert card.brand == processor.card_brand(number) != "unknown"
@@ -156,13 +164,13 @@ def test_every_test_payment_method_maps_to_a_valid_card(token: str) -> None:
     ("pm_card_diners", "diners"),
 ])
 def test_test_payment_method_brands(token: str, brand: str) -> None:
-    card = processor.tokenize_test_payment_method(token, account_id="acct_test", now=NOW)
+    card = processor.tokenize_test_payment_method(token, fingerprint_key="k" * 64, now=NOW)
     assert card.brand == brand
 
 
 def test_unknown_test_token_is_missing() -> None:
     with pytest.raises(InvalidRequest) as raised:
-        processor.tokenize_test_payment_method("pm_card_nope", account_id="acct_test", now=NOW)
+        processor.tokenize_test_payment_method("pm_card_nope", fingerprint_key="k" * 64, now=NOW)
     assert (raised.value.code, raised.value.param) == ("resource_missing", "payment_method")
 
 
