@@ -8,19 +8,23 @@ from portal_app.billing.models import (
     Customer,
     Discount,
     Invoice,
+    InvoiceItem,
     InvoiceLine,
     PaymentMethod,
     Price,
     Product,
+    PromotionCode,
     Subscription,
     SubscriptionItem,
+    SubscriptionSchedule,
 )
 from portal_app.events.models import Event
 from portal_app.portal.models import PortalConfiguration, PortalSession
 
 __all__ = [
     "Account", "ApiKey", "Charge", "ConsoleSession", "ConsoleUser", "Coupon", "Customer",
-    "Discount", "Event", "IdempotencyRecord", "Invoice", "InvoiceLine", "PaymentMethod",
-    "PortalConfiguration", "PortalSession", "Price", "Product", "Subscription",
-    "SubscriptionItem",
+    "Discount", "Event", "IdempotencyRecord", "Invoice", "InvoiceItem", "InvoiceLine",
+    "PaymentMethod",
+    "PortalConfiguration", "PortalSession", "Price", "Product", "PromotionCode", "Subscription",
+    "SubscriptionItem", "SubscriptionSchedule",
 ]

@@ -252,3 +252,84 @@ class Charge(SQLModel, table=True):
     status: str  # succeeded | failed
     failure_code: str | None = None
     created: datetime = time_field()
+
+
+class PromotionCode(SQLModel, table=True):
+    """A customer-facing code that redeems a coupon (Stripe's ``promo_``)."""
+
+    __tablename__ = "promotion_code"
+
+    id: str = Field(primary_key=True, default_factory=new_id("promo"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    code: str = Field(index=True)
+    coupon_id: str = Field(foreign_key="coupon.id")
+    active: bool = True
+    customer_id: str | None = Field(default=None, foreign_key="customer.id")
+    max_redemptions: int | None = None
+    times_redeemed: int = 0
+    expires_at: datetime | None = time_field(nullable=True)
+    first_time_transaction: bool = False
+    minimum_amount: int | None = None
+    minimum_amount_currency: str | None = None
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class ScheduleStatus(StrEnum):
+    not_started = "not_started"
+    active = "active"
+    completed = "completed"
+    released = "released"
+    canceled = "canceled"
+
+
+class SubscriptionSchedule(SQLModel, table=True):
+    """Planned phases of a subscription (Stripe's ``sub_sched_``).
+
+    ``phases`` is a list of ``{"start_date": unix, "end_date": unix | None,
+    "items": [{"price": id, "quantity": n}], "proration_behavior": str}``.
+    """
+
+    __tablename__ = "subscription_schedule"
+
+    id: str = Field(primary_key=True, default_factory=new_id("sub_sched"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    subscription_id: str | None = Field(default=None, foreign_key="subscription.id", index=True)
+    status: ScheduleStatus = enum_field(ScheduleStatus, index=True)
+    end_behavior: str = "release"
+    phases: list[dict[str, Any]] = json_field(default=list)
+    current_phase: int = 0
+    released_subscription: str | None = None
+    released_at: datetime | None = time_field(nullable=True)
+    canceled_at: datetime | None = time_field(nullable=True)
+    completed_at: datetime | None = time_field(nullable=True)
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class InvoiceItem(SQLModel, table=True):
+    """A pending invoice item (Stripe's ``ii_``): a proration waiting for the next invoice.
+
+    ``invoice_id`` is None while pending; renewal moves it onto the invoice it bills.
+    ``discount_amount`` is fixed when the item is created (the coupon active then).
+    """
+
+    __tablename__ = "invoice_item"
+
+    id: str = Field(primary_key=True, default_factory=new_id("ii"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    subscription_id: str | None = Field(default=None, foreign_key="subscription.id", index=True)
+    subscription_item_id: str | None = None
+    invoice_id: str | None = Field(default=None, foreign_key="invoice.id", index=True)
+    price_id: str | None = None
+    description: str
+    quantity: int = 1
+    amount: int
+    discount_amount: int = 0
+    currency: str
+    proration: bool = True
+    period_start: datetime = time_field()
+    period_end: datetime = time_field()
+    created: datetime = time_field(index=True)
