@@ -68,6 +68,7 @@ class EventLog:
             previous_attributes=previous_attributes,
             request_id=self._uow.request_id,
             idempotency_key=self._uow.idempotency_key,
+            origin=dict(self._uow.origin) if self._uow.origin else None,
         )
         self._uow.session.add(row)
         return row
@@ -94,11 +95,15 @@ class UnitOfWork:
         clock: Clock = utc_now,
         request_id: str | None = None,
         idempotency_key: str | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> None:
         self.engine = engine or get_engine()
         self.clock = clock
         self.request_id = request_id
         self.idempotency_key = idempotency_key
+        # Where the changes of this unit of work come from (the portal sets its
+        # session and configuration); recorded on every event it appends.
+        self.origin: dict[str, Any] | None = origin
         self._session: Session | None = None
         self._depth = 0
         self.events = EventLog(self)

@@ -499,6 +499,8 @@ def render_event(event: Event) -> dict[str, Any]:
             "id": event.id,
             "account": event.account_id,
             "api_version": API_VERSION,
+            # Stripe's ``context`` names who acted; here the portal session a change came from.
+            "context": (event.origin or {}).get("portal_session"),
             "created": to_unix(event.created),
             "data": {
                 "object": event.data_object,

@@ -25,3 +25,5 @@ class Event(SQLModel, table=True):
     previous_attributes: dict[str, Any] | None = json_field(default=None)
     request_id: str | None = None
     idempotency_key: str | None = None
+    # Where a change came from, e.g. {"portal_session": "bps_...", "configuration": "bpc_..."}.
+    origin: dict[str, Any] | None = json_field(default=None)
