@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "seq": pl.Int64(),
     "id": pl.String(),
     "type": pl.String(),
     "created": pl.Datetime("us", "UTC"),
     "account": pl.String(),
     "customer": pl.String(),
     "object_id": pl.String(),
+    "data": pl.String(),
+    "origin": pl.String(),
 }
 
 
@@ -28,17 +31,22 @@ def scan_events(database_url: str, *, account_id: str | None = None) -> pl.LazyF
     Returns
     -------
     LazyFrame
-        One row per event with the columns of :data:`EVENT_SCHEMA`.
+        One row per event with the columns of :data:`EVENT_SCHEMA`: ``data`` is the
+        ``data.object`` JSON text, ``origin`` the flow that caused the event (JSON
+        text, null when none or when the store predates the column). These are the
+        raw events :mod:`analytics.ingest` flattens.
     """
-    query = ("SELECT id, type, created, account_id AS account, customer_id AS customer, "
-             "object_id FROM event")
-    params: dict[str, str] = {}
-    if account_id is not None:
-        query += " WHERE account_id = :account"
-        params["account"] = account_id
-    query += " ORDER BY seq"
     engine = create_engine(database_url)
     try:
+        has_origin = any(c["name"] == "origin" for c in inspect(engine).get_columns("event"))
+        origin = "CAST(origin AS TEXT)" if has_origin else "NULL"
+        query = ("SELECT seq, id, type, created, account_id AS account, customer_id AS customer, "
+                 f"object_id, CAST(data_object AS TEXT) AS data, {origin} AS origin FROM event")
+        params: dict[str, str] = {}
+        if account_id is not None:
+            query += " WHERE account_id = :account"
+            params["account"] = account_id
+        query += " ORDER BY seq"
         with engine.connect() as conn:
             rows = conn.execute(text(query), params).all()
     finally:
@@ -51,9 +59,10 @@ def scan_events(database_url: str, *, account_id: str | None = None) -> pl.LazyF
 
 def _typed(events: pl.LazyFrame) -> pl.LazyFrame:
     # SQLite returns naive text timestamps, PostgreSQL aware ones: both become UTC.
+    created = events.collect_schema()["created"]
     return events.with_columns(
         pl.col("created").dt.convert_time_zone("UTC")
-        if events.collect_schema()["created"] == pl.Datetime("us", "UTC")
+        if isinstance(created, pl.Datetime) and created.time_zone is not None
         else pl.col("created").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     ).cast({name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "created"})
 
