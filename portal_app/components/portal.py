@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from portal_app.portal.overview import InvoiceView, SubscriptionView
+from portal_app.portal.overview import InvoiceView
 from portal_app.state.portal import PortalState
 
 CARD_STYLE = {
@@ -50,32 +50,6 @@ def status_badge(label: Var, color: Var) -> rx.Component:
     """A status pill coloured by the view model's colour name."""
     return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2",
                     high_contrast=False, white_space="nowrap")
-
-
-def subscription_card(sub: SubscriptionView) -> rx.Component:
-    """One subscription: product, price and interval, status, the next date."""
-    return card(
-        rx.flex(
-            rx.text(sub.product_name, size="5", weight="bold", trim="both",
-                    class_name="portal-product"),
-            status_badge(sub.status_label, sub.status_color),
-            justify="between", align="center", spacing="3", wrap="wrap",
-        ),
-        rx.flex(
-            rx.text(sub.amount, size="7", weight="bold", letter_spacing="-0.02em",
-                    class_name="portal-price"),
-            rx.text(sub.interval, size="3", color="var(--gray-11)"),
-            align="baseline", spacing="2", wrap="wrap", margin_top="14px",
-        ),
-        rx.cond(sub.quantity != "",
-                rx.text(sub.quantity, size="2", color="var(--gray-11)", margin_top="4px")),
-        rx.separator(size="4", margin_y="16px"),
-        rx.hstack(
-            rx.icon("calendar", size=16, color="var(--gray-10)"),
-            rx.text(sub.date_line, size="2", color="var(--gray-12)"),
-            align="center", spacing="2",
-        ),
-    )
 
 
 def empty_subscriptions() -> rx.Component:

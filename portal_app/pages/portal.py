@@ -14,11 +14,26 @@ from portal_app.components.portal import (
     return_link,
     section,
     skeleton_block,
-    subscription_card,
     tr,
+)
+from portal_app.components.portal_manage import (
+    banner,
+    cancel_content,
+    done_content,
+    pause_content,
+    subscription_card,
+    update_content,
 )
 from portal_app.i18n import _
 from portal_app.state.portal import PortalState
+from portal_app.state.portal_manage import (
+    DONE,
+    CancelState,
+    DoneState,
+    ManageState,
+    PauseState,
+    UpdateState,
+)
 
 PORTAL_ROUTE = "/portal"
 CONTENT_WIDTH = "640px"
@@ -60,10 +75,11 @@ def brand_panel() -> rx.Component:
 def overview() -> rx.Component:
     """The sections of the overview."""
     return rx.flex(
+        banner(),
         section(
             _("Your subscriptions"), "repeat",
-            rx.cond(PortalState.subscriptions.length() > 0,
-                    rx.flex(rx.foreach(PortalState.subscriptions, subscription_card),
+            rx.cond(ManageState.cards.length() > 0,
+                    rx.flex(rx.foreach(ManageState.cards, subscription_card),
                             direction="column", spacing="3"),
                     empty_subscriptions()),
         ),
@@ -127,8 +143,8 @@ EXPIRED_BODY = _("For your security, billing links work for a short time and onl
                 "to get a new link.")
 
 
-def portal_page() -> rx.Component:
-    """The overview: brand panel beside (desktop) or above (phone) the billing sections."""
+def frame(content: rx.Component) -> rx.Component:
+    """Brand panel beside (desktop) or above (phone) ``content``; expired and error views."""
     layout = rx.grid(
         rx.box(
             rx.box(
@@ -142,7 +158,7 @@ def portal_page() -> rx.Component:
         ),
         rx.box(
             rx.box(
-                rx.cond(PortalState.view == "loading", loading(), overview()),
+                rx.cond(PortalState.view == "loading", loading(), content),
                 max_width=CONTENT_WIDTH, width="100%",
             ),
             padding=rx.breakpoints(initial="16px 16px 40px", md="64px 48px"),
@@ -168,7 +184,44 @@ def portal_page() -> rx.Component:
     )
 
 
+def portal_page() -> rx.Component:
+    """The overview."""
+    return frame(overview())
+
+
+def update_page() -> rx.Component:
+    """Change plan or quantity, with the preview."""
+    return frame(update_content())
+
+
+def cancel_page() -> rx.Component:
+    """The cancel flow."""
+    return frame(cancel_content())
+
+
+def pause_page() -> rx.Component:
+    """Pause payments."""
+    return frame(pause_content())
+
+
+def done_page() -> rx.Component:
+    """The hosted confirmation after a deep-linked flow."""
+    return frame(done_content())
+
+
+SUBSCRIPTION_ROUTE = f"{PORTAL_ROUTE}/subscriptions/[subscription]"
+
+
 def register(app: rx.App) -> None:
     """Add the portal's pages to ``app``."""
-    app.add_page(portal_page, route=PORTAL_ROUTE, title=PortalState.page_title,
-                 on_load=PortalState.load)
+    title = PortalState.page_title
+    app.add_page(portal_page, route=PORTAL_ROUTE, title=title, on_load=ManageState.load)
+    app.add_page(update_page, route=f"{SUBSCRIPTION_ROUTE}/update", title=title,
+                 on_load=UpdateState.load)
+    app.add_page(update_page, route=f"{SUBSCRIPTION_ROUTE}/confirm", title=title,
+                 on_load=UpdateState.load_confirm)
+    app.add_page(cancel_page, route=f"{SUBSCRIPTION_ROUTE}/cancel", title=title,
+                 on_load=CancelState.load)
+    app.add_page(pause_page, route=f"{SUBSCRIPTION_ROUTE}/pause", title=title,
+                 on_load=PauseState.load)
+    app.add_page(done_page, route=DONE, title=title, on_load=DoneState.load)

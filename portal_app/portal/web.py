@@ -20,6 +20,7 @@ from portal_app.billing.errors import SessionExpired
 from portal_app.db import UnitOfWork, UnitOfWorkFactory
 from portal_app.i18n import _
 from portal_app.portal import sessions
+from portal_app.portal.manage import flow_path
 from portal_app.settings import get_settings
 
 COOKIE_NAME = "portico_portal"
@@ -42,7 +43,9 @@ def portal_link(uow_factory: UnitOfWorkFactory = UnitOfWork
                 i18n.negotiate(None, request.headers.get("accept-language"))
             return HTMLResponse(expired_page(expired, locale=locale), status_code=404,
                                 headers=LINK_HEADERS)
-        response = RedirectResponse(PORTAL_PAGE, status_code=303, headers=LINK_HEADERS)
+        # A link made with flow_data opens straight on that flow's step.
+        response = RedirectResponse(flow_path(opened.session), status_code=303,
+                                    headers=LINK_HEADERS)
         if opened.browser_secret is not None:
             response.set_cookie(COOKIE_NAME, opened.browser_secret, path="/", httponly=True,
                                 samesite="lax", secure=get_settings().secure_cookies)

@@ -1,0 +1,569 @@
+"""Building blocks of the subscription management pages: card actions, the result banner,
+the change-plan chooser and preview, the cancel and pause steps.
+
+As everywhere in the portal, texts come from the catalog through :func:`tr` and
+values arrive formatted from the view models.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.vars import Var
+
+from portal_app.components.portal import card, status_badge, tr
+from portal_app.i18n import _
+from portal_app.portal.manage import (
+    ItemChoice,
+    ItemLine,
+    PauseOption,
+    PreviewLineView,
+    PriceOption,
+    SubscriptionCard,
+)
+from portal_app.state.portal_manage import (
+    PORTAL,
+    CancelState,
+    ManageState,
+    PauseState,
+    UpdateState,
+)
+
+SELECTED = {"border": "2px solid var(--accent-9)", "background": "var(--accent-2)"}
+UNSELECTED = {"border": "1px solid var(--gray-a5)", "background": "var(--color-panel-solid)"}
+
+
+def _route(sub_id: Var, step: str) -> Var:
+    return f"{PORTAL}/subscriptions/" + sub_id + f"/{step}"  # type: ignore[operator]
+
+
+def action_button(label: str, *, on_click: object, icon: str, color: str = "gray",
+                  variant: str = "soft", class_name: str = "") -> rx.Component:
+    """A compact card action."""
+    return rx.button(rx.icon(icon, size=15), tr(label), on_click=on_click, size="2",
+                     variant=variant, color_scheme=color, radius="large",
+                     class_name=f"portal-action {class_name}".strip())
+
+
+def item_line(line: ItemLine) -> rx.Component:
+    return rx.flex(
+        rx.text(line.product_name, size="2", weight="medium"),
+        rx.text(line.detail, size="2", color="var(--gray-11)", text_align="end"),
+        justify="between", spacing="3", wrap="wrap", padding_y="4px",
+    )
+
+
+def notice(sub: SubscriptionCard) -> rx.Component:
+    """The scheduled change or the reason the plan can't change right now."""
+    return rx.fragment(
+        rx.cond(
+            sub.notice != "",
+            rx.callout(sub.notice, icon="calendar_clock", color_scheme="blue", size="1",
+                       margin_top="14px", class_name="portal-scheduled"),
+        ),
+        rx.cond(
+            sub.blocked_reason != "",
+            rx.callout(sub.blocked_reason, icon="info",
+                       color_scheme=rx.cond(sub.notice_kind == "past_due", "red", "gray"),
+                       size="1", margin_top="14px", class_name="portal-blocked"),
+        ),
+    )
+
+
+def card_actions(sub: SubscriptionCard) -> rx.Component:
+    """The buttons under a subscription: what the configuration and its state allow."""
+    return rx.cond(
+        sub.has_actions,
+        rx.flex(
+            rx.cond(sub.can_update,
+                    action_button(_("Update plan"), icon="arrow_up_down", color="blue",
+                                  variant="solid", class_name="portal-update",
+                                  on_click=rx.redirect(_route(sub.id, "update")))),
+            rx.cond(sub.can_reactivate,
+                    action_button(_("Don't cancel"), icon="rotate_ccw", color="blue",
+                                  variant="solid", class_name="portal-reactivate",
+                                  on_click=ManageState.reactivate(sub.id))),
+            rx.cond(sub.can_resume,
+                    action_button(_("Resume now"), icon="play", color="blue", variant="solid",
+                                  class_name="portal-resume",
+                                  on_click=ManageState.resume(sub.id))),
+            rx.cond(sub.can_cancel_scheduled_change,
+                    action_button(_("Cancel scheduled change"), icon="undo_2",
+                                  class_name="portal-unschedule",
+                                  on_click=ManageState.cancel_scheduled_change(sub.id))),
+            rx.cond(sub.can_pause,
+                    action_button(_("Pause"), icon="pause", class_name="portal-pause",
+                                  on_click=rx.redirect(_route(sub.id, "pause")))),
+            rx.cond(sub.can_cancel,
+                    action_button(_("Cancel subscription"), icon="x", color="red",
+                                  variant="ghost", class_name="portal-cancel",
+                                  on_click=rx.redirect(_route(sub.id, "cancel")))),
+            spacing="2", wrap="wrap", margin_top="18px",
+        ),
+    )
+
+
+def subscription_card(sub: SubscriptionCard) -> rx.Component:
+    """One subscription: product, price and interval, status, next date, actions."""
+    return card(
+        rx.flex(
+            rx.text(sub.product_name, size="5", weight="bold", trim="both",
+                    class_name="portal-product"),
+            status_badge(sub.status_label, sub.status_color),
+            justify="between", align="center", spacing="3", wrap="wrap",
+        ),
+        rx.flex(
+            rx.text(sub.amount, size="7", weight="bold", letter_spacing="-0.02em",
+                    class_name="portal-price"),
+            rx.text(sub.interval, size="3", color="var(--gray-11)"),
+            align="baseline", spacing="2", wrap="wrap", margin_top="14px",
+        ),
+        rx.cond(sub.quantity != "",
+                rx.text(sub.quantity, size="2", color="var(--gray-11)", margin_top="4px",
+                        class_name="portal-quantity")),
+        rx.cond(sub.item_lines.length() > 0,
+                rx.flex(rx.foreach(sub.item_lines, item_line), direction="column",
+                        margin_top="10px")),
+        rx.separator(size="4", margin_y="16px"),
+        rx.hstack(
+            rx.icon("calendar", size=16, color="var(--gray-10)"),
+            rx.text(sub.date_line, size="2", color="var(--gray-12)", class_name="portal-date"),
+            align="center", spacing="2",
+        ),
+        notice(sub),
+        card_actions(sub),
+        class_name="portal-subscription",
+        data_subscription=sub.id,
+    )
+
+
+def banner() -> rx.Component:
+    """The outcome of the last action, above the subscriptions."""
+    return rx.cond(
+        ManageState.banner != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon(rx.cond(ManageState.banner_kind == "error",
+                                            "circle_alert", "circle_check"), size=18)),
+            rx.flex(
+                rx.callout.text(ManageState.banner, class_name="portal-banner"),
+                rx.icon_button(rx.icon("x", size=14), on_click=ManageState.dismiss_banner,
+                               variant="ghost", size="1", color_scheme="gray",
+                               aria_label=tr("Dismiss")),
+                justify="between", align="center", spacing="3", width="100%",
+            ),
+            color_scheme=rx.cond(ManageState.banner_kind == "error", "red", "green"),
+            size="2", width="100%", role="status",
+        ),
+    )
+
+
+def back_link() -> rx.Component:
+    """Back to the overview."""
+    return rx.link(
+        rx.hstack(rx.icon("arrow_left", size=16, class_name="portal-flip"),
+                  rx.text(tr("Back to your subscriptions")), align="center", spacing="2"),
+        href=PORTAL, size="2", weight="medium", underline="hover", class_name="portal-back",
+    )
+
+
+def page_heading(title: str, subtitle: Var | str = "") -> rx.Component:
+    return rx.flex(
+        back_link(),
+        rx.heading(tr(title), size=rx.breakpoints(initial="6", md="7"), weight="bold",
+                   letter_spacing="-0.02em", class_name="portal-flow-title"),
+        rx.cond(subtitle != "", rx.text(subtitle, size="3", color="var(--gray-11)")),
+        direction="column", spacing="3",
+    )
+
+
+def form_error(message: Var) -> rx.Component:
+    return rx.cond(message != "",
+                   rx.callout(message, icon="circle_alert", color_scheme="red", size="2",
+                              class_name="portal-error", role="alert"))
+
+
+def flow_skeleton() -> rx.Component:
+    return rx.flex(
+        *[rx.skeleton(rx.box(height=h, width="100%"), loading=True)
+          for h in ("28px", "120px", "120px")],
+        direction="column", spacing="4", width="100%", aria_busy="true",
+    )
+
+
+def unavailable(message: Var) -> rx.Component:
+    """A flow that can't run for this subscription: say why, offer the way back."""
+    return card(
+        rx.flex(
+            rx.center(rx.icon("info", size=22, color="var(--accent-11)"), width="44px",
+                      height="44px", border_radius="50%", background="var(--accent-3)"),
+            rx.text(tr("This isn't available"), size="4", weight="bold"),
+            rx.text(message, size="2", color="var(--gray-11)", class_name="portal-unavailable"),
+            rx.button(tr("Back to your subscriptions"), on_click=rx.redirect(PORTAL),
+                      variant="soft", radius="large", margin_top="8px"),
+            direction="column", align="center", spacing="2", text_align="center",
+            padding_y="8px",
+        ),
+    )
+
+
+def primary(label: str, *, on_click: object, loading: Var | bool = False,
+            disabled: Var | bool = False, class_name: str = "", color: str = "blue"
+            ) -> rx.Component:
+    return rx.button(tr(label), on_click=on_click, loading=loading, disabled=disabled,
+                     size="3", radius="large", color_scheme=color,
+                     width=rx.breakpoints(initial="100%", sm="auto"), class_name=class_name)
+
+
+def secondary(label: str, *, on_click: object, class_name: str = "") -> rx.Component:
+    return rx.button(tr(label), on_click=on_click, size="3", radius="large", variant="soft",
+                     color_scheme="gray", width=rx.breakpoints(initial="100%", sm="auto"),
+                     class_name=class_name)
+
+
+def buttons(*children: rx.Component) -> rx.Component:
+    return rx.flex(*children, direction=rx.breakpoints(initial="column-reverse", sm="row"),
+                   justify="end", spacing="3", width="100%")
+
+
+# --- change plan ------------------------------------------------------------------------
+
+
+def item_tab(item: ItemChoice) -> rx.Component:
+    chosen = UpdateState.item_id == item.item_id
+    return rx.box(
+        rx.text(item.product_name, size="2", weight="bold"),
+        rx.text(item.summary, size="1", color="var(--gray-11)"),
+        on_click=UpdateState.choose_item(item.item_id), cursor="pointer",
+        padding="10px 14px", border_radius="10px", class_name="portal-item",
+        style=rx.cond(chosen, SELECTED, UNSELECTED),
+    )
+
+
+def price_card(option: PriceOption) -> rx.Component:
+    chosen = UpdateState.price_id == option.price_id
+    return rx.box(
+        rx.flex(
+            rx.flex(
+                rx.text(option.product_name, size="3", weight="bold"),
+                rx.cond(option.current,
+                        rx.badge(tr("Current plan"), variant="soft", color_scheme="gray",
+                                 radius="full")),
+                align="center", spacing="2", wrap="wrap",
+            ),
+            rx.cond(chosen, rx.icon("circle_check", size=20, color="var(--accent-9)"),
+                    rx.icon("circle", size=20, color="var(--gray-8)")),
+            justify="between", align="center", spacing="2",
+        ),
+        rx.cond(option.description != "",
+                rx.text(option.description, size="2", color="var(--gray-11)",
+                        margin_top="4px")),
+        rx.flex(
+            rx.text(option.amount, size="5", weight="bold", letter_spacing="-0.01em"),
+            rx.text(option.interval, size="2", color="var(--gray-11)"),
+            align="baseline", spacing="2", margin_top="10px",
+        ),
+        on_click=UpdateState.choose_price(option.price_id), cursor="pointer",
+        padding="16px", border_radius="12px", role="radio", aria_checked=chosen,
+        class_name="portal-price-option", data_price=option.price_id,
+        style=rx.cond(chosen, SELECTED, UNSELECTED),
+        transition="border-color 120ms, background 120ms",
+    )
+
+
+def interval_toggle() -> rx.Component:
+    return rx.cond(
+        UpdateState.intervals.length() > 1,
+        rx.segmented_control.root(
+            rx.foreach(UpdateState.intervals,
+                       lambda c: rx.segmented_control.item(c.label, value=c.key)),
+            value=UpdateState.interval_key, on_change=UpdateState.set_interval,
+            radius="large", size="2", class_name="portal-interval",
+        ),
+    )
+
+
+def quantity_stepper() -> rx.Component:
+    return rx.cond(
+        UpdateState.quantity_enabled,
+        card(
+            rx.flex(
+                rx.flex(
+                    rx.text(tr("Quantity"), size="3", weight="bold"),
+                    rx.text(tr("Seats, licences or units on this plan."), size="2",
+                            color="var(--gray-11)"),
+                    direction="column", spacing="1",
+                ),
+                rx.flex(
+                    rx.icon_button(rx.icon("minus", size=16), on_click=UpdateState.decrease,
+                                   disabled=~UpdateState.can_decrease, variant="soft",
+                                   radius="full", size="2", aria_label=tr("Fewer"),
+                                   class_name="portal-decrease"),
+                    rx.text(UpdateState.quantity, size="5", weight="bold", min_width="40px",
+                            text_align="center", class_name="portal-quantity-value"),
+                    rx.icon_button(rx.icon("plus", size=16), on_click=UpdateState.increase,
+                                   disabled=~UpdateState.can_increase, variant="soft",
+                                   radius="full", size="2", aria_label=tr("More"),
+                                   class_name="portal-increase"),
+                    align="center", spacing="3",
+                ),
+                justify="between", align="center", spacing="4", wrap="wrap",
+            ),
+        ),
+    )
+
+
+def promotion_field() -> rx.Component:
+    return rx.cond(
+        UpdateState.promotion_code_enabled,
+        rx.flex(
+            rx.text(tr("Promotion code"), size="2", weight="bold", as_="label",
+                    html_for="promotion-code"),
+            rx.input(id="promotion-code", value=UpdateState.promotion_code,
+                     on_change=UpdateState.set_promotion_code, placeholder=tr("Add a code"),
+                     size="3", radius="large", class_name="portal-promo",
+                     auto_complete="off"),
+            direction="column", spacing="2", width="100%",
+        ),
+    )
+
+
+def chooser() -> rx.Component:
+    return rx.flex(
+        rx.cond(UpdateState.items.length() > 1,
+                rx.flex(rx.text(tr("Which item do you want to change?"), size="2",
+                                weight="bold", color="var(--gray-11)"),
+                        rx.flex(rx.foreach(UpdateState.items, item_tab), spacing="2",
+                                wrap="wrap"),
+                        direction="column", spacing="2")),
+        rx.cond(UpdateState.metered_note != "",
+                rx.callout(UpdateState.metered_note, icon="activity", color_scheme="gray",
+                           size="1")),
+        rx.cond(UpdateState.price_enabled,
+                rx.flex(
+                    rx.flex(rx.text(tr("Choose a plan"), size="2", weight="bold",
+                                    color="var(--gray-11)", letter_spacing="0.04em",
+                                    text_transform="uppercase"),
+                            interval_toggle(),
+                            justify="between", align="center", spacing="3", wrap="wrap"),
+                    rx.grid(rx.foreach(UpdateState.shown_options, price_card),
+                            columns=rx.breakpoints(initial="1", sm="2"), spacing="3",
+                            role="radiogroup"),
+                    direction="column", spacing="3")),
+        quantity_stepper(),
+        promotion_field(),
+        form_error(UpdateState.error),
+        buttons(
+            secondary(_("Cancel"), on_click=rx.redirect(PORTAL)),
+            primary(_("Continue"), on_click=UpdateState.review, disabled=~UpdateState.changed,
+                    class_name="portal-continue"),
+        ),
+        direction="column", spacing="5", width="100%",
+    )
+
+
+def preview_line(line: PreviewLineView) -> rx.Component:
+    return rx.flex(
+        rx.flex(
+            rx.text(line.description, size="2", weight="medium"),
+            rx.text(line.period, size="1", color="var(--gray-10)"),
+            direction="column", spacing="1", min_width="0",
+        ),
+        rx.text(line.amount, size="2", weight="bold", white_space="nowrap",
+                color=rx.cond(line.credit, "var(--green-11)", "var(--gray-12)"),
+                class_name="portal-line-amount"),
+        justify="between", align="center", spacing="4", padding_y="10px",
+        border_bottom="1px solid var(--gray-a3)", class_name="portal-preview-line",
+    )
+
+
+def summary_row(label: Var | str, value: Var, *, strong: bool = False,
+                class_name: str = "") -> rx.Component:
+    return rx.flex(
+        rx.text(label, size="3" if strong else "2", weight="bold" if strong else "regular",
+                color="var(--gray-12)" if strong else "var(--gray-11)"),
+        rx.text(value, size="4" if strong else "2", weight="bold", class_name=class_name,
+                white_space="nowrap"),
+        justify="between", align="center", spacing="4",
+    )
+
+
+def preview_panel() -> rx.Component:
+    p = UpdateState.preview
+    return rx.flex(
+        card(
+            rx.flex(
+                rx.text(tr("New plan"), size="2", color="var(--gray-11)"),
+                rx.text(p.new_plan, size="5", weight="bold", class_name="portal-new-plan"),
+                direction="column", spacing="1",
+            ),
+            rx.cond(
+                p.scheduled,
+                rx.callout(p.scheduled_line, icon="calendar_clock", color_scheme="blue",
+                           size="2", margin_top="16px", class_name="portal-scheduled-preview"),
+                rx.fragment(
+                    rx.cond(p.lines.length() > 0,
+                            rx.flex(rx.foreach(UpdateState.preview_lines, preview_line),
+                                    direction="column", margin_top="12px")),
+                    rx.flex(
+                        rx.cond(p.has_discount,
+                                summary_row(tr("Discount"), p.discount,
+                                            class_name="portal-discount")),
+                        summary_row(p.due_now_label, p.amount_due_now, strong=True,
+                                    class_name="portal-due-now"),
+                        direction="column", spacing="3", margin_top="16px",
+                    ),
+                ),
+            ),
+            rx.separator(size="4", margin_y="16px"),
+            rx.flex(
+                rx.icon("calendar", size=16, color="var(--gray-10)"),
+                rx.text(tr("Next invoice"), size="2", color="var(--gray-11)"),
+                rx.spacer(),
+                rx.text(p.next_invoice_date, size="2", class_name="portal-next-date"),
+                rx.text(p.next_invoice_amount, size="2", weight="bold",
+                        class_name="portal-next-amount"),
+                align="center", spacing="2", wrap="wrap",
+            ),
+            class_name="portal-preview",
+        ),
+        form_error(UpdateState.error),
+        buttons(
+            rx.cond(UpdateState.confirm_flow,
+                    secondary(_("Cancel"), on_click=rx.redirect(PORTAL)),
+                    secondary(_("Back"), on_click=UpdateState.back)),
+            primary(_("Confirm"), on_click=UpdateState.confirm, loading=UpdateState.working,
+                    class_name="portal-confirm"),
+        ),
+        direction="column", spacing="5", width="100%",
+    )
+
+
+def update_content() -> rx.Component:
+    return rx.flex(
+        page_heading(_("Update your plan"), UpdateState.plan_name),
+        rx.match(
+            UpdateState.step,
+            ("loading", flow_skeleton()),
+            ("unavailable", unavailable(UpdateState.error)),
+            ("preview", preview_panel()),
+            chooser(),
+        ),
+        direction="column", spacing="6", width="100%",
+    )
+
+
+# --- cancel -----------------------------------------------------------------------------
+
+
+def cancel_summary() -> rx.Component:
+    return card(
+        rx.flex(
+            rx.text(CancelState.product_name, size="5", weight="bold"),
+            rx.text(CancelState.amount, size="2", color="var(--gray-11)"),
+            direction="column", spacing="1",
+        ),
+        rx.separator(size="4", margin_y="16px"),
+        rx.flex(
+            rx.icon("calendar_x", size=18, color="var(--red-10)", flex_shrink="0"),
+            rx.flex(
+                rx.text(CancelState.ends_line, size="3", weight="bold",
+                        class_name="portal-cancel-ends"),
+                rx.text(CancelState.detail, size="2", color="var(--gray-11)",
+                        line_height="1.5"),
+                direction="column", spacing="1",
+            ),
+            spacing="3", align="start",
+        ),
+    )
+
+
+def cancel_content() -> rx.Component:
+    return rx.flex(
+        page_heading(_("Cancel your subscription")),
+        rx.match(
+            CancelState.step,
+            ("loading", flow_skeleton()),
+            ("unavailable", unavailable(CancelState.error)),
+            ("confirm", rx.flex(
+                cancel_summary(),
+                card(rx.text(tr("Are you sure? This can't be undone once the subscription "
+                                "has ended."), size="2", color="var(--gray-11)")),
+                form_error(CancelState.error),
+                buttons(secondary(_("Back"), on_click=CancelState.previous_step),
+                        primary(_("Confirm cancellation"), on_click=CancelState.confirm,
+                                loading=CancelState.working, color="red",
+                                class_name="portal-confirm-cancel")),
+                direction="column", spacing="5", width="100%")),
+            rx.flex(
+                cancel_summary(),
+                buttons(secondary(_("Keep subscription"), on_click=rx.redirect(PORTAL),
+                                  class_name="portal-keep"),
+                        primary(_("Cancel subscription"), on_click=CancelState.next_step,
+                                color="red", class_name="portal-cancel-continue")),
+                direction="column", spacing="5", width="100%"),
+        ),
+        direction="column", spacing="6", width="100%",
+    )
+
+
+# --- pause ------------------------------------------------------------------------------
+
+
+def pause_option(option: PauseOption) -> rx.Component:
+    chosen = PauseState.choice == option.key
+    return rx.flex(
+        rx.flex(
+            rx.text(option.label, size="3", weight="bold"),
+            rx.text(option.resumes_line, size="2", color="var(--gray-11)"),
+            direction="column", spacing="1",
+        ),
+        rx.cond(chosen, rx.icon("circle_check", size=20, color="var(--accent-9)"),
+                rx.icon("circle", size=20, color="var(--gray-8)")),
+        on_click=PauseState.choose(option.key), cursor="pointer", padding="16px",
+        border_radius="12px", justify="between", align="center", spacing="3", role="radio",
+        aria_checked=chosen, class_name="portal-pause-option", data_key=option.key,
+        style=rx.cond(chosen, SELECTED, UNSELECTED),
+    )
+
+
+def pause_content() -> rx.Component:
+    return rx.flex(
+        page_heading(_("Pause payments"), PauseState.product_name),
+        rx.match(
+            PauseState.step,
+            ("loading", flow_skeleton()),
+            ("unavailable", unavailable(PauseState.error)),
+            rx.flex(
+                rx.text(tr("While paused you won't be charged. Choose how long:"), size="3",
+                        color="var(--gray-11)"),
+                rx.flex(rx.foreach(PauseState.options, pause_option), direction="column",
+                        spacing="3", role="radiogroup"),
+                form_error(PauseState.error),
+                buttons(secondary(_("Cancel"), on_click=rx.redirect(PORTAL)),
+                        primary(_("Pause subscription"), on_click=PauseState.confirm,
+                                loading=PauseState.working, class_name="portal-confirm-pause")),
+                direction="column", spacing="5", width="100%",
+            ),
+        ),
+        direction="column", spacing="6", width="100%",
+    )
+
+
+# --- hosted confirmation ----------------------------------------------------------------
+
+
+def done_content() -> rx.Component:
+    return card(
+        rx.flex(
+            rx.center(rx.icon("check", size=24, color="var(--green-11)"), width="52px",
+                      height="52px", border_radius="50%", background="var(--green-3)"),
+            rx.heading(rx.cond(ManageState.done_title != "", ManageState.done_title,
+                               tr("All done")), size="5", class_name="portal-done-title"),
+            rx.cond(ManageState.done_message != "",
+                    rx.text(ManageState.done_message, size="3", color="var(--gray-11)",
+                            line_height="1.55", class_name="portal-done-message")),
+            rx.button(tr("Back to your subscriptions"), on_click=rx.redirect(PORTAL),
+                      variant="soft", radius="large", size="3", margin_top="8px"),
+            direction="column", align="center", spacing="3", text_align="center",
+            padding_y="16px",
+        ),
+    )

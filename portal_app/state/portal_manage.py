@@ -1,0 +1,469 @@
+"""Managing subscriptions in the portal: the overview's actions and the change, cancel
+and pause flows.
+
+Every handler re-checks the session (:meth:`PortalState._require_session`) and
+hands the session to :mod:`portal_app.portal.manage`, which looks every id that
+came from the browser up among the session customer's own objects. No rule
+lives here: the State keeps what the page shows and which step it is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import reflex as rx
+
+from portal_app import i18n
+from portal_app.billing.errors import BillingError, ResourceMissing, SessionExpired
+from portal_app.db import UnitOfWork
+from portal_app.i18n import _
+from portal_app.portal import manage
+from portal_app.portal.manage import (
+    ChangeRequest,
+    IntervalChoice,
+    ItemChoice,
+    PauseOption,
+    PreviewLineView,
+    PriceOption,
+    SubscriptionCard,
+)
+from portal_app.portal.models import PortalSession
+from portal_app.state import portal as portal_state
+from portal_app.state.portal import PortalState
+
+PORTAL = manage.PORTAL
+DONE = f"{PORTAL}/done"
+UPDATE_FLOWS = ("subscription_update", "subscription_update_confirm")
+# The cancel flow's steps; the next issue slots "reason" and "offer" in before "confirm".
+CANCEL_STEPS = ("choose", "confirm")
+
+
+class ManageState(PortalState):
+    """The overview's subscription cards, their actions, and the result banner."""
+
+    cards: list[SubscriptionCard] = []
+    banner: str = ""
+    banner_kind: str = "success"  # success | error
+    done_title: str = ""
+    done_message: str = ""
+
+    def _session(self, uow: UnitOfWork) -> PortalSession | None:
+        """The live session, or None after switching the page to the expired view."""
+        try:
+            return self._require_session(uow)
+        except SessionExpired as expired:
+            self._show_expired(expired)
+            self.cards = []
+            return None
+
+    def _say(self, message: str, kind: str = "success", **values: object) -> None:
+        self.banner = i18n.gettext(self.lang, message, **values)
+        self.banner_kind = kind
+
+    def _refused(self, error: BillingError) -> None:
+        self.banner = manage.error_message(error, locale=self.lang)
+        self.banner_kind = "error"
+
+    def _load_cards(self, session: PortalSession) -> None:
+        self.cards = manage.subscription_cards(session, locale=self.lang,
+                                               uow=portal_state.unit_of_work())
+
+    def _open(self) -> PortalSession | None:
+        """Load the base view (brand, catalog) for this session; None if there is none."""
+        PortalState.load.fn(self)
+        if self.view != "ready":
+            return None
+        return self._session(portal_state.unit_of_work())
+
+    @rx.event
+    def load(self) -> None:
+        """The overview: the session's subscriptions with their actions (on_load)."""
+        session = self._open()
+        if session is None:
+            self.cards = []
+            return
+        try:
+            self._load_cards(session)
+        except ResourceMissing:
+            self.view = "error"
+
+    @rx.event
+    def dismiss_banner(self) -> None:
+        self.banner = ""
+
+    def _finish(self, session: PortalSession, flows: Sequence[str], subscription_id: str,
+                message: str, **values: object) -> Any:
+        """After a completed action: the flow's ``after_completion``, else the overview."""
+        done = manage.completion(session, flows, subscription_id)
+        if done.type == "redirect" and done.url:
+            return rx.redirect(done.url, is_external=True)
+        self._say(message, **values)
+        if done.type == "hosted_confirmation":
+            self.done_title = self.banner
+            self.done_message = done.message
+            self.banner = ""
+            return rx.redirect(DONE)
+        return rx.redirect(PORTAL)
+
+    def _card_action(self, subscription_id: str,
+                     run: Callable[[PortalSession, UnitOfWork], object], message: str) -> None:
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is None:
+            return
+        try:
+            run(session, uow)
+        except BillingError as error:
+            self._refused(error)
+        else:
+            self._say(message)
+        self._load_cards(session)
+
+    @rx.event
+    def reactivate(self, subscription_id: str) -> None:
+        """"Don't cancel": keep the subscription renewing."""
+        self._card_action(subscription_id,
+                          lambda s, uow: manage.reactivate(s, subscription_id, uow=uow),
+                          _("Your subscription will continue."))
+
+    @rx.event
+    def resume(self, subscription_id: str) -> None:
+        """"Resume now": lift a pause early."""
+        self._card_action(subscription_id,
+                          lambda s, uow: manage.resume(s, subscription_id, uow=uow),
+                          _("Your subscription is active again."))
+
+    @rx.event
+    def cancel_scheduled_change(self, subscription_id: str) -> None:
+        """Drop the change waiting for the period end."""
+        self._card_action(subscription_id,
+                          lambda s, uow: manage.cancel_scheduled_change(s, subscription_id,
+                                                                        uow=uow),
+                          _("The scheduled change was canceled."))
+
+
+def _route_subscription(state: rx.State) -> str:
+    return str(state.router.page.params.get("subscription", "") or "")
+
+
+EMPTY_PREVIEW = manage.PreviewView(
+    subscription_id="", new_plan="", lines=[], has_discount=False, discount="",
+    amount_due_now="", due_now_label="", next_invoice_date="", next_invoice_amount="",
+    scheduled=False, scheduled_line="", version="")
+
+
+class UpdateState(ManageState):
+    """The change-plan page: choose a price and quantity, preview, confirm."""
+
+    step: str = "loading"  # loading | choose | preview | unavailable
+    subscription_id: str = ""
+    confirm_flow: bool = False  # a merchant's subscription_update_confirm link
+    plan_name: str = ""
+    items: list[ItemChoice] = []
+    item_id: str = ""
+    options: list[PriceOption] = []
+    intervals: list[IntervalChoice] = []
+    interval_key: str = ""
+    current_price: str = ""
+    current_quantity: int = 1
+    price_id: str = ""
+    quantity: int = 1
+    price_enabled: bool = False
+    quantity_enabled: bool = False
+    quantity_min: int = 1
+    quantity_max: int = 0
+    promotion_code_enabled: bool = False
+    promotion_code: str = ""
+    metered_note: str = ""
+    error: str = ""
+    working: bool = False
+    preview: manage.PreviewView = EMPTY_PREVIEW
+
+    @rx.var
+    def shown_options(self) -> list[PriceOption]:
+        """The prices of the toggle's current position."""
+        return [o for o in self.options if o.interval_key == self.interval_key]
+
+    @rx.var
+    def can_decrease(self) -> bool:
+        return self.quantity > self.quantity_min
+
+    @rx.var
+    def can_increase(self) -> bool:
+        return self.quantity_max == 0 or self.quantity < self.quantity_max
+
+    @rx.var
+    def changed(self) -> bool:
+        """Whether the customer picked something other than what they have."""
+        return (self.price_id != self.current_price or self.quantity != self.current_quantity
+                or self.promotion_code.strip() != "")
+
+    @rx.var
+    def preview_lines(self) -> list[PreviewLineView]:
+        return self.preview.lines
+
+    def _reset(self) -> None:
+        self.banner, self.error, self.working = "", "", False
+        self.preview = EMPTY_PREVIEW
+        self.promotion_code = ""
+        self.subscription_id = _route_subscription(self)
+
+    def _choose(self, session: PortalSession, item_id: str | None = None) -> None:
+        try:
+            chooser = manage.plan_chooser(session, self.subscription_id, locale=self.lang,
+                                          uow=portal_state.unit_of_work(), item_id=item_id)
+        except BillingError as error:
+            self.step = "unavailable"
+            self.error = manage.error_message(error, locale=self.lang)
+            return
+        self.plan_name = chooser.product_name
+        self.items, self.item_id = chooser.items, chooser.item_id
+        self.options, self.intervals = chooser.options, chooser.intervals
+        self.interval_key = chooser.interval_key
+        self.current_price = self.price_id = chooser.price_id
+        self.current_quantity = self.quantity = chooser.quantity
+        self.price_enabled = chooser.price_enabled
+        self.quantity_enabled = chooser.quantity_enabled
+        self.quantity_min, self.quantity_max = chooser.quantity_min, chooser.quantity_max
+        self.promotion_code_enabled = chooser.promotion_code_enabled
+        self.metered_note = chooser.metered_note
+        self.step = "choose"
+
+    @rx.event
+    def load(self) -> None:
+        """The change-plan page for the route's subscription (on_load)."""
+        self.step, self.confirm_flow = "loading", False
+        self._reset()
+        session = self._open()
+        if session is not None:
+            self._choose(session)
+
+    @rx.event
+    def load_confirm(self) -> None:
+        """A merchant's ``subscription_update_confirm`` link: straight to the preview."""
+        self.step, self.confirm_flow = "loading", True
+        self._reset()
+        session = self._open()
+        if session is None:
+            return
+        try:
+            self.preview = manage.preview_flow_confirm(session, self.subscription_id,
+                                                       locale=self.lang,
+                                                       uow=portal_state.unit_of_work())
+        except BillingError as error:
+            self.step = "unavailable"
+            self.error = manage.error_message(error, locale=self.lang)
+            return
+        self.plan_name = self.preview.new_plan
+        self.step = "preview"
+
+    @rx.event
+    def choose_item(self, item_id: str) -> None:
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is not None:
+            self.error = ""
+            self._choose(session, item_id)
+
+    @rx.event
+    def set_interval(self, key: str | list[str]) -> None:
+        self.interval_key = key if isinstance(key, str) else (key[0] if key else "")
+
+    @rx.event
+    def choose_price(self, price_id: str) -> None:
+        self.price_id, self.error = price_id, ""
+
+    @rx.event
+    def increase(self) -> None:
+        if self.can_increase:
+            self.quantity += 1
+            self.error = ""
+
+    @rx.event
+    def decrease(self) -> None:
+        if self.can_decrease:
+            self.quantity -= 1
+            self.error = ""
+
+    @rx.event
+    def set_promotion_code(self, code: str) -> None:
+        self.promotion_code, self.error = code.strip()[:200], ""
+
+    def _request(self) -> ChangeRequest:
+        return ChangeRequest(subscription_id=self.subscription_id, item_id=self.item_id,
+                             price_id=self.price_id, quantity=self.quantity,
+                             promotion_code=self.promotion_code)
+
+    @rx.event
+    def review(self) -> None:
+        """Preview the picked change."""
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is None:
+            return
+        self.error = ""
+        try:
+            self.preview = manage.preview_update(session, self._request(), locale=self.lang,
+                                                 uow=uow)
+        except BillingError as error:
+            self.error = manage.error_message(error, locale=self.lang)
+            return
+        self.step = "preview"
+
+    @rx.event
+    def back(self) -> None:
+        self.step, self.error = "choose", ""
+
+    @rx.event
+    def confirm(self) -> Any:
+        """Apply the previewed change (only if nothing changed since the preview)."""
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is None or self.working:
+            return None
+        self.working, self.error = True, ""
+        try:
+            if self.confirm_flow:
+                manage.confirm_flow(session, self.subscription_id, version=self.preview.version,
+                                    uow=uow)
+            else:
+                manage.confirm_update(session, self._request(), version=self.preview.version,
+                                      uow=uow)
+        except BillingError as error:
+            self.working = False
+            self.error = manage.error_message(error, locale=self.lang)
+            if error.code == "subscription_changed" and not self.confirm_flow:
+                self.step = "choose"
+            return None
+        self.working = False
+        scheduled = self.preview.scheduled
+        return self._finish(session, UPDATE_FLOWS, self.subscription_id,
+                            _("Your change is scheduled.") if scheduled
+                            else _("Your plan was updated."))
+
+
+class CancelState(ManageState):
+    """The cancel flow: choose -> (reason, offer: next issue) -> confirm."""
+
+    step: str = "loading"  # loading | choose | confirm | unavailable
+    subscription_id: str = ""
+    product_name: str = ""
+    amount: str = ""
+    immediately: bool = False
+    ends_line: str = ""
+    detail: str = ""
+    error: str = ""
+    working: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        """The cancel page for the route's subscription (on_load)."""
+        self.step, self.banner, self.error, self.working = "loading", "", "", False
+        self.subscription_id = _route_subscription(self)
+        session = self._open()
+        if session is None:
+            return
+        try:
+            view = manage.cancel_view(session, self.subscription_id, locale=self.lang,
+                                      uow=portal_state.unit_of_work())
+        except BillingError as error:
+            self.step = "unavailable"
+            self.error = manage.error_message(error, locale=self.lang)
+            return
+        self.product_name, self.amount = view.product_name, view.amount
+        self.immediately, self.ends_line, self.detail = view.immediately, view.ends_line, \
+            view.detail
+        self.step = CANCEL_STEPS[0]
+
+    @rx.event
+    def next_step(self) -> None:
+        """On to the next step of the cancel flow."""
+        if self.step in CANCEL_STEPS[:-1]:
+            self.step = CANCEL_STEPS[CANCEL_STEPS.index(self.step) + 1]
+
+    @rx.event
+    def previous_step(self) -> None:
+        if self.step in CANCEL_STEPS[1:]:
+            self.step = CANCEL_STEPS[CANCEL_STEPS.index(self.step) - 1]
+
+    @rx.event
+    def confirm(self) -> Any:
+        """Cancel as the configuration says (now or at period end)."""
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is None or self.working:
+            return None
+        self.working, self.error = True, ""
+        try:
+            manage.cancel(session, self.subscription_id, uow=uow)
+        except BillingError as error:
+            self.working = False
+            self.error = manage.error_message(error, locale=self.lang)
+            return None
+        self.working = False
+        return self._finish(session, ("subscription_cancel",), self.subscription_id,
+                            _("Your subscription was canceled.") if self.immediately
+                            else _("Your subscription will end at the end of the period."))
+
+
+class PauseState(ManageState):
+    """The pause page: pick a duration, confirm."""
+
+    step: str = "loading"  # loading | choose | unavailable
+    subscription_id: str = ""
+    product_name: str = ""
+    options: list[PauseOption] = []
+    choice: str = ""
+    error: str = ""
+    working: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        """The pause page for the route's subscription (on_load)."""
+        self.step, self.banner, self.error, self.working = "loading", "", "", False
+        self.subscription_id = _route_subscription(self)
+        session = self._open()
+        if session is None:
+            return
+        try:
+            view = manage.pause_view(session, self.subscription_id, locale=self.lang,
+                                     uow=portal_state.unit_of_work())
+        except BillingError as error:
+            self.step = "unavailable"
+            self.error = manage.error_message(error, locale=self.lang)
+            return
+        self.product_name, self.options = view.product_name, view.options
+        self.choice = view.options[0].key if view.options else ""
+        self.step = "choose"
+
+    @rx.event
+    def choose(self, key: str) -> None:
+        self.choice, self.error = key, ""
+
+    @rx.event
+    def confirm(self) -> Any:
+        """Pause for the chosen duration."""
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is None or self.working:
+            return None
+        self.working, self.error = True, ""
+        try:
+            manage.pause(session, self.subscription_id, self.choice, uow=uow)
+        except BillingError as error:
+            self.working = False
+            self.error = manage.error_message(error, locale=self.lang)
+            return None
+        self.working = False
+        return self._finish(session, ("subscription_pause",), self.subscription_id,
+                            _("Your subscription is paused."))
+
+
+class DoneState(ManageState):
+    """The hosted confirmation after a flow (``after_completion=hosted_confirmation``)."""
+
+    @rx.event
+    def load(self) -> None:
+        """Check the session; the message was set by the flow that completed."""
+        self._open()
