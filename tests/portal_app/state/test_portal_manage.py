@@ -1,0 +1,196 @@
+"""The management States: handlers called as the browser would, ids crafted by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+
+from portal_app.billing import services as billing
+from portal_app.billing.models import Subscription, SubscriptionStatus
+from portal_app.db import UnitOfWork
+from portal_app.portal import sessions
+from portal_app.portal.web import COOKIE_NAME
+from portal_app.state import portal as portal_state
+from portal_app.state.portal_manage import CancelState, ManageState, PauseState, UpdateState
+from tests.portal_app.portal.test_manage import Shop, features, item_of
+from tests.portal_app.portal.test_manage import shop as shop  # noqa: F401  (fixture)
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+@pytest.fixture(autouse=True)
+def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
+    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+
+
+def browser(shop: Shop, make_uow: UowFactory, *, customer: str | None = None,
+            flow_data: dict[str, Any] | None = None, **overrides: Any) -> str:
+    """A cookie header of a browser that opened a new session's link."""
+    from portal_app.portal import configurations
+
+    config = configurations.create_configuration({"features": features(shop, **overrides)},
+                                                 account_id=shop.account_id, uow=make_uow())
+    url = sessions.create_session(account_id=shop.account_id, uow=make_uow(),
+                                  customer=customer or shop.customer, configuration=config.id,
+                                  locale="en", flow_data=flow_data).url
+    secret = sessions.open_session(url.rsplit("/", 1)[1], browser_secret=None,
+                                   uow=make_uow()).browser_secret
+    return f"{COOKIE_NAME}={secret}"
+
+
+def state_of(cls: type, cookie: str, subscription: str = "") -> Any:
+    root = rx.State(_reflex_internal_init=True)
+    root.router = RouterData.from_router_data({
+        "pathname": "/portal", "headers": {"cookie": cookie},
+        "query": {"subscription": subscription} if subscription else {},
+    })
+    return root.get_substate(cls.get_full_name().split(".")[1:])
+
+
+def status_of(make_uow: UowFactory, sub_id: str) -> Subscription:
+    with make_uow() as uow:
+        return uow.session.get(Subscription, sub_id)
+
+
+def test_overview_cards_carry_the_actions(shop: Shop, make_uow: UowFactory) -> None:
+    state = state_of(ManageState, browser(shop, make_uow))
+
+    ManageState.load.fn(state)
+
+    assert state.view == "ready"
+    [card] = state.cards
+    assert card.id == shop.sub.id and card.can_update and card.can_cancel
+
+
+def test_another_customers_subscription_is_refused(shop: Shop, make_uow: UowFactory) -> None:
+    stranger = billing.create_customer(account_id=shop.account_id, uow=make_uow()).id
+    cookie = browser(shop, make_uow, customer=stranger)
+
+    cancel = state_of(CancelState, cookie, shop.sub.id)
+    CancelState.load.fn(cancel)
+    assert cancel.step == "unavailable"
+    cancel.subscription_id = shop.sub.id  # a crafted event, past the page
+    CancelState.confirm.fn(cancel)
+    assert cancel.error == "We couldn't find that subscription."
+
+    pause = state_of(PauseState, cookie, shop.sub.id)
+    pause.subscription_id, pause.choice = shop.sub.id, "indefinite"
+    PauseState.confirm.fn(pause)
+    assert pause.error
+
+    update = state_of(UpdateState, cookie, shop.sub.id)
+    update.subscription_id, update.item_id = shop.sub.id, item_of(shop, make_uow).id
+    update.price_id, update.quantity = shop.growth_month.id, 5
+    UpdateState.review.fn(update)
+    assert update.step != "preview" and update.error
+
+    overview = state_of(ManageState, cookie)
+    ManageState.reactivate.fn(overview, shop.sub.id)
+    assert overview.banner_kind == "error"
+
+    sub = status_of(make_uow, shop.sub.id)
+    assert sub.status == SubscriptionStatus.active and not sub.cancel_at_period_end
+    assert not sub.pause_collection
+    assert item_of(shop, make_uow).quantity == 2
+
+
+def test_a_forged_cookie_does_nothing(shop: Shop, make_uow: UowFactory) -> None:
+    browser(shop, make_uow)
+    state = state_of(CancelState, f"{COOKIE_NAME}=forged", shop.sub.id)
+    state.subscription_id = shop.sub.id
+
+    CancelState.confirm.fn(state)
+
+    assert state.view == "expired"
+    assert status_of(make_uow, shop.sub.id).canceled_at is None
+
+
+def test_update_choose_preview_confirm(shop: Shop, make_uow: UowFactory) -> None:
+    state = state_of(UpdateState, browser(shop, make_uow), shop.sub.id)
+
+    UpdateState.load.fn(state)
+    assert state.step == "choose" and state.quantity == 2
+    assert [o.product_name for o in state.shown_options] == ["Starter", "Growth"]
+    UpdateState.set_interval.fn(state, "year")
+    assert [o.amount for o in state.shown_options] == ["€100.00", "€300.00"]
+    UpdateState.set_interval.fn(state, "month")
+    UpdateState.choose_price.fn(state, shop.growth_month.id)
+    UpdateState.increase.fn(state)
+    UpdateState.review.fn(state)
+    assert state.step == "preview", state.error
+    assert state.preview.new_plan == "3 × Growth"
+
+    result = UpdateState.confirm.fn(state)
+
+    assert result is not None  # back to the overview
+    assert state.banner == "Your plan was updated."
+    item = item_of(shop, make_uow)
+    assert (item.price_id, item.quantity) == (shop.growth_month.id, 3)
+
+
+def test_quantity_stepper_keeps_to_the_bounds(shop: Shop, make_uow: UowFactory) -> None:
+    state = state_of(UpdateState, browser(shop, make_uow), shop.sub.id)
+    UpdateState.load.fn(state)
+    for _ in range(5):
+        UpdateState.decrease.fn(state)
+    assert state.quantity == 1 and not state.can_decrease
+    for _ in range(20):
+        UpdateState.increase.fn(state)
+    assert state.quantity == 10 and not state.can_increase
+
+
+def test_cancel_flow_steps_and_reactivate(shop: Shop, make_uow: UowFactory) -> None:
+    cookie = browser(shop, make_uow)
+    state = state_of(CancelState, cookie, shop.sub.id)
+    CancelState.load.fn(state)
+    assert state.step == "choose"
+    CancelState.next_step.fn(state)
+    assert state.step == "confirm"
+
+    CancelState.confirm.fn(state)
+
+    assert status_of(make_uow, shop.sub.id).cancel_at_period_end
+    overview = state_of(ManageState, cookie)
+    ManageState.load.fn(overview)
+    assert overview.cards[0].can_reactivate
+    ManageState.reactivate.fn(overview, shop.sub.id)
+    assert overview.banner == "Your subscription will continue."
+    assert not status_of(make_uow, shop.sub.id).cancel_at_period_end
+
+
+def test_deep_link_after_completion_redirect(shop: Shop, make_uow: UowFactory) -> None:
+    cookie = browser(shop, make_uow, subscription_cancel={"mode": "immediately"}, flow_data={
+        "type": "subscription_cancel", "subscription_cancel": {"subscription": shop.sub.id},
+        "after_completion": {"type": "redirect",
+                             "redirect": {"return_url": "https://acme.test/bye"}}})
+    state = state_of(CancelState, cookie, shop.sub.id)
+    CancelState.load.fn(state)
+
+    result = CancelState.confirm.fn(state)
+
+    assert "https://acme.test/bye" in str(result)
+    assert status_of(make_uow, shop.sub.id).status == SubscriptionStatus.canceled
+
+
+def test_pause_and_resume(shop: Shop, make_uow: UowFactory) -> None:
+    cookie = browser(shop, make_uow, flow_data={
+        "type": "subscription_pause", "subscription_pause": {"subscription": shop.sub.id},
+        "after_completion": {"type": "hosted_confirmation",
+                             "hosted_confirmation": {"custom_message": "Enjoy the break"}}})
+    state = state_of(PauseState, cookie, shop.sub.id)
+    PauseState.load.fn(state)
+    assert state.choice == "indefinite"
+
+    PauseState.confirm.fn(state)
+
+    assert state.done_message == "Enjoy the break"
+    assert state.done_title == "Your subscription is paused."
+    overview = state_of(ManageState, cookie)
+    ManageState.load.fn(overview)
+    assert overview.cards[0].can_resume
+    ManageState.resume.fn(overview, shop.sub.id)
+    assert not status_of(make_uow, shop.sub.id).pause_collection
