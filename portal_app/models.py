@@ -20,6 +20,14 @@ from portal_app.billing.models import (
 )
 from portal_app.events.models import Event
 from portal_app.portal.models import PortalConfiguration, PortalSession
+from portal_app.retention.models import (
+    Assignment,
+    CancellationFlow,
+    Experiment,
+    Offer,
+    RetentionPolicy,
+    Variant,
+)
 
 __all__ = [
     "Account", "ApiKey", "Charge", "ConsoleSession", "ConsoleUser", "Coupon", "Customer",
@@ -27,4 +35,5 @@ __all__ = [
     "PaymentMethod",
     "PortalConfiguration", "PortalSession", "Price", "Product", "PromotionCode", "Subscription",
     "SubscriptionItem", "SubscriptionSchedule",
+    "Assignment", "CancellationFlow", "Experiment", "Offer", "RetentionPolicy", "Variant",
 ]

@@ -1,0 +1,336 @@
+"""The cancel flow end to end on a real SQLite/PostgreSQL unit of work: events in
+order with their ids and origin, each offer kind applied for real, and safety."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from portal_app.billing import services as billing
+from portal_app.billing.clock import FrozenClock, to_unix
+from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.billing.models import Invoice, Subscription
+from portal_app.events.models import Event
+from portal_app.retention import experiments, flows, offers, policies
+from portal_app.retention.experiments import VariantSpec
+from portal_app.retention.models import CancellationFlow
+from tests.portal_app.retention.conftest import Shop
+
+
+def events(shop: Shop, prefix: str = "") -> list[Event]:
+    with shop.make_uow() as uow:
+        return list(uow.session.exec(
+            select(Event).where(Event.account_id == shop.account_id,
+                                col(Event.type).startswith(prefix))
+            .order_by(col(Event.seq))).all())
+
+
+def subscription(shop: Shop, sub_id: str) -> Subscription:
+    return billing.retrieve_subscription(sub_id, account_id=shop.account_id,
+                                         uow=shop.make_uow())
+
+
+def make_offer(shop: Shop, type: str, **kw: Any) -> str:
+    return offers.create_offer(account_id=shop.account_id, uow=shop.make_uow(), type=type,
+                               name=f"{type} offer", **kw).id
+
+
+def policy(shop: Shop, **mapping: str) -> None:
+    policies.set_policy(shop.config.id, account_id=shop.account_id, uow=shop.make_uow(),
+                        offers=mapping)
+
+
+def test_full_flow_with_contact_offer_declined_then_cancel(shop: Shop) -> None:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    offer_id = make_offer(shop, "contact", contact_url="https://acme.test/talk")
+    policy(shop, too_expensive=offer_id)
+    session = shop.session(customer)
+    uow = shop.make_uow
+
+    start = flows.start_flow(session, sub.id, uow=uow())
+    assert start.reasons == ("too_expensive", "unused", "missing_features")
+    assert start.reason_required and not start.comment_required
+    assert start.mode == "at_period_end" and start.cancels_at == sub.current_period_end
+    assert start.flow.status == "started"
+    # The page reloads: the same flow goes on, no second "started".
+    assert flows.start_flow(session, sub.id, uow=uow()).flow.id == start.flow.id
+
+    offer = flows.submit_reason(session, start.flow.id, "too_expensive", "Too pricey",
+                                uow=uow())
+    assert offer is not None and offer.id == offer_id and offer.type == "contact"
+    assert offer.contact_url == "https://acme.test/talk"
+    flows.decline_offer(session, start.flow.id, uow=uow())
+    done = flows.confirm_cancel(session, start.flow.id, uow=uow())
+    assert done.status == "completed" and done.cancel_at == sub.current_period_end
+
+    kept = subscription(shop, sub.id)
+    assert kept.cancel_at_period_end is True
+    assert kept.cancellation_details == {"feedback": "too_expensive", "comment": "Too pricey",
+                                         "reason": "cancellation_requested"}
+    flow_events = events(shop, "portico.cancellation_flow.")
+    assert [e.type.rsplit(".", 1)[1] for e in flow_events] == [
+        "started", "offer_presented", "offer_declined", "completed"]
+    for event in flow_events:
+        obj = event.data_object
+        assert obj["id"] == start.flow.id and obj["object"] == "portico.cancellation_flow"
+        assert obj["customer"] == customer and obj["subscription"] == sub.id
+        assert obj["portal_session"] == session.id and obj["configuration"] == shop.config.id
+        assert obj["mrr"] == 4900 and obj["currency"] == "usd"
+        assert event.customer_id == customer
+        assert event.origin == {"portal_session": session.id,
+                                "configuration": shop.config.id,
+                                "cancellation_flow": start.flow.id}
+    assert [e.data_object["status"] for e in flow_events] == [
+        "started", "offer_presented", "offer_declined", "completed"]
+    assert flow_events[1].data_object["offer"] == {"id": offer_id, "type": "contact"}
+    assert flow_events[3].data_object["reason"] == "too_expensive"
+    assert flow_events[3].data_object["comment"] == "Too pricey"
+    # The ledger's own event of the cancellation carries the flow as its origin.
+    updated = [e for e in events(shop, "customer.subscription.updated")
+               if e.object_id == sub.id][-1]
+    assert updated.origin is not None
+    assert updated.origin["cancellation_flow"] == start.flow.id
+    assert updated.data_object["cancellation_details"]["feedback"] == "too_expensive"
+    assert updated.seq < flow_events[3].seq  # the change, then the step that made it
+
+
+def test_contact_offer_accepted_keeps_the_subscription(shop: Shop) -> None:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    offer_id = make_offer(shop, "contact", contact_email="help@acme.test")
+    policy(shop, default=offer_id)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    view = flows.accept_offer(session, flow.id, offer_id, uow=shop.make_uow())
+    assert view.status == "offer_accepted"
+    assert view.outcome == {"contact": {"url": None, "email": "help@acme.test"}}
+    assert subscription(shop, sub.id).cancel_at_period_end is False
+    with pytest.raises(InvalidRequest) as refused:
+        flows.confirm_cancel(session, flow.id, uow=shop.make_uow())
+    assert refused.value.code == "offer_accepted"
+
+
+def test_trial_extension_moves_the_next_billing_date(shop: Shop, clock: FrozenClock) -> None:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    offer_id = make_offer(shop, "trial_extension", extension_days=14)
+    policy(shop, unused=offer_id)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    shown = flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    assert shown is not None
+    assert shown.next_billing_at == sub.current_period_end + timedelta(days=14)
+    view = flows.accept_offer(session, flow.id, offer_id, uow=shop.make_uow())
+    new_end = sub.current_period_end + timedelta(days=14)
+    assert view.outcome == {"next_billing_at": to_unix(new_end)}
+    after = subscription(shop, sub.id)
+    assert after.current_period_end == new_end and after.trial_end == new_end
+    assert after.status == "trialing"
+    # No invoice at the old period end; the next one comes at the new date, full price.
+    billing.advance_clock(clock, sub.current_period_end + timedelta(days=1),
+                          account_id=shop.account_id, uow_factory=shop.make_uow)
+    with shop.make_uow() as uow:
+        invoices = uow.session.exec(select(Invoice).where(Invoice.subscription_id == sub.id)
+                                    .order_by(col(Invoice.created))).all()
+    assert len(invoices) == 1
+    billing.advance_clock(clock, new_end + timedelta(hours=1), account_id=shop.account_id,
+                          uow_factory=shop.make_uow)
+    with shop.make_uow() as uow:
+        invoices = uow.session.exec(select(Invoice).where(Invoice.subscription_id == sub.id)
+                                    .order_by(col(Invoice.created))).all()
+    assert len(invoices) == 2 and invoices[1].amount_due == 4900
+    assert invoices[1].period_start == new_end
+    assert subscription(shop, sub.id).status == "active"
+    accepted = events(shop, "portico.cancellation_flow.offer_accepted")
+    assert len(accepted) == 1 and accepted[0].data_object["offer"]["type"] == "trial_extension"
+    updated = [e for e in events(shop, "customer.subscription.updated") if e.origin]
+    assert updated[0].origin["cancellation_flow"] == flow.id
+    assert updated[0].previous_attributes["status"] == "active"
+
+
+def test_safety_accept_only_what_was_presented_and_only_once(shop: Shop) -> None:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    shown_id = make_offer(shop, "trial_extension", extension_days=7)
+    other_id = make_offer(shop, "trial_extension", extension_days=30)
+    policy(shop, too_expensive=shown_id)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    # Nothing presented yet: nothing can be accepted.
+    with pytest.raises(InvalidRequest) as early:
+        flows.accept_offer(session, flow.id, shown_id, uow=shop.make_uow())
+    assert early.value.code == "offer_not_presented"
+    flows.submit_reason(session, flow.id, "too_expensive", None, uow=shop.make_uow())
+    with pytest.raises(InvalidRequest) as other:
+        flows.accept_offer(session, flow.id, other_id, uow=shop.make_uow())
+    assert other.value.code == "offer_not_presented"
+    first = flows.accept_offer(session, flow.id, shown_id, uow=shop.make_uow())
+    second = flows.accept_offer(session, flow.id, shown_id, uow=shop.make_uow())
+    assert first == second
+    after = subscription(shop, sub.id)
+    assert after.current_period_end == sub.current_period_end + timedelta(days=7)  # once
+    assert len(events(shop, "portico.cancellation_flow.offer_accepted")) == 1
+
+
+def test_eligibility_is_checked_again_at_acceptance(shop: Shop) -> None:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    offer_id = make_offer(shop, "trial_extension", extension_days=7)
+    policy(shop, default=offer_id)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    assert flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    offers.update_offer(offer_id, account_id=shop.account_id, uow=shop.make_uow(),
+                        active=False)
+    with pytest.raises(offers.OfferNotEligible) as refused:
+        flows.accept_offer(session, flow.id, offer_id, uow=shop.make_uow())
+    assert refused.value.rule == "offer_inactive" and refused.value.code == "offer_not_eligible"
+    assert subscription(shop, sub.id).current_period_end == sub.current_period_end
+
+
+def test_another_customers_ids_are_missing_and_change_nothing(shop: Shop) -> None:
+    victim = shop.customer("victim@example.com")
+    victim_sub = shop.subscribe(victim)
+    attacker = shop.customer("mallory@example.com")
+    attacker_sub = shop.subscribe(attacker)
+    offer_id = make_offer(shop, "trial_extension", extension_days=7)
+    policy(shop, default=offer_id)
+    victim_session = shop.session(victim)
+    victim_flow = flows.start_flow(victim_session, victim_sub.id, uow=shop.make_uow()).flow
+    flows.submit_reason(victim_session, victim_flow.id, "unused", None, uow=shop.make_uow())
+    mallory = shop.session(attacker)
+    own_flow = flows.start_flow(mallory, attacker_sub.id, uow=shop.make_uow()).flow
+    before = len(events(shop))
+
+    with pytest.raises(ResourceMissing):
+        flows.start_flow(mallory, victim_sub.id, uow=shop.make_uow())
+    for call in (
+        lambda: flows.submit_reason(mallory, victim_flow.id, "unused", None,
+                                    uow=shop.make_uow()),
+        lambda: flows.accept_offer(mallory, victim_flow.id, offer_id, uow=shop.make_uow()),
+        lambda: flows.decline_offer(mallory, victim_flow.id, uow=shop.make_uow()),
+        lambda: flows.confirm_cancel(mallory, victim_flow.id, uow=shop.make_uow()),
+        lambda: flows.retrieve_flow(mallory, victim_flow.id, uow=shop.make_uow()),
+    ):
+        with pytest.raises(ResourceMissing):
+            call()
+    # A session object whose fields were tampered with is read back from the table.
+    forged = mallory.model_copy(update={"customer_id": victim})
+    with pytest.raises(ResourceMissing):
+        flows.accept_offer(forged, victim_flow.id, offer_id, uow=shop.make_uow())
+    # The victim's own session cannot reach the attacker's flow either.
+    with pytest.raises(ResourceMissing):
+        flows.confirm_cancel(victim_session, own_flow.id, uow=shop.make_uow())
+    assert len(events(shop)) == before
+    untouched = subscription(shop, victim_sub.id)
+    assert untouched.current_period_end == victim_sub.current_period_end
+    assert untouched.cancel_at_period_end is False
+    with shop.make_uow() as uow:
+        assert uow.session.get(CancellationFlow, victim_flow.id).status == "offer_presented"
+
+
+def test_reason_and_comment_rules(shop: Shop) -> None:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    policies.set_policy(shop.config.id, account_id=shop.account_id, uow=shop.make_uow(),
+                        comment_required=True)
+    session = shop.session(customer)
+    start = flows.start_flow(session, sub.id, uow=shop.make_uow())
+    assert start.comment_required
+    for reason, comment, code in ((None, "x", "reason_required"),
+                                  ("low_quality", "x", "reason_invalid"),
+                                  ("unused", "  ", "comment_required"),
+                                  ("unused", "x" * 501, "comment_too_long")):
+        with pytest.raises(InvalidRequest) as error:
+            flows.submit_reason(session, start.flow.id, reason, comment, uow=shop.make_uow())
+        assert error.value.code == code
+    with pytest.raises(InvalidRequest) as early:
+        flows.confirm_cancel(session, start.flow.id, uow=shop.make_uow())
+    assert early.value.code == "reason_required"
+    assert flows.submit_reason(session, start.flow.id, "unused", "Never use it",
+                               uow=shop.make_uow()) is None
+    done = flows.confirm_cancel(session, start.flow.id, uow=shop.make_uow())
+    assert done.status == "completed"
+    assert [e.type for e in events(shop, "portico.")][-2:] == [
+        "portico.cancellation_flow.started", "portico.cancellation_flow.completed"]
+
+
+def test_cancel_disabled_and_immediate_mode(shop: Shop) -> None:
+    from portal_app.portal import configurations
+
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    off = configurations.create_configuration({"features": {}}, account_id=shop.account_id,
+                                              uow=shop.make_uow())
+    with pytest.raises(InvalidRequest) as disabled:
+        flows.start_flow(shop.session(customer, config=off), sub.id, uow=shop.make_uow())
+    assert disabled.value.code == "subscription_cancel_disabled"
+    now_config = configurations.create_configuration(
+        {"features": {"subscription_cancel": {"enabled": True, "mode": "immediately"}}},
+        account_id=shop.account_id, uow=shop.make_uow())
+    session = shop.session(customer, config=now_config)
+    start = flows.start_flow(session, sub.id, uow=shop.make_uow())
+    assert start.reasons == () and not start.reason_required
+    assert flows.submit_reason(session, start.flow.id, "unused", None,
+                               uow=shop.make_uow()) is None
+    flows.confirm_cancel(session, start.flow.id, uow=shop.make_uow())
+    ended = subscription(shop, sub.id)
+    assert ended.status == "canceled"
+    assert ended.cancellation_details == {"feedback": None, "comment": None,
+                                          "reason": "cancellation_requested"}
+    deleted = events(shop, "customer.subscription.deleted")
+    assert deleted[-1].origin["cancellation_flow"] == start.flow.id
+
+
+def test_experiment_exposures_and_churn_of_a_saved_customer(shop: Shop,
+                                                            clock: FrozenClock) -> None:
+    offer_id = make_offer(shop, "trial_extension", extension_days=7)
+    exp = experiments.create_experiment(
+        account_id=shop.account_id, uow=shop.make_uow(), name="Free week",
+        configuration=shop.config.id,
+        variants=[VariantSpec(name="control", weight=1),
+                  VariantSpec(name="free week", weight=1, offers={"default": offer_id})])
+    experiments.start_experiment(exp.id, account_id=shop.account_id, uow=shop.make_uow())
+    seen: dict[str, int] = {}
+    saved = None
+    for i in range(12):
+        customer = shop.customer(f"c{i}@example.com")
+        sub = shop.subscribe(customer)
+        session = shop.session(customer)
+        flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+        shown = flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+        row = flows.retrieve_flow(session, flow.id, uow=shop.make_uow())
+        assert row.experiment_id == exp.id and row.variant_id is not None
+        seen[row.variant_id] = seen.get(row.variant_id, 0) + 1
+        if shown is not None and saved is None:
+            flows.accept_offer(session, flow.id, shown.id, uow=shop.make_uow())
+            saved = (customer, sub, row)
+    assert len(seen) == 2  # both arms got customers
+    presented = events(shop, "portico.cancellation_flow.offer_presented")
+    assert len(presented) == 12  # control exposures are recorded too, with no offer
+    assert {e.data_object["offer"] is None for e in presented} == {True, False}
+    assert all(e.origin["experiment"] == exp.id and e.origin["variant"] ==
+               e.data_object["variant"] for e in presented)
+
+    # Saved, then gone within the attribution window: the churn names the variant.
+    assert saved is not None
+    customer, sub, row = saved
+    clock.set(clock() + timedelta(days=3))
+    experiments.stop_experiment(exp.id, account_id=shop.account_id, uow=shop.make_uow())
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    flows.confirm_cancel(session, flow.id, uow=shop.make_uow())
+    completed = events(shop, "portico.cancellation_flow.completed")[-1]
+    assert completed.data_object["experiment"] is None  # this flow had no experiment
+    assert completed.origin == {"portal_session": session.id, "configuration": shop.config.id,
+                                "cancellation_flow": flow.id, "experiment": exp.id,
+                                "variant": row.variant_id, "saved_by_flow": row.id}
+    updated = [e for e in events(shop, "customer.subscription.updated")
+               if e.object_id == sub.id][-1]
+    assert updated.origin == completed.origin
