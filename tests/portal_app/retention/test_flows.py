@@ -334,3 +334,103 @@ def test_experiment_exposures_and_churn_of_a_saved_customer(shop: Shop,
     updated = [e for e in events(shop, "customer.subscription.updated")
                if e.object_id == sub.id][-1]
     assert updated.origin == completed.origin
+
+
+def accept_via_policy(shop: Shop, offer_id: str, reason: str = "too_expensive"
+                      ) -> tuple[Subscription, flows.FlowView, Any]:
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    policy(shop, default=offer_id)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    shown = flows.submit_reason(session, flow.id, reason, None, uow=shop.make_uow())
+    assert shown is not None and shown.id == offer_id
+    return sub, flows.accept_offer(session, flow.id, offer_id, uow=shop.make_uow()), shown
+
+
+def invoices(shop: Shop, sub_id: str) -> list[Invoice]:
+    with shop.make_uow() as uow:
+        return list(uow.session.exec(select(Invoice).where(Invoice.subscription_id == sub_id)
+                                     .order_by(col(Invoice.created), col(Invoice.id))).all())
+
+
+def test_coupon_offer_discounts_the_coming_invoices(shop: Shop, clock: FrozenClock) -> None:
+    offer_id = make_offer(shop, "coupon", new_coupon={
+        "percent_off": 50, "duration": "repeating", "duration_in_months": 2})
+    sub, view, shown = accept_via_policy(shop, offer_id)
+    assert shown.percent_off == 50 and shown.duration == "repeating"
+    assert shown.duration_in_months == 2
+    assert view.status == "offer_accepted" and view.outcome["coupon"]
+    end = sub.current_period_end
+    billing.advance_clock(clock, end + timedelta(days=1), account_id=shop.account_id,
+                          uow_factory=shop.make_uow)
+    renewal = invoices(shop, sub.id)[-1]
+    assert renewal.billing_reason == "subscription_cycle"
+    assert renewal.subtotal == 4900 and renewal.total_discount == 2450
+    assert renewal.amount_due == 2450
+    assert subscription(shop, sub.id).cancel_at_period_end is False
+
+
+def test_pause_offer_pauses_collection_until_it_resumes(shop: Shop) -> None:
+    offer_id = make_offer(shop, "pause", pause_interval="period", pause_interval_count=2)
+    customer_sub, view, shown = accept_via_policy(shop, offer_id)
+    resumes_at = shown.resumes_at
+    assert resumes_at is not None
+    assert view.outcome == {"resumes_at": to_unix(resumes_at)}
+    paused = subscription(shop, customer_sub.id)
+    assert paused.pause_collection is not None
+    assert paused.pause_collection["behavior"] == "void"
+    assert paused.pause_collection["resumes_at"] == to_unix(resumes_at)
+    updated = [e for e in events(shop, "customer.subscription.updated") if e.origin]
+    assert updated[-1].data_object["pause_collection"]["resumes_at"] == to_unix(resumes_at)
+
+
+def test_price_change_offer_switches_to_the_cheaper_price(shop: Shop, clock: FrozenClock
+                                                          ) -> None:
+    offer_id = make_offer(shop, "price_change", price=shop.basic.id,
+                          price_change_timing="period_end")
+    sub, view, shown = accept_via_policy(shop, offer_id)
+    assert (shown.current_amount, shown.new_amount, shown.saving) == (4900, 1900, 3000)
+    assert shown.effective_at == sub.current_period_end
+    assert view.outcome == {"price": shop.basic.id,
+                            "effective_at": to_unix(sub.current_period_end)}
+    billing.advance_clock(clock, sub.current_period_end + timedelta(days=1),
+                          account_id=shop.account_id, uow_factory=shop.make_uow)
+    renewal = invoices(shop, sub.id)[-1]
+    assert renewal.amount_due == 1900  # the cheaper price, no proration surprise
+    from portal_app.retention.offers import subscription_items
+    with shop.make_uow() as uow:
+        items = subscription_items(subscription(shop, sub.id), uow)
+    assert [price.id for _, price in items] == [shop.basic.id]
+
+
+def test_price_change_now_credits_and_never_charges(shop: Shop) -> None:
+    offer_id = make_offer(shop, "price_change", price=shop.basic.id, price_change_timing="now")
+    sub, view, _ = accept_via_policy(shop, offer_id)
+    from portal_app.retention.offers import subscription_items
+    with shop.make_uow() as uow:
+        items = subscription_items(subscription(shop, sub.id), uow)
+    assert [price.id for _, price in items] == [shop.basic.id]
+    assert all(invoice.amount_due in (4900,) for invoice in invoices(shop, sub.id))
+
+
+def test_session_retention_coupon_is_shown_as_a_coupon_offer(shop: Shop, clock: FrozenClock
+                                                             ) -> None:
+    coupon = billing.create_coupon(account_id=shop.account_id, uow=shop.make_uow(),
+                                   amount_off=1000, currency="usd", duration="once",
+                                   name="10 off")
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    session = shop.session(customer, flow_data={
+        "type": "subscription_cancel",
+        "subscription_cancel": {"subscription": sub.id, "retention": {
+            "type": "coupon_offer", "coupon_offer": {"coupon": coupon.id}}}})
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    shown = flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    assert shown is not None and shown.type == "coupon" and shown.amount_off == 1000
+    flows.accept_offer(session, flow.id, shown.id, uow=shop.make_uow())
+    billing.advance_clock(clock, sub.current_period_end + timedelta(days=1),
+                          account_id=shop.account_id, uow_factory=shop.make_uow)
+    assert invoices(shop, sub.id)[-1].amount_due == 3900
+    offer = offers.retrieve_offer(shown.id, account_id=shop.account_id, uow=shop.make_uow())
+    assert offer.source == "flow_data" and offer.coupon_id == coupon.id
