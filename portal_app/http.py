@@ -44,9 +44,10 @@ class SecurityHeaders:
 
 def build_http_app() -> Starlette:
     """Every plain HTTP route Portico serves beside the Reflex pages."""
+    from portal_app.api.portico_routes import ROUTES as PORTICO_ROUTES
     from portal_app.api.routes import ROUTES as API_ROUTES
     from portal_app.console.web import ROUTES as CONSOLE_ROUTES
     from portal_app.portal.web import ROUTES as PORTAL_ROUTES
 
-    routes: list[Any] = [*API_ROUTES, *PORTAL_ROUTES, *CONSOLE_ROUTES]
+    routes: list[Any] = [*PORTICO_ROUTES, *API_ROUTES, *PORTAL_ROUTES, *CONSOLE_ROUTES]
     return Starlette(routes=routes)
