@@ -1,5 +1,6 @@
-"""``/v1/portico/offers`` and ``/v1/portico/retention_policies`` over real HTTP, with the
-SDK's raw requests and plain httpx, on a server that also serves the Stripe API."""
+"""Portico's own API over real HTTP — ``/v1/portico/offers``, ``/v1/portico/experiments``,
+``/v1/portico/retention_policies`` — with the SDK's raw requests and plain httpx, on a
+server that also serves the Stripe API."""
 
 from __future__ import annotations
 
@@ -195,3 +196,107 @@ def test_stripe_endpoints_still_answer_beside_portico(http: httpx.Client) -> Non
     unknown = http.get("/v1/portico/nothing")
     assert unknown.status_code == 404 and "Unrecognized request URL" in error_of(unknown)[
         "message"]
+
+
+# --- experiments ---------------------------------------------------------------------
+
+
+def offer(sdk: stripe.StripeClient, name: str) -> str:
+    return raw(sdk, "post", "/v1/portico/offers", type="trial_extension", name=name,
+               trial_extension={"days": "14"})["id"]
+
+
+def test_experiment_lifecycle(sdk: stripe.StripeClient, http: httpx.Client) -> None:
+    config = sdk.v1.billing_portal.configurations.create({
+        "features": {"subscription_cancel": {"enabled": True}}})
+    week, month = offer(sdk, "Week"), offer(sdk, "Month")
+    created = raw(sdk, "post", "/v1/portico/experiments", name="Free time",
+                  configuration=config.id, holdout_percent="10",
+                  reasons=["too_expensive", "unused"],
+                  segments={"tenure_min_days": "30"},
+                  variants=[{"name": "control", "weight": "2"},
+                            {"name": "week", "weight": "1",
+                             "offers": {"too_expensive": week, "default": week}},
+                            {"name": "month", "weight": "1", "offers": {"unused": month}}])
+    assert created["id"].startswith("exp_") and created["object"] == "portico.experiment"
+    assert created["status"] == "draft" and created["holdout_percent"] == 10
+    assert created["configuration"] == config.id
+    assert created["segments"] == {"products": [], "prices": [], "tenure_min_days": 30,
+                                   "tenure_max_days": None}
+    variants = created["variants"]
+    assert [v["name"] for v in variants] == ["control", "week", "month"]
+    assert [v["weight"] for v in variants] == [2, 1, 1]
+    assert variants[0]["control"] is True and variants[0]["offers"] == {}
+    assert variants[1]["offers"] == {"too_expensive": week, "default": week}
+    assert all(v["id"].startswith("var_") and v["object"] == "portico.experiment_variant"
+               for v in variants)
+
+    updated = http.post(f"/v1/portico/experiments/{created['id']}", data={
+        "name": "Free time v2", "variants[0][name]": "control",
+        "variants[1][name]": "month", "variants[1][offers][default]": month}).json()
+    assert updated["name"] == "Free time v2"
+    assert [v["name"] for v in updated["variants"]] == ["control", "month"]
+
+    started = http.post(f"/v1/portico/experiments/{created['id']}/start").json()
+    assert started["status"] == "running" and started["started_at"] is not None
+    frozen = http.post(f"/v1/portico/experiments/{created['id']}", data={"name": "x"})
+    assert frozen.status_code == 400 and error_of(frozen)["code"] == "experiment_not_draft"
+    second = raw(sdk, "post", "/v1/portico/experiments", name="Other",
+                 configuration=config.id, variants=[{"name": "control"}])
+    conflict = http.post(f"/v1/portico/experiments/{second['id']}/start")
+    assert conflict.status_code == 400 and error_of(conflict)["code"] == "experiment_conflict"
+
+    listed = http.get("/v1/portico/experiments", params={"status": "running"}).json()
+    assert [e["id"] for e in listed["data"]] == [created["id"]]
+    by_config = http.get("/v1/portico/experiments", params={"configuration": config.id,
+                                                            "limit": 1}).json()
+    assert by_config["has_more"] is True and by_config["url"] == "/v1/portico/experiments"
+
+    missing = http.post(f"/v1/portico/experiments/{created['id']}/ship", data={})
+    assert missing.status_code == 400 and error_of(missing)["param"] == "variant"
+    winner = updated["variants"][1]["id"]
+    shipped = http.post(f"/v1/portico/experiments/{created['id']}/ship",
+                        data={"variant": winner}).json()
+    assert shipped["status"] == "stopped" and shipped["shipped_variant"] == winner
+    policy = http.get(f"/v1/portico/retention_policies/{config.id}").json()
+    assert policy["offers"] == {"default": month}
+    again = http.post(f"/v1/portico/experiments/{created['id']}/stop")
+    assert again.status_code == 400 and error_of(again)["code"] == "experiment_not_running"
+    assert http.post(f"/v1/portico/experiments/{second['id']}/start").json()["status"] == \
+        "running"
+
+
+def test_experiment_errors(sdk: stripe.StripeClient, http: httpx.Client) -> None:
+    config = sdk.v1.billing_portal.configurations.create({
+        "features": {"subscription_cancel": {"enabled": True}}})
+    week = offer(sdk, "Week")
+    base: dict[str, Any] = {"name": "E", "configuration": config.id,
+                            "variants[0][name]": "a"}
+    cases = [
+        ({"name": "E", "configuration": config.id}, 400, "variants"),
+        ({**base, "configuration": "bpc_nope"}, 404, "configuration"),
+        ({**base, "variants[0][weight]": "0"}, 400, "variants[0][weight]"),
+        ({**base, "variants[0][offers][bored]": week}, 400, "variants[0][offers][bored]"),
+        ({**base, "variants[0][offers][unused]": "offer_nope"}, 404,
+         "variants[0][offers][unused]"),
+        ({**base, "variants[1][name]": "a"}, 400, "variants[1][name]"),
+        ({**base, "holdout_percent": "100"}, 400, "holdout_percent"),
+        ({**base, "reasons[0]": "bored"}, 400, "reasons[0]"),
+        ({**base, "segments[tenure_min_days]": "9", "segments[tenure_max_days]": "3"}, 400,
+         "segments[tenure_min_days]"),
+        ({**base, "segments[plan]": "x"}, 400, "segments[plan]"),
+    ]
+    for data, status, param in cases:
+        response = http.post("/v1/portico/experiments", data=data)
+        assert response.status_code == status, (data, response.text)
+        assert error_of(response)["param"] == param, (data, response.text)
+    draft = json.loads(sdk.raw_request("post", "/v1/portico/experiments", name="E",
+                                       configuration=config.id,
+                                       variants=[{"name": "a"}]).body)
+    ship = http.post(f"/v1/portico/experiments/{draft['id']}/ship",
+                     data={"variant": draft["variants"][0]["id"]})
+    assert ship.status_code == 400 and error_of(ship)["code"] == "experiment_not_started"
+    http.post(f"/v1/portico/experiments/{draft['id']}/start")
+    foreign = http.post(f"/v1/portico/experiments/{draft['id']}/ship",
+                        data={"variant": "var_nope"})
+    assert foreign.status_code == 404 and error_of(foreign)["param"] == "variant"
