@@ -97,7 +97,7 @@ class ManageState(PortalState):
         """After a completed action: the flow's ``after_completion``, else the overview."""
         done = manage.completion(session, flows, subscription_id)
         if done.type == "redirect" and done.url:
-            return rx.redirect(done.url, is_external=True)
+            return rx.redirect(done.url)  # another origin: a full page load, same tab
         self._say(message, **values)
         if done.type == "hosted_confirmation":
             self.done_title = self.banner
