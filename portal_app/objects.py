@@ -20,12 +20,15 @@ from portal_app.billing.models import (
     Customer,
     Discount,
     Invoice,
+    InvoiceItem,
     InvoiceLine,
     PaymentMethod,
     Price,
     Product,
+    PromotionCode,
     Subscription,
     SubscriptionItem,
+    SubscriptionSchedule,
 )
 from portal_app.events.models import Event
 from portal_app.portal.models import PortalConfiguration, PortalSession
@@ -248,6 +251,11 @@ def render_subscription(sub: Subscription, session: Session) -> dict[str, Any]:
     discounts = session.exec(
         select(Discount.id).where(Discount.subscription_id == sub.id)
     ).all()
+    schedule = session.exec(
+        select(SubscriptionSchedule.id).where(
+            SubscriptionSchedule.subscription_id == sub.id,
+            col(SubscriptionSchedule.status).in_(["not_started", "active"]))
+    ).first()
     url = f"/v1/subscription_items?subscription={sub.id}"
     return complete(
         stripe.Subscription,
@@ -280,6 +288,7 @@ def render_subscription(sub: Subscription, session: Session) -> dict[str, Any]:
             "items": list_object(items, url=url),
             "latest_invoice": sub.latest_invoice,
             "metadata": dict(sub.metadata_),
+            "schedule": schedule,
             "pause_collection": (
                 complete(stripe.Subscription.PauseCollection, dict(sub.pause_collection))
                 if sub.pause_collection
@@ -427,7 +436,7 @@ def render_invoice(invoice: Invoice, session: Session) -> dict[str, Any]:
             "period_start": to_unix(invoice.period_start),
             "post_payment_credit_notes_amount": 0,
             "pre_payment_credit_notes_amount": 0,
-            "starting_balance": 0,
+            "starting_balance": invoice.starting_balance,
             "status": str(invoice.status),
             "status_transitions": complete(
                 stripe.Invoice.StatusTransitions,
@@ -449,6 +458,124 @@ def render_invoice(invoice: Invoice, session: Session) -> dict[str, Any]:
             "total_excluding_tax": invoice.total,
             "total_pretax_credit_amounts": [],
             "total_taxes": [],
+        },
+    )
+
+
+def render_invoice_item(item: InvoiceItem) -> dict[str, Any]:
+    return complete(
+        stripe.InvoiceItem,
+        {
+            "id": item.id,
+            "amount": item.amount,
+            "currency": item.currency,
+            "customer": item.customer_id,
+            "date": to_unix(item.created),
+            "description": item.description,
+            "discountable": True,
+            "discounts": [],
+            "invoice": item.invoice_id,
+            "metadata": {},
+            "net_amount": item.amount - item.discount_amount,
+            "parent": (
+                {"type": "subscription_details",
+                 "subscription_details": {"subscription": item.subscription_id,
+                                          "subscription_item": item.subscription_item_id}}
+                if item.subscription_id else None
+            ),
+            "period": {"end": to_unix(item.period_end), "start": to_unix(item.period_start)},
+            "pricing": {"type": "price_details",
+                        "price_details": {"price": item.price_id, "product": None},
+                        "unit_amount_decimal": None},
+            "proration": item.proration,
+            "proration_details": {"discount_amounts": (
+                [{"amount": item.discount_amount, "discount": None}]
+                if item.discount_amount else [])},
+            "quantity": item.quantity,
+            "quantity_decimal": str(item.quantity),
+            "tax_rates": [],
+        },
+    )
+
+
+def render_promotion_code(promo: PromotionCode, coupon: Coupon) -> dict[str, Any]:
+    return complete(
+        stripe.PromotionCode,
+        {
+            "id": promo.id,
+            "active": promo.active,
+            "code": promo.code,
+            "created": to_unix(promo.created),
+            "customer": promo.customer_id,
+            "expires_at": to_unix(promo.expires_at),
+            "max_redemptions": promo.max_redemptions,
+            "metadata": dict(promo.metadata_),
+            "promotion": complete(stripe.PromotionCode.Promotion,
+                                  {"type": "coupon", "coupon": render_coupon(coupon)}),
+            "restrictions": complete(
+                stripe.PromotionCode.Restrictions,
+                {"currency_options": {},
+                 "first_time_transaction": promo.first_time_transaction,
+                 "minimum_amount": promo.minimum_amount,
+                 "minimum_amount_currency": promo.minimum_amount_currency},
+            ),
+            "times_redeemed": promo.times_redeemed,
+        },
+    )
+
+
+def render_subscription_schedule(schedule: SubscriptionSchedule, session: Session
+                                 ) -> dict[str, Any]:
+    phase_cls = stripe.SubscriptionSchedule.Phase
+    phases = [
+        complete(phase_cls, {
+            "add_invoice_items": [],
+            "currency": None,
+            "default_tax_rates": [],
+            "discounts": [],
+            "end_date": phase.get("end_date"),
+            "items": [complete(phase_cls.Item, {"discounts": [], "metadata": {},
+                                                "plan": item["price"], "price": item["price"],
+                                                "quantity": item.get("quantity"),
+                                                "tax_rates": []})
+                      for item in phase["items"]],
+            "metadata": {},
+            "proration_behavior": phase.get("proration_behavior", "create_prorations"),
+            "start_date": phase.get("start_date"),
+        })
+        for phase in schedule.phases
+    ]
+    current = None
+    if schedule.status == "active" and schedule.phases:
+        phase = schedule.phases[min(schedule.current_phase, len(schedule.phases) - 1)]
+        current = complete(stripe.SubscriptionSchedule.CurrentPhase,
+                           {"start_date": phase.get("start_date"),
+                            "end_date": phase.get("end_date")})
+    sub = session.get(Subscription, schedule.subscription_id) if schedule.subscription_id \
+        else None
+    return complete(
+        stripe.SubscriptionSchedule,
+        {
+            "id": schedule.id,
+            "billing_mode": complete(stripe.SubscriptionSchedule.BillingMode,
+                                     {"type": "classic"}),
+            "canceled_at": to_unix(schedule.canceled_at),
+            "completed_at": to_unix(schedule.completed_at),
+            "created": to_unix(schedule.created),
+            "current_phase": current,
+            "customer": schedule.customer_id,
+            "default_settings": complete(stripe.SubscriptionSchedule.DefaultSettings, {
+                "billing_cycle_anchor": "automatic",
+                "collection_method": sub.collection_method if sub else None,
+                "default_payment_method": sub.default_payment_method if sub else None,
+            }),
+            "end_behavior": schedule.end_behavior,
+            "metadata": dict(schedule.metadata_),
+            "phases": phases,
+            "released_at": to_unix(schedule.released_at),
+            "released_subscription": schedule.released_subscription,
+            "status": str(schedule.status),
+            "subscription": schedule.subscription_id,
         },
     )
 

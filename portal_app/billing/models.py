@@ -174,6 +174,8 @@ class Subscription(SQLModel, table=True):
         default=lambda: {"comment": None, "feedback": None, "reason": None}
     )
     pause_collection: dict[str, Any] | None = json_field(default=None)
+    # pause_collection["resumes_at"] as a column, so the clock can find pauses that end.
+    pause_resumes_at: datetime | None = time_field(nullable=True, index=True)
     latest_invoice: str | None = None
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
@@ -207,6 +209,8 @@ class Invoice(SQLModel, table=True):
     amount_due: int = 0
     amount_paid: int = 0
     amount_remaining: int = 0
+    # The customer balance carried in (negative: a credit), Stripe's starting_balance.
+    starting_balance: int = 0
     attempt_count: int = 0
     period_start: datetime = time_field()
     period_end: datetime = time_field()
@@ -332,4 +336,5 @@ class InvoiceItem(SQLModel, table=True):
     proration: bool = True
     period_start: datetime = time_field()
     period_end: datetime = time_field()
+    position: int = 0  # creation order within the subscription (times are often equal)
     created: datetime = time_field(index=True)

@@ -27,6 +27,7 @@ from portal_app.billing.models import (
     Discount,
     Interval,
     Invoice,
+    InvoiceItem,
     InvoiceLine,
     InvoiceStatus,
     PaymentMethod,
@@ -731,7 +732,12 @@ def _active_discount(sub: Subscription, uow: UnitOfWork, at: datetime
 
 def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
                  trial: bool = False) -> Invoice:
-    """Invoice the subscription's current period and try to collect it."""
+    """Invoice the subscription's current period and try to collect it.
+
+    Pending invoice items of the subscription (prorations) join the invoice
+    after the period's lines. While collection is paused, the invoice is kept
+    as a draft, voided or marked uncollectible instead of being charged.
+    """
     now = uow.clock()
     customer = uow.session.get(Customer, sub.customer_id)
     assert customer is not None
@@ -776,23 +782,77 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
         if coupon.duration == CouponDuration.once:
             discount.end = now
             uow.add(discount)
+    for pending in _pending_items(sub, uow):
+        # A proration carries the discount it was created with.
+        pending.invoice_id = invoice.id
+        uow.add(pending)
+        lines.append(InvoiceLine(
+            invoice_id=invoice.id, subscription_item_id=pending.subscription_item_id,
+            price_id=pending.price_id, description=pending.description,
+            quantity=pending.quantity, amount=pending.amount,
+            discount_amount=pending.discount_amount, currency=pending.currency,
+            proration=pending.proration, period_start=pending.period_start,
+            period_end=pending.period_end, position=len(lines)))
+        subtotal += pending.amount
+        discount_total += pending.discount_amount
     for line in lines:
         uow.add(line)
     invoice.subtotal = subtotal
     invoice.total_discount = discount_total
     invoice.total = subtotal - discount_total
-    invoice.amount_due = invoice.total
-    invoice.amount_remaining = invoice.total
-    _finalize(invoice, customer, uow=uow, now=now)
     sub.latest_invoice = invoice.id
-    if invoice.amount_due == 0:
-        _mark_paid(invoice, now=now)
-    elif sub.collection_method == "charge_automatically":
-        _collect(invoice, _payment_method_for(sub, uow), uow=uow, now=now)
+    _close_invoice(invoice, customer, sub=sub, uow=uow, now=now)
     uow.add(invoice)
     uow.add(sub)
     uow.flush()
     return invoice
+
+
+def _pending_items(sub: Subscription, uow: UnitOfWork) -> list[InvoiceItem]:
+    """The subscription's invoice items not yet on an invoice, oldest first."""
+    return list(uow.session.exec(
+        select(InvoiceItem)
+        .where(InvoiceItem.subscription_id == sub.id, col(InvoiceItem.invoice_id).is_(None))
+        .order_by(col(InvoiceItem.position), col(InvoiceItem.id))
+    ).all())
+
+
+def settle_balance(total: int, balance: int) -> tuple[int, int]:
+    """``(amount_due, balance after)`` of an invoice of ``total`` for a customer ``balance``.
+
+    A negative balance is a credit: it pays invoices first. A negative total
+    (more credited than charged) becomes a credit for later invoices.
+    """
+    due = total + balance
+    return max(due, 0), min(due, 0)
+
+
+def _close_invoice(invoice: Invoice, customer: Customer, *, sub: Subscription | None,
+                   uow: UnitOfWork, now: datetime) -> None:
+    """Finalize and collect ``invoice``, or park it as the subscription's pause says."""
+    behavior = (sub.pause_collection or {}).get("behavior") if sub is not None else None
+    if behavior == "keep_as_draft":
+        invoice.amount_due = invoice.amount_remaining = max(invoice.total, 0)
+        return
+    _finalize(invoice, customer, uow=uow, now=now)
+    if behavior in ("void", "mark_uncollectible"):
+        invoice.amount_due = max(invoice.total, 0)
+        invoice.amount_remaining = 0 if behavior == "void" else invoice.amount_due
+        if behavior == "void":
+            invoice.status = InvoiceStatus.void
+            invoice.voided_at = now
+        else:
+            invoice.status = InvoiceStatus.uncollectible
+            invoice.marked_uncollectible_at = now
+        return
+    invoice.starting_balance = customer.balance
+    invoice.amount_due, customer.balance = settle_balance(invoice.total, customer.balance)
+    invoice.amount_remaining = invoice.amount_due
+    uow.add(customer)
+    if invoice.amount_due == 0:
+        _mark_paid(invoice, now=now)
+    elif invoice.collection_method == "charge_automatically" and sub is not None:
+        _collect(invoice, _payment_method_for(sub, uow), uow=uow, now=now)
 
 
 def _discount_amount(coupon: Coupon, subtotal: int) -> int:
@@ -872,13 +932,22 @@ def _emit_invoice_events(invoice: Invoice, *, uow: UnitOfWork, account_id: str) 
     finalized = {**final, "status": "open", "amount_paid": 0,
                  "amount_remaining": final["amount_due"], "attempt_count": 0,
                  "attempted": False, "auto_advance": True,
-                 "status_transitions": {**transitions, "paid_at": None}}
+                 "status_transitions": {**transitions, "paid_at": None, "voided_at": None,
+                                        "marked_uncollectible_at": None}}
     draft = {**finalized, "status": "draft", "number": None, "effective_at": None,
              "ending_balance": None, "hosted_invoice_url": None, "invoice_pdf": None,
              "status_transitions": {**transitions, "paid_at": None, "finalized_at": None}}
+    if invoice.status == InvoiceStatus.draft:
+        uow.events.append("invoice.created", final, account_id=account_id)
+        return
     uow.events.append("invoice.created", draft, account_id=account_id)
     uow.events.append("invoice.finalized", finalized, account_id=account_id)
-    _emit_payment_outcome(invoice, final, uow=uow, account_id=account_id)
+    if invoice.status == InvoiceStatus.void:
+        uow.events.append("invoice.voided", final, account_id=account_id)
+    elif invoice.status == InvoiceStatus.uncollectible:
+        uow.events.append("invoice.marked_uncollectible", final, account_id=account_id)
+    else:
+        _emit_payment_outcome(invoice, final, uow=uow, account_id=account_id)
 
 
 def _emit_payment_outcome(invoice: Invoice, snapshot: dict[str, Any], *, uow: UnitOfWork,
@@ -895,43 +964,58 @@ def _emit_payment_outcome(invoice: Invoice, snapshot: dict[str, Any], *, uow: Un
 
 def due_subscriptions(*, account_id: str | None, until: datetime, uow: UnitOfWork
                       ) -> list[tuple[datetime, str]]:
-    """``(when, subscription id)`` of every renewal, trial end or cancellation up to ``until``."""
+    """``(when, subscription id)`` of every renewal, trial end, cancellation or pause end
+    up to ``until``."""
     with uow:
         query = select(Subscription.current_period_end, Subscription.id).where(
             col(Subscription.status).in_([s.value for s in LIVE_STATUSES]),
             Subscription.current_period_end <= until,
         )
+        resumes = select(Subscription.pause_resumes_at, Subscription.id).where(
+            col(Subscription.pause_resumes_at).is_not(None),
+            col(Subscription.pause_resumes_at) <= until,
+        )
         if account_id is not None:
             query = query.where(Subscription.account_id == account_id)
-        return sorted(uow.session.exec(query).all())
+            resumes = resumes.where(Subscription.account_id == account_id)
+        due = [*uow.session.exec(query).all(), *uow.session.exec(resumes).all()]
+        return sorted((when, sub_id) for when, sub_id in due if when is not None)
 
 
 def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription:
     """Cross the subscription's period end: cancel, end the trial, or bill the next period.
 
+    A pause whose ``resumes_at`` has come is lifted first; a scheduled change
+    (a subscription schedule's next phase) is applied before the new period is billed.
     Raises ResourceMissing.
     """
+    from portal_app.billing import changes
+
     with uow:
         # Locked (on PostgreSQL) so that two workers never bill the same period twice.
-        sub = uow.session.get(Subscription, subscription_id, with_for_update=True)
-        if sub is None:
-            raise ResourceMissing(f"No such subscription: '{subscription_id}'")
+        sub = changes.lock_subscription(subscription_id, uow=uow)
         now = uow.clock()
-        if sub.status not in LIVE_STATUSES or sub.current_period_end > now:
-            return sub
         account_id = sub.account_id
+        if sub.pause_resumes_at is not None and sub.pause_resumes_at <= now:
+            changes.lift_pause(sub, uow=uow)
+        if sub.status not in LIVE_STATUSES or sub.current_period_end > now:
+            uow.commit()
+            return sub
         before = render_subscription(sub, uow.session)
         boundary = sub.current_period_end
         if sub.cancel_at_period_end or (sub.cancel_at is not None and sub.cancel_at <= boundary):
+            changes.end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
             _end(sub, at=boundary, reason="cancellation_requested", uow=uow, before=before)
             uow.commit()
             return sub
         if sub.status == SubscriptionStatus.past_due and _retry_open_invoices(sub, uow=uow):
             # Still unpaid after a whole period of retries: Stripe's "cancel the
             # subscription" outcome when all retries fail.
+            changes.end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
             _end(sub, at=boundary, reason="payment_failed", uow=uow, before=before)
             uow.commit()
             return sub
+        changes.apply_due_phase(sub, uow=uow, at=boundary)
         first_price = uow.session.exec(
             select(Price).join(SubscriptionItem, col(SubscriptionItem.price_id) == Price.id)
             .where(SubscriptionItem.subscription_id == sub.id)
@@ -941,7 +1025,8 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
         sub.current_period_end = next_period_end(sub.billing_cycle_anchor, first_price.interval,
                                                  first_price.interval_count, boundary)
         invoice = _bill_period(sub, billing_reason="subscription_cycle", uow=uow)
-        if invoice.status == InvoiceStatus.paid or sub.collection_method == "send_invoice":
+        if (invoice.status != InvoiceStatus.open or invoice.amount_remaining == 0
+                or sub.collection_method == "send_invoice"):
             sub.status = SubscriptionStatus.active
         else:
             sub.status = SubscriptionStatus.past_due
@@ -992,14 +1077,23 @@ def _end(sub: Subscription, *, at: datetime, reason: str, uow: UnitOfWork,
 
 def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWork,
                         at_period_end: bool = False, feedback: str | None = None,
-                        comment: str | None = None, customer_id: str | None = None
-                        ) -> Subscription:
+                        comment: str | None = None, customer_id: str | None = None,
+                        prorate: bool = False, invoice_now: bool = False) -> Subscription:
     """Cancel now, or at the end of the current period.
 
+    An immediate cancel with ``prorate`` credits the unused time of every item
+    (rounded half up per item, as proration lines are). Without ``invoice_now``
+    the credit goes straight to the customer's balance, which pays their next
+    invoices; with ``invoice_now`` a final invoice lists the credit lines and
+    any pending invoice items, and whatever it leaves negative becomes that
+    balance credit. A pending scheduled change is canceled with the subscription.
     ``customer_id`` restricts the change to that customer's subscription (the
     portal passes its session's customer). Raises ResourceMissing, InvalidRequest.
     """
+    from portal_app.billing import changes
+
     with uow:
+        changes.lock_subscription(subscription_id, uow=uow)
         sub = retrieve_subscription(subscription_id, account_id=account_id, uow=uow,
                                     customer_id=customer_id)
         if sub.status == SubscriptionStatus.canceled:
@@ -1015,11 +1109,23 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
             sub.cancel_at = sub.current_period_end
             uow.add(sub)
             uow.flush()
+            changes.end_schedules(sub, uow=uow, event="subscription_schedule.released")
             after = render_subscription(sub, uow.session)
             uow.events.append("customer.subscription.updated", after, account_id=account_id,
                               previous_attributes=diff(before, after))
         else:
+            changes.end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
+            if prorate:
+                changes.credit_unused_time(sub, uow=uow, at=now)
+            invoice = None
+            if invoice_now:
+                invoice = changes.invoice_pending_items(sub, uow=uow,
+                                                        billing_reason="subscription_cancel")
+            else:
+                changes.credit_pending_to_balance(sub, uow=uow)
             _end(sub, at=now, reason="cancellation_requested", uow=uow, before=before)
+            if invoice is not None:
+                _emit_invoice_events(invoice, uow=uow, account_id=account_id)
         uow.commit()
         return sub
 
