@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.billing import services as billing
-from portal_app.billing.clock import to_unix
+from portal_app.billing.clock import from_unix, to_unix
 from portal_app.billing.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
@@ -194,6 +194,9 @@ def submit_reason(session: PortalSession, flow_id: str, reason: str | None,
                 _emit(flow, "offer_presented", uow=uow,
                       previous={"status": str(FlowStatus.started)} if offer else None)
         view = offer_view(offer, subscription=sub, uow=uow) if offer else None
+        if view is not None:
+            flow.presented = _dump(view)
+            uow.add(flow)
         uow.commit()
         return view
 
@@ -423,8 +426,8 @@ def _choose_offer(s: PortalSession, flow: CancellationFlow, sub: Subscription,
     """The offer to present (if eligible) and whether an experiment exposed the customer."""
     retention_coupon = _session_retention_coupon(s, sub)
     if retention_coupon is not None:
-        offer = _flow_data_offer(retention_coupon, account_id=s.account_id, uow=uow)
-        return _if_eligible(offer, sub, reason, uow), False
+        session_offer = _flow_data_offer(retention_coupon, account_id=s.account_id, uow=uow)
+        return _if_eligible(session_offer, sub, reason, uow), False
     experiment = experiment_for(s.configuration_id, reason=reason, subscription=sub, uow=uow)
     if experiment is not None:
         assignment = assign(experiment, s.customer_id, uow=uow)
@@ -434,8 +437,8 @@ def _choose_offer(s: PortalSession, flow: CancellationFlow, sub: Subscription,
             return None, True
         variant = uow.session.get(Variant, assignment.variant_id)
         offer_id = offer_for_reason(variant.offers, reason) if variant else None
-        offer = uow.session.get(Offer, offer_id) if offer_id else None
-        return _if_eligible(offer, sub, reason, uow), True
+        arm_offer = uow.session.get(Offer, offer_id) if offer_id else None
+        return _if_eligible(arm_offer, sub, reason, uow), True
     policy = retrieve_policy(s.configuration_id, account_id=s.account_id, uow=uow)
     offer_id = offer_for_reason(policy.offers, reason) if policy else None
     offer = uow.session.get(Offer, offer_id) if offer_id else None
@@ -529,14 +532,33 @@ def _emit(flow: CancellationFlow, step: str, *, uow: UnitOfWork,
                       previous_attributes=previous)
 
 
+def _dump(view: OfferView) -> dict[str, Any]:
+    return {name: to_unix(value) if isinstance(value, datetime) else value
+            for name, value in asdict(view).items()}
+
+
+def _load(data: dict[str, Any]) -> OfferView:
+    return OfferView(**{name: from_unix(value) if name in _VIEW_TIMES and value is not None
+                        else value for name, value in data.items()})
+
+
+_VIEW_TIMES = frozenset(f.name for f in fields(OfferView) if "datetime" in str(f.type))
+
+
 def _view(flow: CancellationFlow, sub: Subscription, uow: UnitOfWork) -> FlowView:
-    offer = uow.session.get(Offer, flow.offer_id) if flow.offer_id else None
+    offer_shown: OfferView | None = None
+    if flow.status == FlowStatus.offer_presented and flow.offer_id:
+        # Still on the table: what accepting would do now.
+        offer = uow.session.get(Offer, flow.offer_id)
+        offer_shown = offer_view(offer, subscription=sub, uow=uow) if offer else None
+    elif flow.presented:
+        offer_shown = _load(flow.presented)  # decided: what was shown
     cancel_at = None
     if flow.status == FlowStatus.completed:
         cancel_at = sub.ended_at or sub.cancel_at
     return FlowView(
         id=flow.id, status=str(flow.status), subscription_id=flow.subscription_id,
         reason=flow.reason, comment=flow.comment,
-        offer=offer_view(offer, subscription=sub, uow=uow) if offer else None,
+        offer=offer_shown,
         experiment_id=flow.experiment_id, variant_id=flow.variant_id, holdout=flow.holdout,
         outcome=dict(flow.outcome) if flow.outcome else None, cancel_at=cancel_at)

@@ -177,6 +177,8 @@ class CancellationFlow(SQLModel, table=True):
     offer_decided: bool = False
     mrr: int = 0  # the subscription's monthly recurring revenue at the start, minor units
     currency: str
+    # The offer as it was shown (an OfferView, times as Unix seconds), for the later pages.
+    presented: dict[str, Any] | None = json_field(default=None)
     # What accepting applied, for the confirmation page (e.g. {"resumes_at": 1767225600}).
     outcome: dict[str, Any] | None = json_field(default=None)
     accepted_at: datetime | None = time_field(nullable=True, index=True)

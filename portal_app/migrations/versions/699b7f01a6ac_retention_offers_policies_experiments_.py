@@ -146,6 +146,7 @@ def upgrade() -> None:
     sa.Column('offer_decided', sa.Boolean(), nullable=False),
     sa.Column('mrr', sa.Integer(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('presented', sa.JSON(), nullable=True),
     sa.Column('outcome', sa.JSON(), nullable=True),
     sa.Column('accepted_at', portal_app.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('declined_at', portal_app.dbtypes.UTCDateTime(timezone=True), nullable=True),

@@ -128,6 +128,7 @@ def test_trial_extension_moves_the_next_billing_date(shop: Shop, clock: FrozenCl
     view = flows.accept_offer(session, flow.id, offer_id, uow=shop.make_uow())
     new_end = sub.current_period_end + timedelta(days=14)
     assert view.outcome == {"next_billing_at": to_unix(new_end)}
+    assert view.offer == shown
     after = subscription(shop, sub.id)
     assert after.current_period_end == new_end and after.trial_end == new_end
     assert after.status == "trialing"
@@ -394,6 +395,7 @@ def test_price_change_offer_switches_to_the_cheaper_price(shop: Shop, clock: Fro
     assert shown.effective_at == sub.current_period_end
     assert view.outcome == {"price": shop.basic.id,
                             "effective_at": to_unix(sub.current_period_end)}
+    assert view.offer == shown  # the confirmation shows what was offered
     billing.advance_clock(clock, sub.current_period_end + timedelta(days=1),
                           account_id=shop.account_id, uow_factory=shop.make_uow)
     renewal = invoices(shop, sub.id)[-1]
@@ -406,7 +408,8 @@ def test_price_change_offer_switches_to_the_cheaper_price(shop: Shop, clock: Fro
 
 def test_price_change_now_credits_and_never_charges(shop: Shop) -> None:
     offer_id = make_offer(shop, "price_change", price=shop.basic.id, price_change_timing="now")
-    sub, view, _ = accept_via_policy(shop, offer_id)
+    sub, view, shown = accept_via_policy(shop, offer_id)
+    assert view.offer == shown and shown.saving == 3000
     from portal_app.retention.offers import subscription_items
     with shop.make_uow() as uow:
         items = subscription_items(subscription(shop, sub.id), uow)
