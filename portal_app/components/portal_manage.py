@@ -40,7 +40,7 @@ def action_button(label: str, *, on_click: object, icon: str, color: str = "gray
                   variant: str = "soft", class_name: str = "") -> rx.Component:
     """A compact card action."""
     return rx.button(rx.icon(icon, size=15), tr(label), on_click=on_click, size="2",
-                     variant=variant, color_scheme=color, radius="large",
+                     variant=variant, color_scheme=color, radius="large", margin="0",
                      class_name=f"portal-action {class_name}".strip())
 
 
@@ -95,7 +95,7 @@ def card_actions(sub: SubscriptionCard) -> rx.Component:
                                   on_click=rx.redirect(_route(sub.id, "pause")))),
             rx.cond(sub.can_cancel,
                     action_button(_("Cancel subscription"), icon="x", color="red",
-                                  variant="ghost", class_name="portal-cancel",
+                                  variant="outline", class_name="portal-cancel",
                                   on_click=rx.redirect(_route(sub.id, "cancel")))),
             spacing="2", wrap="wrap", margin_top="18px",
         ),

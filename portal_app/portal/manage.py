@@ -301,7 +301,11 @@ def _card(session: PortalSession, sub: Subscription, features: dict[str, Any], *
         card.item_lines = [_item_line(item, price, product, locale=locale)
                       for item, price, product in rows]
     if pending is not None:
-        names = ", ".join(dict.fromkeys(i.product_name for i in pending.items))
+        current = {product.name for _i, _p, product in rows}
+        names = ", ".join(dict.fromkeys(
+            f"{i.quantity} × {i.product_name}"
+            if i.quantity != 1 or i.product_name in current else i.product_name
+            for i in pending.items))
         card.notice = i18n.gettext(locale, _("Changes to {plan} on {date}"), plan=names,
                                    date=i18n.format_date(pending.effective_at, locale))
         card.notice_kind = "scheduled"
@@ -316,7 +320,7 @@ def _card(session: PortalSession, sub: Subscription, features: dict[str, Any], *
     if sub.cancel_at_period_end or sub.cancel_at:
         card.status_label, card.status_color = i18n.gettext(locale, _("Canceling")), "amber"
         card.notice_kind = card.notice_kind or "canceling"
-    if actions.update_reason:
+    if actions.update_reason in ("subscription_past_due", "incomplete"):
         card.blocked_reason = i18n.gettext(locale, REFUSALS[actions.update_reason])
         if actions.update_reason == "subscription_past_due":
             card.notice_kind = "past_due"
@@ -402,6 +406,7 @@ class PlanChooser:
 
     subscription_id: str
     product_name: str  # the subscription's products, for the page title
+    current_line: str  # "Current plan: 2 × Starter"
     item_id: str  # the item being changed
     items: list[ItemChoice]
     options: list[PriceOption]
@@ -447,6 +452,9 @@ def plan_chooser(session: PortalSession, subscription_id: str, *, locale: str,
         return PlanChooser(
             subscription_id=sub.id,
             product_name=", ".join(p.name for _i, _pr, p in rows),
+            current_line=i18n.gettext(locale, _("Current plan: {plan}"), plan=", ".join(
+                p.name if i.quantity == 1 else f"{i.quantity} × {p.name}"
+                for i, _pr, p in rows)),
             item_id=item.id,
             items=[ItemChoice(i.id, p.name, _item_line(i, pr, p, locale=locale).detail,
                               pr.usage_type == "metered") for i, pr, p in rows],
@@ -638,8 +646,8 @@ def _plan(session: PortalSession, request: ChangeRequest, *, locale: str, uow: U
     conditions = (update.get("schedule_at_period_end") or {}).get("conditions") or []
     scheduled = schedule_at_period_end(conditions,
                                        [(price, item.quantity, new_price, request.quantity)])
-    new_plan = new_product.name if request.quantity == 1 else \
-        f"{request.quantity} × {new_product.name}"
+    new_plan = new_product.name if request.quantity == 1 and new_product.id != product.id \
+        else f"{request.quantity} × {new_product.name}"
     return _Plan(items=(change,), proration_behavior=update.get("proration_behavior")
                  or "create_prorations", schedule_at_period_end=scheduled,
                  promotion_code=promotion, coupon=None, new_plan=new_plan)

@@ -217,7 +217,7 @@ class UpdateState(ManageState):
             self.step = "unavailable"
             self.error = manage.error_message(error, locale=self.lang)
             return
-        self.plan_name = chooser.product_name
+        self.plan_name = chooser.current_line
         self.items, self.item_id = chooser.items, chooser.item_id
         self.options, self.intervals = chooser.options, chooser.intervals
         self.interval_key = chooser.interval_key
@@ -255,7 +255,7 @@ class UpdateState(ManageState):
             self.step = "unavailable"
             self.error = manage.error_message(error, locale=self.lang)
             return
-        self.plan_name = self.preview.new_plan
+        self.plan_name = ""
         self.step = "preview"
 
     @rx.event

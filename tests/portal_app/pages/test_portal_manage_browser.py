@@ -173,11 +173,11 @@ def test_scheduled_downgrade_and_its_cancellation(live_server: str, api_key: str
     open_portal(page, live_server, api_key, shop, configuration=shop.configuration())
     on_overview(page).locator(".portal-update").click()
     page.locator(".portal-decrease").click()
-    assert text_of(page.locator(".portal-quantity-value")) == "1"
+    expect(page.locator(".portal-quantity-value")).to_have_text("1")
     page.locator(".portal-continue").click()
     page.locator(".portal-scheduled-preview").wait_for()
     scheduled = text_of(page.locator(".portal-scheduled-preview"))
-    assert scheduled.startswith("Changes to Starter on ")
+    assert scheduled.startswith("Changes to 1 × Starter on ")
     shoot(page, "preview-scheduled")
     page.locator(".portal-confirm").click()
 
