@@ -863,7 +863,7 @@ def cancel(session: PortalSession, subscription_id: str, *, uow: UnitOfWork) -> 
         immediately = config.get("mode") == "immediately"
         proration = config.get("proration_behavior") or "none"
         uow.origin = origin(session)
-        sub = billing.cancel_subscription(  # type: ignore[call-arg]
+        sub = billing.cancel_subscription(
             subscription_id, account_id=session.account_id, uow=uow,
             at_period_end=not immediately, customer_id=session.customer_id,
             prorate=immediately and proration != "none",
