@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from portal_app.billing import services as billing
@@ -172,17 +173,19 @@ def submit_reason(session: PortalSession, flow_id: str, reason: str | None,
         reason, comment = _check_answers(config, s, reason, comment, uow=uow)
         sub = billing.retrieve_subscription(flow.subscription_id, account_id=s.account_id,
                                             uow=uow, customer_id=s.customer_id)
-        flow.reason, flow.comment = reason, comment
-        flow.updated = uow.clock()
-        if flow.offer_decided:
+        if flow.offer_decided or not _claim(flow, uow, offer_decided=True):
+            # Decided before (or by a simultaneous submission): the same offer again.
+            flow.reason, flow.comment = reason, comment
+            flow.updated = uow.clock()
             uow.add(flow)
             uow.commit()
             offer = uow.session.get(Offer, flow.offer_id) if flow.offer_id else None
             if offer is None or flow.status != FlowStatus.offer_presented:
                 return None
             return offer_view(offer, subscription=sub, uow=uow)
+        flow.reason, flow.comment = reason, comment
+        flow.updated = uow.clock()
         offer, exposed = _choose_offer(s, flow, sub, reason, uow=uow)
-        flow.offer_decided = True
         if offer is not None:
             flow.offer_id, flow.offer_type = offer.id, offer.type
             flow.status = FlowStatus.offer_presented
@@ -221,6 +224,12 @@ def accept_offer(session: PortalSession, flow_id: str, offer_id: str, *, uow: Un
                                  code="offer_not_presented", param="offer")
         offer = uow.get(Offer, offer_id, account_id=s.account_id, param="offer", label="offer")
         ensure_eligible(offer, subscription=sub, reason=flow.reason, uow=uow)
+        if not _claim(flow, uow, status=FlowStatus.offer_accepted):
+            # A simultaneous acceptance won: it applied the offer, this one applies nothing.
+            if flow.status == FlowStatus.offer_accepted and flow.offer_id == offer_id:
+                return _view(flow, sub, uow)
+            raise InvalidRequest("This offer was not presented in this cancellation.",
+                                 code="offer_not_presented", param="offer")
         with _origin(uow, s, flow):
             flow.outcome = apply_offer(offer, subscription=sub, customer_id=s.customer_id,
                                        uow=uow)
@@ -249,7 +258,10 @@ def decline_offer(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> F
                                             uow=uow, customer_id=s.customer_id)
         if flow.status == FlowStatus.offer_declined:
             return _view(flow, sub, uow)
-        if flow.status != FlowStatus.offer_presented:
+        if flow.status != FlowStatus.offer_presented or not _claim(
+                flow, uow, status=FlowStatus.offer_declined):
+            if flow.status == FlowStatus.offer_declined:
+                return _view(flow, sub, uow)
             raise InvalidRequest("No offer is waiting for an answer in this cancellation.",
                                  code="offer_not_presented")
         _decline(s, flow, uow=uow)
@@ -279,8 +291,14 @@ def confirm_cancel(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> 
                                  "cancel it.", code="offer_accepted")
         config = _configuration(s, uow)
         _check_answers(config, s, flow.reason, flow.comment, uow=uow)
-        if flow.status == FlowStatus.offer_presented:
-            _decline(s, flow, uow=uow)
+        prior = flow.status
+        if not _claim(flow, uow, status=FlowStatus.completed):
+            if flow.status == FlowStatus.completed:  # a simultaneous confirmation won
+                return _view(flow, sub, uow)
+            raise InvalidRequest("This subscription was kept with an offer; start again to "
+                                 "cancel it.", code="offer_accepted")
+        if prior == FlowStatus.offer_presented:
+            _decline(s, flow, uow=uow)  # an offer still on the table counts as declined
         cancel = config.features.get("subscription_cancel") or {}
         immediately = cancel.get("mode") == "immediately"
         extra: dict[str, Any] = {}
@@ -292,7 +310,8 @@ def confirm_cancel(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> 
                                         at_period_end=not immediately, feedback=flow.reason,
                                         comment=flow.comment, customer_id=s.customer_id,
                                         **extra)
-            previous = {"status": str(flow.status)}
+            previous = {"status": str(flow.status if prior == FlowStatus.offer_presented
+                                      else prior)}
             flow.status = FlowStatus.completed
             flow.completed_at = flow.updated = uow.clock()
             uow.add(flow)
@@ -478,6 +497,31 @@ def _flow_data_offer(coupon_id: str, *, account_id: str, uow: UnitOfWork) -> Off
     return create_offer(account_id=account_id, uow=uow, type=OfferType.coupon.value,
                         name=coupon.name or "Retention coupon", coupon=coupon.id,
                         source="flow_data")
+
+
+def _claim(flow: CancellationFlow, uow: UnitOfWork, *, status: FlowStatus | None = None,
+           offer_decided: bool | None = None) -> bool:
+    """Move the flow on in one conditional UPDATE; False when another request moved it first.
+
+    The UPDATE only matches the row as this request read it (its status, whether the
+    offer was decided), so of two simultaneous requests exactly one wins — on SQLite
+    the second waits for the first's write lock, on PostgreSQL for its row lock — and
+    the loser sees the winner's row. Nothing is applied twice.
+    """
+    values: dict[str, Any] = {"updated": uow.clock()}
+    if status is not None:
+        values["status"] = status
+    if offer_decided is not None:
+        values["offer_decided"] = offer_decided
+    claimed = uow.session.execute(
+        update(CancellationFlow)
+        .where(col(CancellationFlow.id) == flow.id,
+               col(CancellationFlow.status) == flow.status,
+               col(CancellationFlow.offer_decided) == flow.offer_decided)
+        .values(**values)
+        .execution_options(synchronize_session=False)).rowcount
+    uow.session.refresh(flow)
+    return bool(claimed)
 
 
 def _decline(s: PortalSession, flow: CancellationFlow, *, uow: UnitOfWork) -> None:

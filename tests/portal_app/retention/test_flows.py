@@ -406,7 +406,7 @@ def test_price_change_offer_switches_to_the_cheaper_price(shop: Shop, clock: Fro
     assert [price.id for _, price in items] == [shop.basic.id]
 
 
-def test_price_change_now_credits_and_never_charges(shop: Shop) -> None:
+def test_price_change_now_credits_and_never_charges(shop: Shop, clock: FrozenClock) -> None:
     offer_id = make_offer(shop, "price_change", price=shop.basic.id, price_change_timing="now")
     sub, view, shown = accept_via_policy(shop, offer_id)
     assert view.offer == shown and shown.saving == 3000
@@ -414,7 +414,12 @@ def test_price_change_now_credits_and_never_charges(shop: Shop) -> None:
     with shop.make_uow() as uow:
         items = subscription_items(subscription(shop, sub.id), uow)
     assert [price.id for _, price in items] == [shop.basic.id]
-    assert all(invoice.amount_due in (4900,) for invoice in invoices(shop, sub.id))
+    assert [invoice.amount_due for invoice in invoices(shop, sub.id)] == [4900]  # no charge now
+    billing.advance_clock(clock, sub.current_period_end + timedelta(days=1),
+                          account_id=shop.account_id, uow_factory=shop.make_uow)
+    renewal = invoices(shop, sub.id)[-1]
+    assert renewal.billing_reason == "subscription_cycle"
+    assert renewal.amount_due < 1900  # the cheaper price, less the unused time's credit
 
 
 def test_session_retention_coupon_is_shown_as_a_coupon_offer(shop: Shop, clock: FrozenClock
@@ -437,3 +442,37 @@ def test_session_retention_coupon_is_shown_as_a_coupon_offer(shop: Shop, clock: 
     assert invoices(shop, sub.id)[-1].amount_due == 3900
     offer = offers.retrieve_offer(shown.id, account_id=shop.account_id, uow=shop.make_uow())
     assert offer.source == "flow_data" and offer.coupon_id == coupon.id
+
+
+def test_two_simultaneous_acceptances_apply_once(shop: Shop) -> None:
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    offer_id = make_offer(shop, "trial_extension", extension_days=7)
+    policy(shop, default=offer_id)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def accept() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(flows.accept_offer(session, flow.id, offer_id,
+                                               uow=shop.make_uow()).status)
+        except OperationalError as error:  # SQLite: the loser's write is refused, not lost
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=accept) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert "offer_accepted" in outcomes and len(outcomes) == 2
+    assert subscription(shop, sub.id).current_period_end == \
+        sub.current_period_end + timedelta(days=7)
+    assert len(events(shop, "portico.cancellation_flow.offer_accepted")) == 1
