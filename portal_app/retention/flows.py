@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import col, select
 
 from portal_app.billing import services as billing
@@ -513,15 +513,15 @@ def _claim(flow: CancellationFlow, uow: UnitOfWork, *, status: FlowStatus | None
         values["status"] = status
     if offer_decided is not None:
         values["offer_decided"] = offer_decided
-    claimed = uow.session.execute(
+    result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
         update(CancellationFlow)
         .where(col(CancellationFlow.id) == flow.id,
                col(CancellationFlow.status) == flow.status,
                col(CancellationFlow.offer_decided) == flow.offer_decided)
         .values(**values)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
     uow.session.refresh(flow)
-    return bool(claimed)
+    return bool(result.rowcount)
 
 
 def _decline(s: PortalSession, flow: CancellationFlow, *, uow: UnitOfWork) -> None:
@@ -582,8 +582,9 @@ def _dump(view: OfferView) -> dict[str, Any]:
 
 
 def _load(data: dict[str, Any]) -> OfferView:
-    return OfferView(**{name: from_unix(value) if name in _VIEW_TIMES and value is not None
-                        else value for name, value in data.items()})
+    values: dict[str, Any] = {name: from_unix(value) if name in _VIEW_TIMES and value is not None
+                              else value for name, value in data.items()}
+    return OfferView(**values)
 
 
 _VIEW_TIMES = frozenset(f.name for f in fields(OfferView) if "datetime" in str(f.type))
