@@ -8,6 +8,7 @@ The same dicts are the API's responses and the event store's snapshots.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -364,14 +365,17 @@ def render_invoice_line(line: InvoiceLine, invoice: Invoice) -> dict[str, Any]:
     )
 
 
-def render_invoice(invoice: Invoice, session: Session) -> dict[str, Any]:
+def render_invoice(invoice: Invoice, session: Session,
+                   lines: Sequence[InvoiceLine] | None = None) -> dict[str, Any]:
+    """``lines`` given: a preview's (not stored) lines instead of the stored ones."""
     from portal_app.settings import get_settings
 
-    lines = session.exec(
-        select(InvoiceLine)
-        .where(InvoiceLine.invoice_id == invoice.id)
-        .order_by(col(InvoiceLine.position))
-    ).all()
+    if lines is None:
+        lines = session.exec(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice.id)
+            .order_by(col(InvoiceLine.position))
+        ).all()
     customer = session.get(Customer, invoice.customer_id)
     base = get_settings().public_url
     finalized = invoice.status != "draft"
@@ -514,7 +518,7 @@ def render_promotion_code(promo: PromotionCode, coupon: Coupon) -> dict[str, Any
                                   {"type": "coupon", "coupon": render_coupon(coupon)}),
             "restrictions": complete(
                 stripe.PromotionCode.Restrictions,
-                {"currency_options": {},
+                {"currency_options": None,
                  "first_time_transaction": promo.first_time_transaction,
                  "minimum_amount": promo.minimum_amount,
                  "minimum_amount_currency": promo.minimum_amount_currency},

@@ -23,6 +23,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, PageRequest, paginate
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.billing import changes
 from portal_app.billing import services as billing
 from portal_app.billing.clock import Clock, from_unix, utc_now
 from portal_app.billing.errors import InvalidRequest
@@ -34,7 +35,9 @@ from portal_app.billing.models import (
     PaymentMethod,
     Price,
     Product,
+    PromotionCode,
     Subscription,
+    SubscriptionSchedule,
     SubscriptionStatus,
 )
 from portal_app.objects import (
@@ -45,8 +48,10 @@ from portal_app.objects import (
     render_payment_method,
     render_price,
     render_product,
+    render_promotion_code,
     render_session,
     render_subscription,
+    render_subscription_schedule,
 )
 from portal_app.portal import configurations, sessions
 from portal_app.portal.models import PortalConfiguration
@@ -432,14 +437,123 @@ def retrieve_subscription(req: ApiRequest) -> dict[str, Any]:
     return render_subscription(sub, req.uow.session)
 
 
-@endpoint("DELETE", "/v1/subscriptions/{id}", params=("cancellation_details",))
+@endpoint("DELETE", "/v1/subscriptions/{id}",
+          params=("cancellation_details", "prorate", "invoice_now"))
 def cancel_subscription(req: ApiRequest) -> dict[str, Any]:
-    details = to_dict(req.params.get("cancellation_details", {}), "cancellation_details")
+    p = req.params
+    details = to_dict(p.get("cancellation_details", {}), "cancellation_details")
     refuse_unknown(details, ("comment", "feedback"), prefix="cancellation_details")
     sub = billing.cancel_subscription(
         req.id(), account_id=req.account_id, uow=req.uow,
         feedback=_opt_str(details, "feedback") or None,
-        comment=_opt_str(details, "comment") or None)
+        comment=_opt_str(details, "comment") or None,
+        prorate=to_bool(p.get("prorate", False), "prorate"),
+        invoice_now=to_bool(p.get("invoice_now", False), "invoice_now"))
+    return render_subscription(sub, req.uow.session)
+
+
+def _item_changes(value: Any, param: str = "items") -> list[changes.ItemChange]:
+    out = []
+    for i, item in enumerate(to_list(value, param)):
+        name = f"{param}[{i}]"
+        item = to_dict(item, name)
+        refuse_unknown(item, ("id", "price", "quantity", "deleted"), prefix=name)
+        out.append(changes.ItemChange(
+            id=_opt_str(item, "id") or None, price=_opt_str(item, "price") or None,
+            quantity=(to_int(item["quantity"], f"{name}[quantity]", minimum=0)
+                      if item.get("quantity") not in (None, "") else None),
+            deleted=to_bool(item.get("deleted", False), f"{name}[deleted]")))
+    return out
+
+
+def _discount_params(params: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(coupon, promotion_code)`` from ``coupon``/``promotion_code`` or ``discounts[0]``."""
+    coupon = _opt_str(params, "coupon") or None
+    promotion = _opt_str(params, "promotion_code") or None
+    for i, discount in enumerate(to_list(params.get("discounts") or [], "discounts")):
+        discount = to_dict(discount, f"discounts[{i}]")
+        refuse_unknown(discount, ("coupon", "promotion_code"), prefix=f"discounts[{i}]")
+        if i > 0 or coupon or promotion:
+            raise InvalidRequest("Only one discount per subscription is supported.",
+                                 param=f"discounts[{i}]")
+        coupon = _opt_str(discount, "coupon") or None
+        promotion = _opt_str(discount, "promotion_code") or None
+    return coupon, promotion
+
+
+def _proration(params: dict[str, Any], parent: str | None = None) -> tuple[str, Any]:
+    def name(key: str) -> str:
+        return f"{parent}[{key}]" if parent else key
+
+    behavior = to_str(params.get("proration_behavior", "create_prorations"),
+                      name("proration_behavior"))
+    date = None
+    if params.get("proration_date") not in (None, ""):
+        date = from_unix(to_int(params["proration_date"], name("proration_date"), minimum=0))
+    return behavior, date
+
+
+@endpoint("POST", "/v1/subscriptions/{id}",
+          params=("items", "proration_behavior", "proration_date", "cancel_at_period_end",
+                  "pause_collection", "coupon", "discounts", "promotion_code",
+                  "default_payment_method", "description", "metadata", "payment_behavior",
+                  "off_session"))
+def update_subscription(req: ApiRequest) -> dict[str, Any]:
+    """Stripe's subscription update: each part given runs its service, in one transaction."""
+    p = req.params
+    behavior = p.get("payment_behavior", "error_if_incomplete")
+    if behavior not in ("error_if_incomplete", "allow_incomplete"):
+        raise InvalidRequest("Portico supports payment_behavior=error_if_incomplete only.",
+                             param="payment_behavior")
+    sub_id, account_id, uow = req.id(), req.account_id, req.uow
+    sub = uow.get(Subscription, sub_id, account_id=account_id, label="subscription")
+    if any(k in p for k in ("default_payment_method", "description", "metadata")):
+        changes.update_subscription(
+            sub_id, account_id=account_id, uow=uow,
+            default_payment_method=_opt_str(p, "default_payment_method"),
+            description=_opt_str(p, "description"),
+            metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
+    if "pause_collection" in p and p["pause_collection"] == "":
+        changes.resume_subscription(sub_id, account_id=account_id, uow=uow)
+    items = _item_changes(p["items"]) if p.get("items") not in (None, "") else []
+    coupon, promotion = _discount_params(p)
+    if items or coupon or promotion:
+        proration_behavior, proration_date = _proration(p)
+        changes.apply_change(sub_id, account_id=account_id, uow=uow, items=items,
+                             proration_behavior=proration_behavior,
+                             proration_date=proration_date, coupon=coupon,
+                             promotion_code=promotion)
+    if "cancel_at_period_end" in p:
+        cancel = to_bool(p["cancel_at_period_end"], "cancel_at_period_end")
+        if cancel and not sub.cancel_at_period_end:
+            billing.cancel_subscription(sub_id, account_id=account_id, uow=uow,
+                                        at_period_end=True)
+        elif not cancel and sub.cancel_at_period_end:
+            changes.reactivate_subscription(sub_id, account_id=account_id, uow=uow)
+    if "pause_collection" in p and p["pause_collection"] != "":
+        pause = to_dict(p["pause_collection"], "pause_collection")
+        refuse_unknown(pause, ("behavior", "resumes_at"), prefix="pause_collection")
+        resumes_at = None
+        if pause.get("resumes_at") not in (None, ""):
+            resumes_at = from_unix(to_int(pause["resumes_at"], "pause_collection[resumes_at]",
+                                          minimum=0))
+        changes.pause_subscription(
+            sub_id, account_id=account_id, uow=uow,
+            behavior=to_str(_required_in(pause, "behavior", "pause_collection"),
+                            "pause_collection[behavior]"),
+            resumes_at=resumes_at)
+    uow.session.refresh(sub)
+    return render_subscription(sub, uow.session)
+
+
+@endpoint("POST", "/v1/subscriptions/{id}/resume",
+          params=("billing_cycle_anchor", "proration_behavior", "proration_date"))
+def resume_subscription(req: ApiRequest) -> dict[str, Any]:
+    anchor = req.params.get("billing_cycle_anchor", "unchanged")
+    if anchor != "unchanged":
+        raise InvalidRequest("Portico resumes with billing_cycle_anchor=unchanged only.",
+                             param="billing_cycle_anchor")
+    sub = changes.resume_subscription(req.id(), account_id=req.account_id, uow=req.uow)
     return render_subscription(sub, req.uow.session)
 
 
@@ -490,6 +604,206 @@ def list_invoices(req: ApiRequest) -> dict[str, Any]:
                           "subscription_id": _opt_str(p, "subscription"),
                           "status": status,
                           "collection_method": _opt_str(p, "collection_method")})
+
+
+@endpoint("POST", "/v1/invoices/create_preview",
+          params=("customer", "subscription", "subscription_details", "automatic_tax",
+                  "currency"))
+def create_invoice_preview(req: ApiRequest) -> dict[str, Any]:
+    """The upcoming invoice of a subscription, with the changes of subscription_details."""
+    p = req.params
+    details = to_dict(p.get("subscription_details") or {}, "subscription_details")
+    refuse_unknown(details, ("items", "proration_date", "proration_behavior"),
+                   prefix="subscription_details")
+    customer = _opt_str(p, "customer") or None
+    subscription = _opt_str(p, "subscription") or None
+    if subscription is None:
+        if customer is None:
+            raise InvalidRequest("Missing required param: customer or subscription.",
+                                 param="subscription", code="parameter_missing")
+        live = billing.list_subscriptions(account_id=req.account_id, uow=req.uow,
+                                          customer_id=customer)
+        if not live:
+            raise InvalidRequest("No upcoming invoices for customer: " + customer,
+                                 code="invoice_upcoming_none", param="customer")
+        subscription = live[0].id
+    behavior, date = _proration(details, "subscription_details")
+    items = (_item_changes(details["items"], "subscription_details[items]")
+             if details.get("items") not in (None, "") else [])
+    invoice, lines = changes.preview_invoice(
+        subscription, account_id=req.account_id, uow=req.uow, items=items,
+        proration_behavior=behavior, proration_date=date, customer_id=customer)
+    return render_invoice(invoice, req.uow.session, lines=lines)
+
+
+# --- subscription schedules --------------------------------------------------------------
+
+
+def _render_schedule(row: SubscriptionSchedule, session: Any) -> dict[str, Any]:
+    return render_subscription_schedule(row, session)
+
+
+@endpoint("POST", "/v1/subscription_schedules",
+          params=("from_subscription", "customer", "phases", "start_date", "end_behavior",
+                  "metadata"))
+def create_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    if "from_subscription" not in p:
+        raise InvalidRequest("Portico creates schedules from_subscription only.",
+                             param="from_subscription", code="parameter_missing")
+    for name in ("customer", "phases", "start_date"):
+        if name in p:
+            raise InvalidRequest(f"You cannot set {name} together with from_subscription.",
+                                 param=name)
+    schedule = changes.create_subscription_schedule(
+        account_id=req.account_id, uow=req.uow,
+        from_subscription=to_str(p["from_subscription"], "from_subscription"))
+    if "end_behavior" in p or "metadata" in p:
+        schedule = changes.update_subscription_schedule(
+            schedule.id, account_id=req.account_id, uow=req.uow,
+            end_behavior=_opt_str(p, "end_behavior"),
+            metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
+    return _render_schedule(schedule, req.uow.session)
+
+
+@endpoint("GET", "/v1/subscription_schedules/{id}")
+def retrieve_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
+    schedule = changes.retrieve_subscription_schedule(req.id(), account_id=req.account_id,
+                                                      uow=req.uow)
+    return _render_schedule(schedule, req.uow.session)
+
+
+_PHASE = ("items", "start_date", "end_date", "iterations", "proration_behavior", "metadata")
+
+
+@endpoint("POST", "/v1/subscription_schedules/{id}",
+          params=("phases", "end_behavior", "metadata", "proration_behavior"))
+def update_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    phases = None
+    if "phases" in p:
+        phases = []
+        for i, phase in enumerate(to_list(p["phases"], "phases")):
+            phase = to_dict(phase, f"phases[{i}]")
+            refuse_unknown(phase, _PHASE, prefix=f"phases[{i}]")
+            items = []
+            for j, item in enumerate(to_list(phase.get("items") or [], f"phases[{i}][items]")):
+                item = to_dict(item, f"phases[{i}][items][{j}]")
+                refuse_unknown(item, ("price", "quantity"), prefix=f"phases[{i}][items][{j}]")
+                items.append({"price": _opt_str(item, "price"),
+                              "quantity": (to_int(item["quantity"],
+                                                  f"phases[{i}][items][{j}][quantity]",
+                                                  minimum=1)
+                                           if item.get("quantity") not in (None, "") else 1)})
+            phases.append({
+                "items": items,
+                "start_date": (to_int(phase["start_date"], f"phases[{i}][start_date]")
+                               if phase.get("start_date") not in (None, "", "now") else None),
+                "end_date": (to_int(phase["end_date"], f"phases[{i}][end_date]")
+                             if phase.get("end_date") not in (None, "") else None),
+                "iterations": (to_int(phase["iterations"], f"phases[{i}][iterations]",
+                                      minimum=1)
+                               if phase.get("iterations") not in (None, "") else None),
+                "proration_behavior": _opt_str(phase, "proration_behavior"),
+            })
+    schedule = changes.update_subscription_schedule(
+        req.id(), account_id=req.account_id, uow=req.uow, phases=phases,
+        end_behavior=_opt_str(p, "end_behavior"),
+        metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
+    return _render_schedule(schedule, req.uow.session)
+
+
+@endpoint("POST", "/v1/subscription_schedules/{id}/release",
+          params=("preserve_cancel_date",))
+def release_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
+    schedule = changes.release_subscription_schedule(req.id(), account_id=req.account_id,
+                                                     uow=req.uow)
+    return _render_schedule(schedule, req.uow.session)
+
+
+@endpoint("POST", "/v1/subscription_schedules/{id}/cancel",
+          params=("invoice_now", "prorate"))
+def cancel_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
+    schedule = changes.cancel_subscription_schedule(req.id(), account_id=req.account_id,
+                                                    uow=req.uow)
+    return _render_schedule(schedule, req.uow.session)
+
+
+@endpoint("GET", "/v1/subscription_schedules", params=(*PAGE_PARAMS, "customer"))
+def list_subscription_schedules(req: ApiRequest) -> dict[str, Any]:
+    return _page(req, SubscriptionSchedule, url="/v1/subscription_schedules",
+                 label="subscription schedule", render=_render_schedule,
+                 filters={"customer_id": _opt_str(req.params, "customer")})
+
+
+# --- promotion codes ---------------------------------------------------------------------
+
+
+def _render_promotion(row: PromotionCode, session: Any) -> dict[str, Any]:
+    coupon = session.get(Coupon, row.coupon_id)
+    return render_promotion_code(row, coupon)
+
+
+@endpoint("POST", "/v1/promotion_codes",
+          params=("promotion", "coupon", "code", "active", "customer", "expires_at",
+                  "max_redemptions", "restrictions", "metadata"))
+def create_promotion_code(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    promotion = to_dict(p.get("promotion") or {}, "promotion")
+    refuse_unknown(promotion, ("type", "coupon"), prefix="promotion")
+    if promotion.get("type", "coupon") != "coupon":
+        raise InvalidRequest("Invalid promotion[type]: must be coupon",
+                             param="promotion[type]")
+    coupon = _opt_str(promotion, "coupon") or _opt_str(p, "coupon")
+    if not coupon:
+        raise InvalidRequest("Missing required param: promotion[coupon].",
+                             param="promotion[coupon]", code="parameter_missing")
+    restrictions = to_dict(p.get("restrictions") or {}, "restrictions")
+    refuse_unknown(restrictions, ("first_time_transaction", "minimum_amount",
+                                  "minimum_amount_currency"), prefix="restrictions")
+    promo = changes.create_promotion_code(
+        account_id=req.account_id, uow=req.uow, coupon=coupon,
+        code=_opt_str(p, "code") or None, active=to_bool(p.get("active", True), "active"),
+        customer=_opt_str(p, "customer") or None,
+        max_redemptions=(to_int(p["max_redemptions"], "max_redemptions", minimum=1)
+                         if p.get("max_redemptions") not in (None, "") else None),
+        expires_at=(from_unix(to_int(p["expires_at"], "expires_at", minimum=0))
+                    if p.get("expires_at") not in (None, "") else None),
+        first_time_transaction=to_bool(restrictions.get("first_time_transaction", False),
+                                       "restrictions[first_time_transaction]"),
+        minimum_amount=(to_int(restrictions["minimum_amount"],
+                               "restrictions[minimum_amount]", minimum=0)
+                        if restrictions.get("minimum_amount") not in (None, "") else None),
+        minimum_amount_currency=_opt_str(restrictions, "minimum_amount_currency") or None,
+        metadata=to_metadata(p.get("metadata", {})))
+    return _render_promotion(promo, req.uow.session)
+
+
+@endpoint("GET", "/v1/promotion_codes/{id}")
+def retrieve_promotion_code(req: ApiRequest) -> dict[str, Any]:
+    promo = changes.retrieve_promotion_code(req.id(), account_id=req.account_id, uow=req.uow)
+    return _render_promotion(promo, req.uow.session)
+
+
+@endpoint("POST", "/v1/promotion_codes/{id}", params=("active", "metadata"))
+def update_promotion_code(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    promo = changes.update_promotion_code(
+        req.id(), account_id=req.account_id, uow=req.uow,
+        active=to_bool(p["active"], "active") if "active" in p else None,
+        metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
+    return _render_promotion(promo, req.uow.session)
+
+
+@endpoint("GET", "/v1/promotion_codes",
+          params=(*PAGE_PARAMS, "code", "coupon", "customer", "active"))
+def list_promotion_codes(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    return _page(req, PromotionCode, url="/v1/promotion_codes", label="promotion code",
+                 render=_render_promotion,
+                 filters={"code": _opt_str(p, "code"), "coupon_id": _opt_str(p, "coupon"),
+                          "customer_id": _opt_str(p, "customer"),
+                          "active": to_bool(p["active"], "active") if "active" in p else None})
 
 
 # --- billing portal ----------------------------------------------------------------------

@@ -802,8 +802,26 @@ def preview_change(subscription_id: str, *, account_id: str, uow: UnitOfWork,
         return preview
 
 
-def _describe(outcome: _Outcome, *, uow: UnitOfWork) -> ChangePreview:
+def _simulate_renewal(sub: Subscription, uow: UnitOfWork) -> Invoice | None:
+    """Bill the coming renewal as the clock will (inside a savepoint that is rolled back)."""
     from portal_app.billing import services
+
+    if sub.cancel_at_period_end or sub.status not in services.LIVE_STATUSES:
+        return None
+    next_at = sub.current_period_end
+    with _clock_at(uow, next_at):
+        apply_due_phase(sub, uow=uow, at=next_at)
+        first = uow.session.exec(
+            select(Price).join(SubscriptionItem, col(SubscriptionItem.price_id) == Price.id)
+            .where(SubscriptionItem.subscription_id == sub.id)).first()
+        assert first is not None and first.interval is not None
+        sub.current_period_start = next_at
+        sub.current_period_end = services.next_period_end(
+            sub.billing_cycle_anchor, first.interval, first.interval_count, next_at)
+        return services._bill_period(sub, billing_reason="subscription_cycle", uow=uow)
+
+
+def _describe(outcome: _Outcome, *, uow: UnitOfWork) -> ChangePreview:
     from portal_app.billing.models import InvoiceLine
 
     sub = outcome.sub
@@ -823,29 +841,102 @@ def _describe(outcome: _Outcome, *, uow: UnitOfWork) -> ChangePreview:
                 description=line.description, amount=line.amount, proration=False,
                 period_start=line.period_start, period_end=line.period_end,
                 price_id=line.price_id, quantity=line.quantity), line.discount_amount))
-    # The renewal that follows, billed the same way the clock will bill it.
     next_at = sub.current_period_end
-    next_amount = 0
-    if not sub.cancel_at_period_end and sub.status != SubscriptionStatus.canceled:
-        with _clock_at(uow, next_at):
-            apply_due_phase(sub, uow=uow, at=next_at)
-            first = uow.session.exec(
-                select(Price).join(SubscriptionItem, col(SubscriptionItem.price_id) == Price.id)
-                .where(SubscriptionItem.subscription_id == sub.id)).first()
-            assert first is not None and first.interval is not None
-            sub.current_period_start = next_at
-            sub.current_period_end = services.next_period_end(
-                sub.billing_cycle_anchor, first.interval, first.interval_count, next_at)
-            renewal = services._bill_period(sub, billing_reason="subscription_cycle", uow=uow)
-            next_amount = renewal.amount_due
+    renewal = _simulate_renewal(sub, uow)
     return ChangePreview(
         subscription_id=sub.id, currency=sub.currency,
         lines=tuple(line for line, _ in lines), discount=sum(d for _, d in lines),
-        amount_due_now=due_now, next_invoice_at=next_at, next_invoice_amount=next_amount,
+        amount_due_now=due_now, next_invoice_at=next_at,
+        next_invoice_amount=renewal.amount_due if renewal is not None else 0,
         proration_date=outcome.proration_date or uow.clock(),
         scheduled_for=(from_unix(outcome.schedule.phases[1]["start_date"])
                        if outcome.schedule is not None else None),
         version=outcome.version)
+
+
+def preview_invoice(subscription_id: str, *, account_id: str, uow: UnitOfWork,
+                    items: Sequence[ItemChange] = (),
+                    proration_behavior: str = "create_prorations",
+                    proration_date: datetime | None = None, customer_id: str | None = None
+                    ) -> tuple[Invoice, list[Any]]:
+    """The upcoming invoice, as draft copies of the invoice and its lines.
+
+    With ``items``, the invoice the change would issue now (``always_invoice``
+    or a new billing interval), else the renewal after it, pending prorations
+    included. Computed like :func:`preview_change`: applied in a savepoint,
+    rolled back. Raises ResourceMissing, InvalidRequest.
+    """
+    from portal_app.billing.models import InvoiceLine
+
+    with uow:
+        sub = _load(subscription_id, account_id=account_id, uow=uow, customer_id=customer_id)
+        savepoint = uow.session.begin_nested()
+        try:
+            invoice = None
+            if items:
+                invoice = _change(sub, account_id=account_id, uow=uow, items=items,
+                                  proration_behavior=proration_behavior,
+                                  proration_date=proration_date, coupon=None,
+                                  promotion_code=None, schedule_at_period_end=False,
+                                  expected_version=None, collect_strictly=False).invoice
+            if invoice is None:
+                invoice = _simulate_renewal(sub, uow)
+            if invoice is None:
+                raise ResourceMissing("No upcoming invoices for this subscription.",
+                                      code="invoice_upcoming_none")
+            copy = Invoice.model_validate(invoice.model_dump())
+            lines = [InvoiceLine.model_validate(line.model_dump()) for line in uow.session.exec(
+                select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
+                .order_by(col(InvoiceLine.position))).all()]
+        finally:
+            savepoint.rollback()
+    copy.id = f"upcoming_{copy.id}"  # Stripe's preview ids: never a stored invoice
+    for line in lines:
+        line.invoice_id = copy.id
+    copy.status = InvoiceStatus.draft
+    copy.number = None
+    copy.finalized_at = copy.paid_at = copy.voided_at = copy.marked_uncollectible_at = None
+    copy.amount_paid = 0
+    copy.amount_remaining = copy.amount_due
+    copy.attempt_count = 0
+    copy.payment_method_id = None
+    copy.last_decline_code = None
+    copy.due_date = None
+    return copy, lines
+
+
+def update_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWork,
+                        default_payment_method: str | None = None,
+                        description: str | None = None,
+                        metadata: Mapping[str, str] | None = None) -> Subscription:
+    """Change what is not billed: payment method, description, metadata.
+
+    A new default payment method is allowed on a past_due subscription (and
+    retried on its open invoices at the next renewal). Raises ResourceMissing,
+    InvalidRequest.
+    """
+    from portal_app.billing.models import PaymentMethod
+    from portal_app.billing.services import _merge_metadata
+
+    with uow:
+        sub = _load(subscription_id, account_id=account_id, uow=uow, customer_id=None)
+        before = render_subscription(sub, uow.session)
+        if default_payment_method is not None:
+            if default_payment_method:
+                pm = uow.get(PaymentMethod, default_payment_method, account_id=account_id,
+                             param="default_payment_method", label="PaymentMethod")
+                if pm.customer_id != sub.customer_id:
+                    raise InvalidRequest(
+                        f"The payment method `{pm.id}` is not attached to customer "
+                        f"`{sub.customer_id}`.", param="default_payment_method")
+            sub.default_payment_method = default_payment_method or None
+        if description is not None:
+            sub.description = description or None
+        if metadata is not None:
+            sub.metadata_ = _merge_metadata(sub.metadata_, metadata)
+        _emit_updated(sub, before, uow)
+        uow.commit()
+        return sub
 
 
 def apply_change(subscription_id: str, *, account_id: str, uow: UnitOfWork,
