@@ -518,7 +518,7 @@ def render_promotion_code(promo: PromotionCode, coupon: Coupon) -> dict[str, Any
                                   {"type": "coupon", "coupon": render_coupon(coupon)}),
             "restrictions": complete(
                 stripe.PromotionCode.Restrictions,
-                {"currency_options": None,
+                {"currency_options": {},
                  "first_time_transaction": promo.first_time_transaction,
                  "minimum_amount": promo.minimum_amount,
                  "minimum_amount_currency": promo.minimum_amount_currency},
