@@ -60,6 +60,7 @@ from portal_app.retention.offers import (
     OfferView,
     apply_offer,
     check_eligibility,
+    create_offer,
     ensure_eligible,
     monthly_amount,
     offer_for_reason,
@@ -486,8 +487,6 @@ def _session_retention_coupon(s: PortalSession, sub: Subscription) -> str | None
 
 def _flow_data_offer(coupon_id: str, *, account_id: str, uow: UnitOfWork) -> Offer:
     """The coupon offer standing for a session's retention coupon (made once per coupon)."""
-    from portal_app.retention.offers import create_offer
-
     offer = uow.session.exec(select(Offer).where(
         Offer.account_id == account_id, Offer.source == "flow_data",
         Offer.coupon_id == coupon_id)).first()

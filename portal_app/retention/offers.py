@@ -32,11 +32,12 @@ from portal_app.billing.models import (
 )
 from portal_app.billing.periods import shift
 from portal_app.db import UnitOfWork
-from portal_app.portal.configurations import CANCELLATION_REASONS
+from portal_app.portal.configurations import CANCELLATION_REASONS, validate_url
 from portal_app.retention.billing_date import postpone_next_billing
 from portal_app.retention.models import (
     DEFAULT_REASON,
     CancellationFlow,
+    Experiment,
     FlowStatus,
     Offer,
     OfferType,
@@ -199,8 +200,6 @@ def offer_in_use(offer: Offer, *, uow: UnitOfWork) -> bool:
         RetentionPolicy.account_id == offer.account_id)).all()
     if any(offer.id in mapping.values() for mapping in policies):
         return True
-    from portal_app.retention.models import Experiment
-
     variants = uow.session.exec(
         select(Variant.offers).join(Experiment, col(Experiment.id) == Variant.experiment_id)
         .where(Experiment.account_id == offer.account_id)).all()
@@ -254,8 +253,6 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
                                          maximum=MAX_EXTENSION_DAYS)
     if contact_url is not UNSET:
         if contact_url:
-            from portal_app.portal.configurations import validate_url
-
             validate_url(contact_url, "contact[url]")
         offer.contact_url = contact_url or None
     if contact_email is not UNSET:
