@@ -23,7 +23,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, PageRequest, paginate
 from portal_app.api.pipeline import ApiRequest, Registry
-from portal_app.billing import changes
+from portal_app.billing import changes, promotions, schedules
 from portal_app.billing import services as billing
 from portal_app.billing.clock import Clock, from_unix, utc_now
 from portal_app.billing.errors import InvalidRequest
@@ -655,11 +655,11 @@ def create_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
         if name in p:
             raise InvalidRequest(f"You cannot set {name} together with from_subscription.",
                                  param=name)
-    schedule = changes.create_subscription_schedule(
+    schedule = schedules.create_subscription_schedule(
         account_id=req.account_id, uow=req.uow,
         from_subscription=to_str(p["from_subscription"], "from_subscription"))
     if "end_behavior" in p or "metadata" in p:
-        schedule = changes.update_subscription_schedule(
+        schedule = schedules.update_subscription_schedule(
             schedule.id, account_id=req.account_id, uow=req.uow,
             end_behavior=_opt_str(p, "end_behavior"),
             metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
@@ -668,7 +668,7 @@ def create_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
 
 @endpoint("GET", "/v1/subscription_schedules/{id}")
 def retrieve_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
-    schedule = changes.retrieve_subscription_schedule(req.id(), account_id=req.account_id,
+    schedule = schedules.retrieve_subscription_schedule(req.id(), account_id=req.account_id,
                                                       uow=req.uow)
     return _render_schedule(schedule, req.uow.session)
 
@@ -706,7 +706,7 @@ def update_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
                                if phase.get("iterations") not in (None, "") else None),
                 "proration_behavior": _opt_str(phase, "proration_behavior"),
             })
-    schedule = changes.update_subscription_schedule(
+    schedule = schedules.update_subscription_schedule(
         req.id(), account_id=req.account_id, uow=req.uow, phases=phases,
         end_behavior=_opt_str(p, "end_behavior"),
         metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
@@ -716,7 +716,7 @@ def update_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
 @endpoint("POST", "/v1/subscription_schedules/{id}/release",
           params=("preserve_cancel_date",))
 def release_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
-    schedule = changes.release_subscription_schedule(req.id(), account_id=req.account_id,
+    schedule = schedules.release_subscription_schedule(req.id(), account_id=req.account_id,
                                                      uow=req.uow)
     return _render_schedule(schedule, req.uow.session)
 
@@ -724,7 +724,7 @@ def release_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
 @endpoint("POST", "/v1/subscription_schedules/{id}/cancel",
           params=("invoice_now", "prorate"))
 def cancel_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
-    schedule = changes.cancel_subscription_schedule(req.id(), account_id=req.account_id,
+    schedule = schedules.cancel_subscription_schedule(req.id(), account_id=req.account_id,
                                                     uow=req.uow)
     return _render_schedule(schedule, req.uow.session)
 
@@ -761,7 +761,7 @@ def create_promotion_code(req: ApiRequest) -> dict[str, Any]:
     restrictions = to_dict(p.get("restrictions") or {}, "restrictions")
     refuse_unknown(restrictions, ("first_time_transaction", "minimum_amount",
                                   "minimum_amount_currency"), prefix="restrictions")
-    promo = changes.create_promotion_code(
+    promo = promotions.create_promotion_code(
         account_id=req.account_id, uow=req.uow, coupon=coupon,
         code=_opt_str(p, "code") or None, active=to_bool(p.get("active", True), "active"),
         customer=_opt_str(p, "customer") or None,
@@ -781,14 +781,14 @@ def create_promotion_code(req: ApiRequest) -> dict[str, Any]:
 
 @endpoint("GET", "/v1/promotion_codes/{id}")
 def retrieve_promotion_code(req: ApiRequest) -> dict[str, Any]:
-    promo = changes.retrieve_promotion_code(req.id(), account_id=req.account_id, uow=req.uow)
+    promo = promotions.retrieve_promotion_code(req.id(), account_id=req.account_id, uow=req.uow)
     return _render_promotion(promo, req.uow.session)
 
 
 @endpoint("POST", "/v1/promotion_codes/{id}", params=("active", "metadata"))
 def update_promotion_code(req: ApiRequest) -> dict[str, Any]:
     p = req.params
-    promo = changes.update_promotion_code(
+    promo = promotions.update_promotion_code(
         req.id(), account_id=req.account_id, uow=req.uow,
         active=to_bool(p["active"], "active") if "active" in p else None,
         metadata=to_metadata(p["metadata"]) if "metadata" in p else None)

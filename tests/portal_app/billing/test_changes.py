@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_app.billing import changes, services
+from portal_app.billing import changes, promotions, services
 from portal_app.billing.changes import ItemChange
 from portal_app.billing.clock import FrozenClock
 from portal_app.billing.errors import CardDeclined, InvalidRequest, ResourceMissing
@@ -606,7 +606,7 @@ def test_promotion_code_discounts_the_prorations_and_the_renewal(
         monthly: Price, business: Price) -> None:
     coupon = services.create_coupon(account_id=account_id, uow=make_uow(), percent_off=10,
                                     duration="forever")
-    promo = changes.create_promotion_code(account_id=account_id, uow=make_uow(),
+    promo = promotions.create_promotion_code(account_id=account_id, uow=make_uow(),
                                           coupon=coupon.id, code="SPRING", max_redemptions=1)
     assert promo.id.startswith("promo_")
     assert changes.retrieve_promotion_code_by_code("spring", account_id=account_id,
@@ -640,11 +640,11 @@ def test_expired_and_inactive_promotion_codes(account_id: str, make_uow: MakeUow
                                               clock: FrozenClock) -> None:
     coupon = services.create_coupon(account_id=account_id, uow=make_uow(), amount_off=500,
                                     currency="usd")
-    changes.create_promotion_code(account_id=account_id, uow=make_uow(), coupon=coupon.id,
+    promotions.create_promotion_code(account_id=account_id, uow=make_uow(), coupon=coupon.id,
                                   code="SOON", expires_at=HALF)
-    off = changes.create_promotion_code(account_id=account_id, uow=make_uow(),
+    off = promotions.create_promotion_code(account_id=account_id, uow=make_uow(),
                                         coupon=coupon.id, code="OFF")
-    changes.update_promotion_code(off.id, account_id=account_id, uow=make_uow(), active=False)
+    promotions.update_promotion_code(off.id, account_id=account_id, uow=make_uow(), active=False)
     clock.set(HALF)
     for code, expected in (("SOON", "coupon_expired"), ("OFF", "promotion_code_invalid")):
         with pytest.raises(InvalidRequest) as info:
@@ -652,7 +652,7 @@ def test_expired_and_inactive_promotion_codes(account_id: str, make_uow: MakeUow
                                                     uow=make_uow())
         assert info.value.code == expected
     with pytest.raises(InvalidRequest) as info:
-        changes.create_promotion_code(account_id=account_id, uow=make_uow(),
+        promotions.create_promotion_code(account_id=account_id, uow=make_uow(),
                                       coupon=coupon.id, code="soon")
     assert info.value.code == "resource_already_exists"
 
