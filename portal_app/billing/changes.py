@@ -525,7 +525,9 @@ def _change(sub: Subscription, *, account_id: str, uow: UnitOfWork,
     discount_coupon = _active_coupon(sub, uow, now)
     old_interval = _interval(targets, old=True)
     new_interval = _interval(targets, old=False)
-    interval_change = old_interval != new_interval
+    # A trial keeps its end date whatever the interval: nothing is billed during it.
+    interval_change = (old_interval != new_interval
+                       and sub.status != SubscriptionStatus.trialing)
     prorating = proration_behavior != "none" and sub.status != SubscriptionStatus.trialing
     credits: list[InvoiceItem] = []
     # Apply the item changes first, so that new items have their si_ ids.

@@ -716,3 +716,26 @@ def test_a_uow_joined_by_an_outer_service_still_locks(make_uow: MakeUow) -> None
     uow: UnitOfWork = make_uow()
     with uow, pytest.raises(ResourceMissing):
         changes.lock_subscription("sub_missing", uow=uow)
+
+
+def test_changes_during_a_trial_bill_nothing(account_id: str, make_uow: MakeUow,
+                                             clock: FrozenClock, customer: Customer,
+                                             monthly: Price, business: Price) -> None:
+    yearly = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                   unit_amount=20000, product_name="Pro yearly",
+                                   interval="year")
+    sub = subscribe(account_id, make_uow, customer, monthly, trial_period_days=14)
+    item = items_of(make_uow, sub.id)[0]
+    clock.set(START_PLUS_WEEK := datetime(2026, 2, 7, 12, tzinfo=UTC))
+    for price in (business, yearly):
+        preview = changes.preview_change(sub.id, account_id=account_id, uow=make_uow(),
+                                         items=[ItemChange(id=item.id, price=price.id)],
+                                         proration_behavior="always_invoice")
+        assert (preview.lines, preview.amount_due_now) == ((), 0)
+    changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
+                         items=[ItemChange(id=item.id, price=yearly.id)],
+                         proration_behavior="always_invoice")
+    fresh = sub_of(make_uow, sub.id)
+    assert fresh.status == SubscriptionStatus.trialing
+    assert fresh.current_period_end == fresh.trial_end > START_PLUS_WEEK
+    assert len(invoices_of(make_uow, sub.id)) == 1  # the trial's zero invoice only
