@@ -36,8 +36,10 @@ SUBSCRIPTION_SCHEMA: dict[str, pl.DataType] = {
     "subscription": pl.String(),
     "status": pl.String(),
     "mrr": pl.Int64(),
+    "previous_mrr": pl.Int64(),
     "currency": pl.String(),
     "product": pl.String(),
+    "previous_product": pl.String(),
     "price": pl.String(),
     "interval": pl.String(),
     "interval_count": pl.Int64(),
@@ -50,7 +52,12 @@ SUBSCRIPTION_SCHEMA: dict[str, pl.DataType] = {
     "experiment": pl.String(),
     "variant": pl.String(),
 }
-"""One row per ``customer.subscription.*`` event; ``mrr`` in minor units per the contract."""
+"""One row per ``customer.subscription.*`` event; ``mrr`` in minor units per the contract.
+
+``previous_mrr`` and ``previous_product`` are the subscription's values at its previous
+event (0 and null at its first): computed once here, they let every metric work on the
+few events that change MRR instead of ordering millions of renewals again.
+"""
 
 FLOW_SCHEMA: dict[str, pl.DataType] = {
     "seq": pl.Int64(),
@@ -134,7 +141,8 @@ _FLOW_OBJECT = pl.Struct({
 def scan_stripe_jsonl(source: str | Path | list[str | Path]) -> pl.LazyFrame:
     """Raw events from Stripe event objects, one JSON document per line.
 
-    ``seq`` is the line number (ties in ``created`` keep the file's order);
+    ``seq`` numbers the events by ``created``, ties in the file's order (Stripe lists
+    newest first; either order works);
     ``origin`` is Portico's ``origin`` member when present, else the event's
     ``context`` (a portal session id) as ``{"portal_session": ...}``.
 
@@ -151,7 +159,7 @@ def scan_stripe_jsonl(source: str | Path | list[str | Path]) -> pl.LazyFrame:
     line = pl.col("line").str
     context = line.json_path_match("$.context")
     return lines.select(
-        pl.col("seq").cast(pl.Int64),
+        pl.col("seq").cast(pl.Int64).alias("line_number"),
         line.json_path_match("$.id").alias("id"),
         line.json_path_match("$.type").alias("type"),
         pl.from_epoch(line.json_path_match("$.created").cast(pl.Int64), time_unit="s")
@@ -163,7 +171,8 @@ def scan_stripe_jsonl(source: str | Path | list[str | Path]) -> pl.LazyFrame:
             pl.when(context.is_not_null())
             .then(pl.format('{{"portal_session": "{}"}}', context)),
         ).alias("origin"),
-    )
+    ).sort("created", "line_number").with_row_index("seq").select(
+        pl.col("seq").cast(pl.Int64), "id", "type", "created", "account", "data", "origin")
 
 
 def _normalized(amount: pl.Expr, interval: pl.Expr, count: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -243,7 +252,7 @@ def subscription_frame(raw: pl.LazyFrame) -> pl.LazyFrame:
     mrr = (2 * net_numerator + net_denominator) // (2 * net_denominator)
     status = pl.col("object").struct.field("status")
     details = pl.col("object").struct.field("cancellation_details")
-    return events.select(
+    return with_previous(events.select(
         "seq", "event", "type", "created", "account",
         pl.col("object").struct.field("customer").alias("customer"),
         pl.col("object").struct.field("id").alias("subscription"),
@@ -264,7 +273,34 @@ def subscription_frame(raw: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("origin").struct.field("cancellation_flow").alias("cancellation_flow"),
         pl.col("origin").struct.field("experiment").alias("experiment"),
         pl.col("origin").struct.field("variant").alias("variant"),
+    ))
+
+
+def with_previous(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``previous_mrr`` and ``previous_product`` (by ``seq`` within each subscription).
+
+    The columns of :data:`SUBSCRIPTION_SCHEMA`, in that order, when all are present;
+    a frame that already has the previous values is returned unchanged.
+
+    Examples
+    --------
+    >>> frame = pl.LazyFrame({"seq": [1, 2], "subscription": ["sub_1", "sub_1"],
+    ...                       "mrr": [100, 300], "product": ["prod_a", "prod_b"]})
+    >>> with_previous(frame).collect()["previous_mrr"].to_list()
+    [0, 100]
+    """
+    names = subscriptions.collect_schema().names()
+    if "previous_mrr" in names and "previous_product" in names:
+        return subscriptions
+    order = {"order_by": "seq"}
+    product = (pl.col("product") if "product" in names else pl.lit(None, pl.String))
+    frame = subscriptions.with_columns(
+        pl.col("mrr").shift(1).over("subscription", **order).fill_null(0).alias("previous_mrr"),
+        product.shift(1).over("subscription", **order).alias("previous_product"),
     )
+    if set(SUBSCRIPTION_SCHEMA) <= set(names) | {"previous_mrr", "previous_product"}:
+        frame = frame.select(list(SUBSCRIPTION_SCHEMA))
+    return frame
 
 
 def flow_frame(raw: pl.LazyFrame) -> pl.LazyFrame:

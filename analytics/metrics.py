@@ -5,7 +5,8 @@ Every function takes the flattened frames of :mod:`analytics.ingest` (or of
 or write as CSV. Nothing here collects.
 
 A subscription's MRR is a step function: the ``mrr`` of its latest event at or
-before a moment (events ordered by ``created``, then ``seq``). A period's figure
+before a moment. ``seq`` orders events (the ingest layer numbers them in time
+order, ``created`` then arrival). A period's figure
 is the state at the period's end. Customers are counted per currency: movements
 compare a customer's MRR in one currency at consecutive period ends.
 """
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import polars as pl
+
+from analytics.ingest import with_previous
 
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
 UNKNOWN_REASON = "unknown"
@@ -30,24 +33,31 @@ def segment(
 ) -> pl.LazyFrame:
     """Keep only the MRR of the given currencies and products.
 
-    Rows stay; MRR outside the segment becomes 0, so moving from a product in the
-    segment to one outside it reads as churn from the segment (and back as new or
+    Rows stay; MRR outside the segment becomes 0 (``mrr`` by ``product``,
+    ``previous_mrr`` by ``previous_product``), so moving from a product in the segment
+    to one outside it reads as churn from the segment (and back as new or
     reactivation) while the history before the move is kept.
 
     Examples
     --------
-    >>> frame = pl.LazyFrame({"mrr": [100, 200], "currency": ["usd", "usd"],
-    ...                       "product": ["prod_a", "prod_b"]})
-    >>> segment(frame, products=["prod_a"]).collect()["mrr"].to_list()
-    [100, 0]
+    >>> frame = pl.LazyFrame({"seq": [1, 2], "subscription": ["sub_1", "sub_1"],
+    ...     "mrr": [100, 200], "currency": ["usd", "usd"], "product": ["prod_a", "prod_b"]})
+    >>> segment(frame, products=["prod_a"]).collect().select("mrr", "previous_mrr").rows()
+    [(100, 0), (0, 100)]
     """
-    keep = pl.lit(True)
+    frame = with_previous(subscriptions)
+    keep = keep_previous = pl.lit(True)
     if currencies is not None:
         keep &= pl.col("currency").is_in(list(currencies))
+        keep_previous &= pl.col("currency").is_in(list(currencies))
     if products is not None:
         keep &= pl.col("product").is_in(list(products))
-    return subscriptions.with_columns(
-        pl.when(keep).then(pl.col("mrr")).otherwise(0).cast(pl.Int64).alias("mrr"))
+        keep_previous &= pl.col("previous_product").is_in(list(products))
+    return frame.with_columns(
+        pl.when(keep).then(pl.col("mrr")).otherwise(0).cast(pl.Int64).alias("mrr"),
+        pl.when(keep_previous).then(pl.col("previous_mrr")).otherwise(0).cast(pl.Int64)
+        .alias("previous_mrr"),
+    )
 
 
 def convert_currency(
@@ -71,50 +81,57 @@ def convert_currency(
 
     Examples
     --------
-    >>> frame = pl.LazyFrame({"mrr": [1000, 1000], "currency": ["usd", "eur"]})
+    >>> frame = pl.LazyFrame({"seq": [1, 2], "subscription": ["sub_1", "sub_2"],
+    ...     "mrr": [1000, 1000], "currency": ["usd", "eur"], "product": ["p", "p"]})
     >>> rates = pl.DataFrame({"currency": ["eur"], "rate": [1.085]})
     >>> convert_currency(frame, rates=rates, to="usd").collect()["mrr"].to_list()
     [1000, 1085]
     """
+    def converted(column: str) -> pl.Expr:
+        return (pl.col(column) * pl.col("rate") + 0.5).floor().cast(pl.Int64).alias(column)
+
     table = pl.concat([
         rates.lazy().select(pl.col("currency"), pl.col("rate").cast(pl.Float64)),
         pl.LazyFrame({"currency": [to], "rate": [1.0]}),
     ]).unique("currency", keep="first")
-    return subscriptions.join(table, on="currency", how="inner", maintain_order="left").with_columns(
-        (pl.col("mrr") * pl.col("rate") + 0.5).floor().cast(pl.Int64).alias("mrr"),
-        pl.lit(to).alias("currency"),
+    return with_previous(subscriptions).join(
+        table, on="currency", how="inner", maintain_order="left").with_columns(
+        converted("mrr"), converted("previous_mrr"), pl.lit(to).alias("currency"),
     ).drop("rate")
 
 
-def _subscription_ends(subscriptions: pl.LazyFrame, freq: str) -> pl.LazyFrame:
-    # Each subscription's last snapshot in every period it has events, and the change
-    # from its previous such snapshot.
-    ends = (
-        subscriptions.select("created", "seq", "customer", "subscription", "currency", "mrr")
-        .with_columns(pl.col("created").dt.truncate(freq).alias("period"))
-        .group_by("subscription", "period")
-        .agg(pl.col("customer", "currency", "mrr").sort_by("created", "seq").last())
-    )
-    previous = pl.col("mrr").shift(1).over("subscription", order_by="period").fill_null(0)
-    return ends.with_columns(
-        (pl.col("mrr") - previous).alias("delta"),
-        ((pl.col("mrr") > 0).cast(pl.Int64) - (previous > 0).cast(pl.Int64)).alias("active_delta"),
-    )
+def _segmented(values: pl.Expr, first: pl.Expr, *, op: str = "sum") -> pl.Expr:
+    # A running sum restarting where ``first`` is true, on rows sorted by group:
+    # cheaper than a window over millions of small groups.
+    running = values.cum_sum()
+    offset = pl.when(first).then(running - values).forward_fill()
+    return running - offset
 
 
 def _customer_levels(subscriptions: pl.LazyFrame, freq: str) -> pl.LazyFrame:
     # Per customer and currency, the MRR at the end of each period with events
     # (``level``), the level before (``previous``) and whether it was ever positive before.
-    ends = _subscription_ends(subscriptions, freq)
-    per_customer = ends.group_by("customer", "currency", "period").agg(
-        pl.col("delta").sum(), pl.col("active_delta").sum().alias("subscriptions_delta"))
-    key = ("customer", "currency")
-    level = pl.col("delta").cum_sum().over(key, order_by="period")
-    return per_customer.with_columns(level.alias("level")).with_columns(
-        (pl.col("level") - pl.col("delta")).alias("previous"),
-        (pl.col("level").cum_max().shift(1).over(key, order_by="period").fill_null(0) > 0)
-        .alias("was_paying"),
+    # Only events that change MRR matter: the level is the running sum of changes.
+    changes = with_previous(subscriptions).filter(
+        pl.col("mrr") != pl.col("previous_mrr")).select(
+        "customer", "currency",
+        pl.col("created").dt.truncate(freq).alias("period"),
+        (pl.col("mrr") - pl.col("previous_mrr")).alias("delta"),
+        ((pl.col("mrr") > 0).cast(pl.Int64) - (pl.col("previous_mrr") > 0).cast(pl.Int64))
+        .alias("active_delta"),
     )
+    per_customer = changes.group_by("customer", "currency", "period").agg(
+        pl.col("delta").sum(), pl.col("active_delta").sum().alias("subscriptions_delta"),
+    ).sort("customer", "currency", "period")
+    first = (pl.col("customer") != pl.col("customer").shift(1)).fill_null(True) | (
+        pl.col("currency") != pl.col("currency").shift(1)).fill_null(True)
+    return per_customer.with_columns(first.alias("first")).with_columns(
+        _segmented(pl.col("delta"), pl.col("first")).alias("level"),
+    ).with_columns(
+        (pl.col("level") - pl.col("delta")).alias("previous"),
+        (_segmented((pl.col("level") > 0).cast(pl.Int64), pl.col("first"))
+         - (pl.col("level") > 0).cast(pl.Int64) > 0).alias("was_paying"),
+    ).drop("first")
 
 
 def _classified(levels: pl.LazyFrame) -> pl.LazyFrame:
@@ -136,14 +153,20 @@ def _classified(levels: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _period_grid(frame: pl.LazyFrame, freq: str, end: datetime | None) -> pl.LazyFrame:
-    last = pl.col("period").max()
+def _period_grid(subscriptions: pl.LazyFrame, freq: str, end: datetime | None) -> pl.LazyFrame:
+    # Every (period, currency) from the first event to the last (or ``end``): read
+    # from the events themselves so the heavy per-customer plan is not run twice.
+    last = pl.col("last")
     if end is not None:
         last = pl.max_horizontal(last, pl.lit(end).cast(pl.Datetime("us", "UTC")).dt.truncate(freq))
-    periods = frame.select(
-        pl.datetime_range(pl.col("period").min(), last, interval=freq, time_zone="UTC")
-        .alias("period"))
-    return periods.join(frame.select("currency").unique(), how="cross")
+    span = subscriptions.group_by("currency").agg(
+        pl.col("created").min().dt.truncate(freq).alias("first"),
+        pl.col("created").max().dt.truncate(freq).alias("last"))
+    return span.select(
+        "currency",
+        pl.datetime_range(pl.col("first").min(), last.max(), interval=freq, time_zone="UTC")
+        .implode().alias("period"),
+    ).explode("period")
 
 
 def _in_range(start: datetime | None, end: datetime | None, freq: str) -> pl.Expr:
@@ -171,7 +194,7 @@ def _period_table(subscriptions: pl.LazyFrame, freq: str, end: datetime | None) 
              "customers_delta", "subscriptions_delta")]
     running = ("currency",)
     return (
-        _period_grid(movements, freq, end)
+        _period_grid(subscriptions, freq, end)
         .join(movements, on=["period", "currency"], how="left")
         .with_columns(zero)
         .with_columns(
@@ -364,17 +387,22 @@ def cohort_retention(
     [1.0, 0.5]
     """
     levels = _classified(_customer_levels(subscriptions, freq))
-    key = ["customer", "currency"]
-    cohorts = levels.filter(pl.col("level") > 0).group_by(key).agg(
-        pl.col("period").min().alias("cohort"))
-    changes = levels.join(cohorts, on=key, how="inner").group_by(
-        "currency", "cohort", "period").agg(
+    # rows are sorted by customer, currency and period: the cohort is the period of
+    # a customer's first positive level, carried forward within the customer
+    paying = (pl.col("level") > 0).cast(pl.Int64)
+    first_row = (pl.col("customer") != pl.col("customer").shift(1)).fill_null(True) | (
+        pl.col("currency") != pl.col("currency").shift(1)).fill_null(True)
+    seen = _segmented(paying, first_row)
+    cohort = pl.when(seen > 0).then(
+        pl.when((seen == 1) & (paying == 1)).then(pl.col("period")).forward_fill())
+    changes = levels.with_columns(cohort.alias("cohort")).filter(
+        pl.col("cohort").is_not_null()).group_by("currency", "cohort", "period").agg(
         pl.col("delta").sum(), pl.col("customers_delta").sum())
-    grid = _period_grid(changes, freq, end)
+    grid = _period_grid(subscriptions, freq, end)
     index = grid.select("period").unique().with_columns(
         pl.col("period").rank("dense").cast(pl.Int64).alias("index"))
     table = (
-        grid.join(changes.select("currency", "cohort").unique(), on="currency")
+        grid.join(grid.select("currency", pl.col("period").alias("cohort")), on="currency")
         .filter(pl.col("period") >= pl.col("cohort"))
         .join(changes, on=["currency", "cohort", "period"], how="left")
         .with_columns(pl.col("delta", "customers_delta").fill_null(0))
@@ -383,6 +411,7 @@ def cohort_retention(
             pl.col("customers_delta").cum_sum().over("currency", "cohort", order_by="period")
             .alias("customers"),
         )
+        .filter(pl.col("customers").max().over("currency", "cohort") > 0)
         .join(index, on="period")
         .with_columns(
             (pl.col("index") - pl.col("index").min().over("currency", "cohort")).alias("age"))
@@ -410,12 +439,11 @@ def cancellations(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
         ``created``, ``customer``, ``subscription``, ``currency``, ``product``,
         ``reason``, ``comment``, ``lost_mrr`` (Int64), in event order.
     """
-    previous = pl.col("mrr").shift(1).over("subscription", order_by=["created", "seq"])
+    deleted = pl.col("type") == "customer.subscription.deleted"
     return (
-        subscriptions.select("created", "seq", "type", "customer", "subscription", "currency",
-                             "product", "feedback", "comment", "mrr")
-        .with_columns(previous.fill_null(0).alias("lost_mrr"))
-        .filter((pl.col("type") == "customer.subscription.deleted") & (pl.col("lost_mrr") > 0))
+        with_previous(subscriptions)
+        .filter(deleted & (pl.col("previous_mrr") > 0))
+        .with_columns(pl.col("previous_mrr").alias("lost_mrr"))
         .sort("created", "seq")
         .select("created", "customer", "subscription", "currency", "product",
                 pl.col("feedback").fill_null(UNKNOWN_REASON).alias("reason"), "comment",
@@ -524,7 +552,7 @@ def flow_outcomes(
     subscriptions
         The subscription frame, for the later churn of saved subscriptions.
     churn_window_days
-        A save "churned later" when its subscription is canceled (paid) within this
+        A save "churned later" when its subscription ends within this
         many days after the acceptance.
     as_of
         Revenue saved is counted up to this moment (default: the latest event).
@@ -535,8 +563,8 @@ def flow_outcomes(
         ``flow``, ``started`` (first event time), ``customer``, ``subscription``,
         ``configuration``, ``reason``, ``offer``, ``offer_type``, ``experiment``,
         ``variant``, ``holdout``, ``currency``, ``mrr``, ``shown``, ``accepted``,
-        ``completed`` (Boolean), ``accepted_at``, ``churned_at`` (first paid
-        cancellation after the acceptance), ``churned_within_window`` (Boolean),
+        ``completed`` (Boolean), ``accepted_at``, ``churned_at`` (the subscription's
+        first end after the acceptance), ``churned_within_window`` (Boolean),
         ``revenue_saved`` (Int64: MRR × months kept, 1 month = 365/12 days, rounded
         half up).
     """
@@ -553,7 +581,9 @@ def flow_outcomes(
         (step == "completed").any().alias("completed"),
         pl.col("created").filter(step == "offer_accepted").min().alias("accepted_at"),
     )
-    ended = cancellations(subscriptions).select("subscription", pl.col("created").alias("ended"))
+    # any end counts here, also from a pause (0 MRR by the contract, yet a lost save)
+    ended = subscriptions.filter(pl.col("type") == "customer.subscription.deleted").select(
+        "subscription", pl.col("created").alias("ended"))
     later = (
         per_flow.filter(pl.col("accepted")).select("flow", "subscription", "accepted_at")
         .join(ended, on="subscription")
