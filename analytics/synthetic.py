@@ -213,10 +213,10 @@ def generate(*, n_events: int = 100_000, seed: int = 0) -> History:
     renewals = np.maximum(renewals, 0).astype(np.int64)
     r_customer = np.repeat(everyone, renewals)
     r_index = np.arange(r_customer.size) - np.repeat(np.cumsum(renewals) - renewals, renewals) + 1
-    r_time = paid_start[r_customer] + r_index * period[r_customer]
+    r_time = np.floor(paid_start[r_customer] + r_index * period[r_customer])
 
     state_frame = pl.DataFrame({
-        "customer_index": states["customer"], "time": states["time"], "kind": states["kind"],
+        "customer_index": states["customer"], "time": np.floor(states["time"]), "kind": states["kind"],
         "product_index": states["product"], "quantity": states["quantity"],
         "status_index": states["status"], "percent_off": states["percent_off"],
         "flow_index": states["flow"],
@@ -341,7 +341,7 @@ def _flow_rows(flow: np.ndarray, f_time: np.ndarray, reason: np.ndarray, offer: 
     mrr = (2 * num + den) // (2 * den)
     frame = pl.DataFrame({
         "flow_index": f, "step_index": s,
-        "time": f_time[f] + s * 20.0,
+        "time": np.floor(f_time[f]) + s * 20.0,
         "customer_index": flow[f],
         "reason_index": reason[f],
         "offer_index": np.where(shown[f], offer[f], len(offer_ids)),
@@ -385,5 +385,79 @@ def _flow_rows(flow: np.ndarray, f_time: np.ndarray, reason: np.ndarray, offer: 
 
 
 def to_stripe_events(history: History) -> list[dict[str, Any]]:
-    """The history as Stripe event objects (oldest first), for the importer and the demo."""
-    raise NotImplementedError
+    """The history as Stripe event objects, oldest first, for the importer and the demo.
+
+    Subscription events carry Stripe's subscription object (items with their price,
+    the coupon as an expanded discount, ``cancellation_details``); flow events the
+    ``portico.cancellation_flow`` object of the retention-events contract; an event
+    caused by a flow also has Portico's ``origin`` and Stripe's ``context``. Meant for
+    small histories (a Python loop per event).
+
+    Examples
+    --------
+    >>> events = to_stripe_events(generate(n_events=300, seed=2))
+    >>> events[0]["type"], events[0]["data"]["object"]["object"]
+    ('customer.subscription.created', 'subscription')
+    """
+    prices = {row["price"]: row for row in history.prices.iter_rows(named=True)}
+    discounts = {row["event"]: row for row in history.discounts.iter_rows(named=True)}
+    out: list[tuple[int, int, int, dict[str, Any]]] = []
+    for row in history.subscriptions.iter_rows(named=True):
+        created = int(row["created"].timestamp())
+        price = prices[row["price"]]
+        discount = discounts.get(row["event"])
+        subscription = {
+            "id": row["subscription"], "object": "subscription", "customer": row["customer"],
+            "status": row["status"], "currency": row["currency"],
+            "items": {"object": "list", "data": [{
+                "id": "si_" + row["subscription"][4:], "object": "subscription_item",
+                "quantity": row["quantity"],
+                "price": {"id": price["price"], "object": "price", "product": price["product"],
+                          "currency": price["currency"], "unit_amount": price["unit_amount"],
+                          "recurring": {"interval": price["interval"], "interval_count": 1,
+                                        "usage_type": "licensed"}},
+            }]},
+            "discounts": [] if discount is None else [{
+                "id": "di_" + row["event"][4:], "object": "discount",
+                "start": discount["start"], "end": discount["end"],
+                "source": {"type": "coupon", "coupon": {
+                    "id": "coupon_save30", "object": "coupon",
+                    "percent_off": discount["percent_off"], "amount_off": None,
+                    "currency": None}},
+            }],
+            "cancellation_details": {"reason": row["cancel_reason"],
+                                     "feedback": row["feedback"], "comment": row["comment"]},
+        }
+        event = _event(row["event"], row["type"], created, subscription)
+        if row["cancellation_flow"] is not None:
+            session = "bps_" + row["cancellation_flow"][6:]
+            event["context"] = session
+            event["origin"] = {"portal_session": session, "configuration": row["configuration"],
+                               "cancellation_flow": row["cancellation_flow"],
+                               "experiment": row["experiment"], "variant": row["variant"]}
+        out.append((created, 0, row["seq"], event))
+    for row in history.flows.iter_rows(named=True):
+        created = int(row["created"].timestamp())
+        flow = {
+            "id": row["flow"], "object": "portico.cancellation_flow",
+            "customer": row["customer"], "subscription": row["subscription"],
+            "configuration": row["configuration"], "portal_session": row["portal_session"],
+            "reason": row["reason"], "comment": row["comment"],
+            "offer": None if row["offer"] is None else {"id": row["offer"],
+                                                        "type": row["offer_type"]},
+            "experiment": row["experiment"], "variant": row["variant"],
+            "holdout": row["holdout"], "mrr": row["mrr"], "currency": row["currency"],
+            "status": row["step"], "created": created,
+        }
+        event = _event(row["event"], "portico.cancellation_flow." + row["step"], created, flow)
+        event["context"] = row["portal_session"]
+        out.append((created, 1, row["seq"], event))
+    out.sort(key=lambda item: item[:3])
+    return [event for *_, event in out]
+
+
+def _event(event_id: str, type: str, created: int, obj: dict[str, Any]) -> dict[str, Any]:
+    return {"id": event_id, "object": "event", "account": ACCOUNT,
+            "api_version": "2026-10-28.endive", "created": created, "livemode": False,
+            "pending_webhooks": 0, "request": {"id": None, "idempotency_key": None},
+            "type": type, "data": {"object": obj, "previous_attributes": None}}

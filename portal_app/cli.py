@@ -4,6 +4,7 @@
     portico seed [--reset]           the demo merchant and a year of history (once)
     portico demo-info                the demo key, console login and a fresh portal link
     portico advance-clock --to DATE  run the demo's renewals due up to DATE
+    portico import-events FILE       load Stripe events (JSON lines) into the event store
 
 Every command works on ``DATABASE_URL`` (SQLite by default) unless given
 ``--database-url``.
@@ -99,6 +100,24 @@ def cmd_advance_clock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_events(args: argparse.Namespace) -> int:
+    from portal_app.db import UnitOfWork
+    from portal_app.events.importer import import_events
+
+    engine = get_engine(args.database_url)
+    account_id = args.account or seed.find_demo_account(engine=engine)
+    if account_id is None:
+        print("portico import-events: no --account given and no demo account "
+              "(run `portico seed` or pass --account acct_...)", file=sys.stderr)
+        return 1
+    with (sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")) as lines:
+        result = import_events(lines, account_id=account_id, batch_size=args.batch_size,
+                               uow_factory=lambda: UnitOfWork(engine))
+    print(f"Imported into {account_id}: {result.inserted} new event(s), "
+          f"{result.skipped} already stored (skipped).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``portico`` command line."""
     parser = argparse.ArgumentParser(
@@ -119,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         "advance-clock", help="run the demo's renewals, trial ends and cancellations up to a date")
     clock_parser.add_argument("--to", type=_date, required=True, metavar="YYYY-MM-DD")
     clock_parser.set_defaults(func=cmd_advance_clock)
+    import_parser = commands.add_parser(
+        "import-events", help="load Stripe event objects (JSON lines) into the event store")
+    import_parser.add_argument("file", metavar="FILE", help="a JSON-lines file, or - for stdin")
+    import_parser.add_argument("--account", default=None, metavar="acct_...",
+                               help="the merchant account (default: the demo account)")
+    import_parser.add_argument("--batch-size", type=int, default=1_000, metavar="N",
+                               help="events per transaction (default 1000)")
+    import_parser.set_defaults(func=cmd_import_events)
     return parser
 
 
