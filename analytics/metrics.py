@@ -372,7 +372,8 @@ def cohort_retention(
     LazyFrame
         ``currency``, ``cohort`` (Datetime UTC), ``age`` (Int64 periods), ``customers``
         (paying at the end of the period), ``mrr``, ``customer_retention`` and
-        ``revenue_retention`` (Float64, relative to age 0), sorted.
+        ``revenue_retention`` (Float64, relative to age 0; null when the cohort
+        started with no MRR), sorted.
 
     Examples
     --------
@@ -421,7 +422,8 @@ def cohort_retention(
         "currency", "cohort", "age", "customers", "mrr",
         (pl.col("customers") / pl.col("customers").sort_by("age").first().over(first))
         .alias("customer_retention"),
-        (pl.col("mrr") / pl.col("mrr").sort_by("age").first().over(first))
+        pl.when(pl.col("mrr").sort_by("age").first().over(first) > 0)
+        .then(pl.col("mrr") / pl.col("mrr").sort_by("age").first().over(first))
         .alias("revenue_retention"),
     ).sort("currency", "cohort", "age")
 
