@@ -279,8 +279,8 @@ def subscription_frame(raw: pl.LazyFrame) -> pl.LazyFrame:
 def with_previous(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``previous_mrr`` and ``previous_product`` (by ``seq`` within each subscription).
 
-    The columns of :data:`SUBSCRIPTION_SCHEMA`, in that order, when all are present;
-    a frame that already has the previous values is returned unchanged.
+    Only missing columns are computed (``previous_product`` only when there is a
+    ``product``); a full frame comes back in :data:`SUBSCRIPTION_SCHEMA` order.
 
     Examples
     --------
@@ -290,14 +290,17 @@ def with_previous(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
     [0, 100]
     """
     names = subscriptions.collect_schema().names()
-    if "previous_mrr" in names and "previous_product" in names:
-        return subscriptions
     order = {"order_by": "seq"}
-    product = (pl.col("product") if "product" in names else pl.lit(None, pl.String))
-    frame = subscriptions.with_columns(
-        pl.col("mrr").shift(1).over("subscription", **order).fill_null(0).alias("previous_mrr"),
-        product.shift(1).over("subscription", **order).alias("previous_product"),
-    )
+    missing = []
+    if "previous_mrr" not in names:
+        missing.append(pl.col("mrr").shift(1).over("subscription", **order).fill_null(0)
+                       .alias("previous_mrr"))
+    if "previous_product" not in names and "product" in names:
+        missing.append(pl.col("product").shift(1).over("subscription", **order)
+                       .alias("previous_product"))
+    if not missing:
+        return subscriptions
+    frame = subscriptions.with_columns(missing)
     if set(SUBSCRIPTION_SCHEMA) <= set(names) | {"previous_mrr", "previous_product"}:
         frame = frame.select(list(SUBSCRIPTION_SCHEMA))
     return frame

@@ -22,7 +22,7 @@ from analytics.ingest import with_previous
 
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
 UNKNOWN_REASON = "unknown"
-_DAY_US = 86_400_000_000
+_YEAR_S = 365 * 86_400
 
 
 def segment(
@@ -438,7 +438,7 @@ def cancellations(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
     Returns
     -------
     LazyFrame
-        ``created``, ``customer``, ``subscription``, ``currency``, ``product``,
+        ``created``, ``customer``, ``subscription``, ``currency``,
         ``reason``, ``comment``, ``lost_mrr`` (Int64), in event order.
     """
     deleted = pl.col("type") == "customer.subscription.deleted"
@@ -447,7 +447,7 @@ def cancellations(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
         .filter(deleted & (pl.col("previous_mrr") > 0))
         .with_columns(pl.col("previous_mrr").alias("lost_mrr"))
         .sort("created", "seq")
-        .select("created", "customer", "subscription", "currency", "product",
+        .select("created", "customer", "subscription", "currency",
                 pl.col("feedback").fill_null(UNKNOWN_REASON).alias("reason"), "comment",
                 "lost_mrr")
     )
@@ -567,8 +567,8 @@ def flow_outcomes(
         ``variant``, ``holdout``, ``currency``, ``mrr``, ``shown``, ``accepted``,
         ``completed`` (Boolean), ``accepted_at``, ``churned_at`` (the subscription's
         first end after the acceptance), ``churned_within_window`` (Boolean),
-        ``revenue_saved`` (Int64: MRR × months kept, 1 month = 365/12 days, rounded
-        half up).
+        ``revenue_saved`` (Int64: MRR × months kept, to the second, 1 month =
+        365/12 days, rounded half up).
     """
     step = pl.col("step")
     per_flow = flows.group_by("flow").agg(
@@ -599,10 +599,10 @@ def flow_outcomes(
     else:
         latest = pl.LazyFrame({"as_of": [as_of]}).cast({"as_of": pl.Datetime("us", "UTC")})
     kept_until = pl.min_horizontal(pl.col("churned_at").fill_null(pl.col("as_of")), pl.col("as_of"))
-    kept_us = (kept_until - pl.col("accepted_at")).dt.total_microseconds().clip(lower_bound=0)
-    # mrr × days × 12/365, in integers: the microseconds of a 365/12-day month.
-    month_us = 365 * _DAY_US
-    revenue = (2 * pl.col("mrr") * kept_us * 12 + month_us) // (2 * month_us)
+    kept = (kept_until - pl.col("accepted_at")).dt.total_seconds().clip(lower_bound=0)
+    # mrr × seconds kept / seconds of a 365/12-day month, in integers (no overflow
+    # below ~10^11 minor units of MRR over ten years)
+    revenue = (2 * pl.col("mrr") * kept * 12 + _YEAR_S) // (2 * _YEAR_S)
     window = pl.duration(days=churn_window_days)
     return (
         per_flow.join(later, on="flow", how="left").join(latest, how="cross")
