@@ -29,7 +29,7 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
 SUBSCRIPTION_SCHEMA: dict[str, pl.DataType] = {
     "seq": pl.Int64(),
     "event": pl.String(),
-    "type": pl.String(),
+    "type": pl.Categorical(),
     "created": UTC_TIME,
     "account": pl.String(),
     "customer": pl.String(),
@@ -45,7 +45,7 @@ SUBSCRIPTION_SCHEMA: dict[str, pl.DataType] = {
     "interval_count": pl.Int64(),
     "quantity": pl.Int64(),
     "cancel_reason": pl.String(),
-    "feedback": pl.String(),
+    "feedback": pl.Categorical(),
     "comment": pl.String(),
     "configuration": pl.String(),
     "cancellation_flow": pl.String(),
@@ -54,6 +54,7 @@ SUBSCRIPTION_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per ``customer.subscription.*`` event; ``mrr`` in minor units per the contract.
 
+``type`` and ``feedback`` are categorical: a few values repeated millions of times.
 ``previous_mrr`` and ``previous_product`` are the subscription's values at its previous
 event (0 and null at its first): computed once here, they let every metric work on the
 few events that change MRR instead of ordering millions of renewals again.
@@ -273,7 +274,7 @@ def subscription_frame(raw: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("origin").struct.field("cancellation_flow").alias("cancellation_flow"),
         pl.col("origin").struct.field("experiment").alias("experiment"),
         pl.col("origin").struct.field("variant").alias("variant"),
-    ))
+    ).cast({"type": pl.Categorical(), "feedback": pl.Categorical()}))
 
 
 def with_previous(subscriptions: pl.LazyFrame) -> pl.LazyFrame:

@@ -153,8 +153,8 @@ def generate(*, n_events: int = 100_000, seed: int = 0) -> History:
     sub_end = np.where(sub_end < t_end, sub_end, np.inf)
 
     # state changes: (customer, time, kind, product, quantity, status, percent_off, flow idx)
-    kind_names = ["created", "activated", "changed", "discounted", "undiscounted", "paused",
-                  "resumed", "deleted"]
+    # kinds: 0 created, 1 activated (trial end), 2 plan changed, 3 discounted,
+    # 4 discount ended, 5 paused, 6 resumed, 7 deleted, 8 renewed
     parts: list[dict[str, np.ndarray]] = []
 
     def add(who: np.ndarray, when: np.ndarray, kind: int, prod: np.ndarray, qty: np.ndarray,
@@ -226,7 +226,6 @@ def generate(*, n_events: int = 100_000, seed: int = 0) -> History:
         state_frame.sort("time").drop("kind"), on="time", by="customer_index",
         strategy="backward", check_sortedness=False,
     ).with_columns(pl.lit(8, pl.Int64).alias("kind"), pl.lit(-1, pl.Int64).alias("flow_index"))
-    kind_names.append("renewed")
     events = pl.concat([state_frame, renewal_frame.select(state_frame.columns)]).with_columns(
         pl.col("percent_off").replace(0.0, None))
     flow_variant = np.where(in_experiment, variant, -1)
@@ -304,7 +303,7 @@ def _subscription_rows(events: pl.DataFrame, currency: np.ndarray, yearly: np.nd
         pl.col("mrr").shift(1).over(**previous).fill_null(0).alias("previous_mrr"),
         pl.col("product").shift(1).over(**previous).alias("previous_product"),
     )
-    return frame.select(list(SUBSCRIPTION_SCHEMA)), discounts
+    return frame.select(list(SUBSCRIPTION_SCHEMA)).cast(SUBSCRIPTION_SCHEMA), discounts
 
 
 def _flow_rows(flow: np.ndarray, f_time: np.ndarray, reason: np.ndarray, offer: np.ndarray,

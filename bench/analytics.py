@@ -175,7 +175,8 @@ def run_pandas(data: Path) -> dict[str, pl.DataFrame]:
     # cancellations
     d = s.loc[(s["type"] == "customer.subscription.deleted") & (s["previous_mrr"] > 0)]
     d = pd.DataFrame({"created": d["created"], "subscription": d["subscription"],
-                      "currency": d["currency"], "reason": d["feedback"].fillna("unknown"),
+                      "currency": d["currency"],
+                      "reason": d["feedback"].astype("object").fillna("unknown"),
                       "comment": d["comment"], "lost_mrr": d["previous_mrr"],
                       "period": month(d["created"])})
     reasons = d.groupby(["currency", "reason"]).agg(
@@ -456,6 +457,8 @@ def _normalized(frame: pl.DataFrame, name: str) -> pl.DataFrame:
             casts[column] = (pl.col(column).dt.replace_time_zone(None) if dtype.time_zone is None
                              else pl.col(column).dt.convert_time_zone("UTC")
                              .dt.replace_time_zone(None)).dt.cast_time_unit("us")
+        elif isinstance(dtype, pl.Categorical | pl.Enum):
+            casts[column] = pl.col(column).cast(pl.String)
         elif dtype.is_integer() or dtype == pl.Boolean:
             casts[column] = pl.col(column).cast(pl.Int64)
         elif dtype.is_float() or isinstance(dtype, pl.Decimal):
