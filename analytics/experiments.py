@@ -127,14 +127,16 @@ def experiment_readout(
         pl.col("conversions").filter(is_control).first().alias("control_conversions"),
         is_control.alias("is_control"),
     )
-    options = {"confidence": confidence, "min_exposures": min_exposures,
-               "srm_threshold": srm_threshold, "comparisons": max(1, len(weights) - 1),
-               "df": max(1, len(weights) - 1)}
+    comparisons = max(1, len(weights) - 1)
+
+    def read_out(rows: pl.Series) -> pl.Series:
+        return _read_out(rows, confidence=confidence, min_exposures=min_exposures,
+                         srm_threshold=srm_threshold, comparisons=comparisons, df=comparisons)
+
     inputs = pl.struct("variant", "exposures", "conversions", "control_exposures",
                        "control_conversions", "is_control", "srm_chi2")
     return table.sort("order").with_columns(
-        inputs.map_batches(lambda s: _read_out(s, **options), return_dtype=_OUTPUT)
-        .alias("out")
+        inputs.map_batches(read_out, return_dtype=_OUTPUT).alias("out")
     ).unnest("out").select(
         "variant", "weight", "exposures", "conversions", "rate", "rate_low", "rate_high",
         "diff", "diff_low", "diff_high", "z", "p_value", "srm_p_value", "significant", "verdict",

@@ -155,7 +155,7 @@ def scan_stripe_jsonl(source: str | Path | list[str | Path]) -> pl.LazyFrame:
     >>> scan_stripe_jsonl(io.BytesIO(line.encode())).collect()["id"].to_list()
     ['evt_1']
     """
-    sources = source if isinstance(source, list) else [source]
+    sources = [str(s) for s in source] if isinstance(source, list) else source
     lines = pl.scan_lines(sources, row_index_name="seq").filter(pl.col("line").str.len_bytes() > 0)
     line = pl.col("line").str
     context = line.json_path_match("$.context")
@@ -291,13 +291,12 @@ def with_previous(subscriptions: pl.LazyFrame) -> pl.LazyFrame:
     [0, 100]
     """
     names = subscriptions.collect_schema().names()
-    order = {"order_by": "seq"}
     missing = []
     if "previous_mrr" not in names:
-        missing.append(pl.col("mrr").shift(1).over("subscription", **order).fill_null(0)
+        missing.append(pl.col("mrr").shift(1).over("subscription", order_by="seq").fill_null(0)
                        .alias("previous_mrr"))
     if "previous_product" not in names and "product" in names:
-        missing.append(pl.col("product").shift(1).over("subscription", **order)
+        missing.append(pl.col("product").shift(1).over("subscription", order_by="seq")
                        .alias("previous_product"))
     if not missing:
         return subscriptions

@@ -298,12 +298,13 @@ def _subscription_rows(events: pl.DataFrame, currency: np.ndarray, yearly: np.nd
         "event", "percent_off",
         (pl.col("created").dt.epoch("s") - 1).alias("start"),
         (pl.col("created").dt.epoch("s") + int(COUPON_MONTHS * _MONTH)).alias("end"))
-    previous = {"partition_by": "customer_index", "order_by": "seq"}
     frame = frame.with_columns(
-        pl.col("mrr").shift(1).over(**previous).fill_null(0).alias("previous_mrr"),
-        pl.col("product").shift(1).over(**previous).alias("previous_product"),
+        pl.col("mrr").shift(1).over("customer_index", order_by="seq").fill_null(0)
+        .alias("previous_mrr"),
+        pl.col("product").shift(1).over("customer_index", order_by="seq")
+        .alias("previous_product"),
     )
-    return frame.select(list(SUBSCRIPTION_SCHEMA)).cast(SUBSCRIPTION_SCHEMA), discounts
+    return frame.select(list(SUBSCRIPTION_SCHEMA)).cast(pl.Schema(SUBSCRIPTION_SCHEMA)), discounts
 
 
 def _flow_rows(flow: np.ndarray, f_time: np.ndarray, reason: np.ndarray, offer: np.ndarray,
