@@ -676,8 +676,13 @@ def filter_flows(
     *,
     currencies: Iterable[str] | None = None,
     configurations: Iterable[str] | None = None,
+    products: Iterable[str] | None = None,
+    subscriptions: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """The flows of the given currencies and portal configurations (rows of other flows go).
+    """The flows of the given currencies, portal configurations and products.
+
+    A flow's product is its subscription's at the flow's event (the latest
+    subscription snapshot at or before it), so ``products`` needs ``subscriptions``.
 
     Examples
     --------
@@ -690,4 +695,18 @@ def filter_flows(
         keep &= pl.col("currency").is_in(list(currencies))
     if configurations is not None:
         keep &= pl.col("configuration").is_in(list(configurations))
-    return flows.filter(keep)
+    flows = flows.filter(keep)
+    if products is None:
+        return flows
+    if subscriptions is None:
+        raise ValueError("filtering flows by product needs the subscription frame")
+    names = flows.collect_schema().names()
+    plans = subscriptions.select("subscription", "created", "product").sort("created")
+    return (
+        flows.sort("created")
+        .join_asof(plans, on="created", by="subscription", strategy="backward",
+                   check_sortedness=False)
+        .filter(pl.col("product").is_in(list(products)))
+        .select(names)
+        .sort("seq")
+    )

@@ -230,6 +230,14 @@ def test_deflection_per_offer_and_later_churn_of_saves() -> None:
         ("cf_1", True, True, False), ("cf_2", True, False, True),
         ("cf_3", False, False, True), ("cf_4", True, True, False)]
     assert metrics.filter_flows(_flows(), configurations=["bpc_2"]).collect().height == 0
+    plans = _frame(
+        [Ev(datetime(2026, 1, 1, tzinfo=UTC), 1, "cus_1", "sub_1", "usd", 3650),
+         Ev(datetime(2026, 3, 2, tzinfo=UTC), 2, "cus_1", "sub_1", "usd", 5000),
+         Ev(datetime(2026, 1, 1, tzinfo=UTC), 3, "cus_2", "sub_2", "usd", 1000)],
+        products=["prod_basic", "prod_pro", "prod_pro"])
+    pro = metrics.filter_flows(_flows(), products=["prod_pro"], subscriptions=plans).collect()
+    # cf_1 ran on Mar 1, before sub_1 moved to Pro on Mar 2
+    assert pro["flow"].unique(maintain_order=True).to_list() == ["cf_2"]
 
 
 # ---- random histories against the reference ------------------------------------------------
