@@ -164,3 +164,34 @@ def subscription_mrr(items: list[tuple[int, int, str, int, str]], *, status: str
         total = max(Fraction(0), total - amount_off * per_month[interval] / count)
     whole = total.numerator // total.denominator
     return whole + (1 if total - whole >= Fraction(1, 2) else 0)
+
+
+def deflection(flows: list[dict], ended: list[tuple[str, datetime]], *, window_days: int,
+               as_of: datetime) -> dict[tuple[str, str], dict]:
+    """(offer, currency) -> shown, accepted, mrr_saved, revenue_saved, saved_churned."""
+    out: dict[tuple[str, str], dict] = {}
+    for flow in sorted({f["flow"] for f in flows}):
+        steps = sorted((f for f in flows if f["flow"] == flow), key=lambda f: f["seq"])
+        if not any(f["step"] == "offer_presented" for f in steps):
+            continue
+        offer = next(f["offer"] for f in steps if f["offer"] is not None)
+        currency, mrr = steps[0]["currency"], steps[0]["mrr"]
+        row = out.setdefault((offer, currency), {"shown": 0, "accepted": 0, "mrr_saved": 0,
+                                                 "revenue_saved": 0, "saved_churned": 0})
+        row["shown"] += 1
+        accepted = [f["created"] for f in steps if f["step"] == "offer_accepted"]
+        if not accepted:
+            continue
+        at = min(accepted)
+        row["accepted"] += 1
+        row["mrr_saved"] += mrr
+        later = [when for sub, when in ended if sub == steps[0]["subscription"] and when > at]
+        churned = min(later) if later else None
+        until = min(churned or as_of, as_of)
+        seconds = max(0, int((until - at).total_seconds()))
+        revenue = Fraction(mrr * seconds * 12, 365 * 86_400)
+        whole = revenue.numerator // revenue.denominator
+        row["revenue_saved"] += whole + (1 if revenue - whole >= Fraction(1, 2) else 0)
+        if churned is not None and (churned - at).total_seconds() <= window_days * 86_400:
+            row["saved_churned"] += 1
+    return out

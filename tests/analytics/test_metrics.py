@@ -303,3 +303,58 @@ def test_cohorts_and_reasons_match_the_reference(events: list[Ev]) -> None:
     reasons = metrics.cancellation_reasons(_frame(events)).collect()
     assert {(r["currency"], r["reason"]): (r["cancellations"], r["lost_mrr"])
             for r in reasons.to_dicts()} == reference.reasons(events)
+
+
+PATTERNS = [["started"], ["started", "completed"], ["started", "abandoned"],
+            ["started", "offer_presented", "offer_accepted"],
+            ["started", "offer_presented", "offer_declined", "completed"]]
+
+
+@st.composite
+def flow_histories(draw: st.DrawFn) -> tuple[list[dict], list[Ev]]:
+    flows, subs = [], []
+    seq = 0
+    for i in range(draw(st.integers(1, 8))):
+        start = BASE + timedelta(minutes=draw(st.integers(0, 90 * 24 * 60)))
+        offer = draw(st.sampled_from(["offer_a", "offer_b"]))
+        currency = draw(st.sampled_from(["usd", "eur"]))
+        mrr = draw(st.integers(1, 100_000))
+        subscription = f"sub_{draw(st.integers(0, 4))}"
+        for j, step in enumerate(draw(st.sampled_from(PATTERNS))):
+            flows.append({"flow": f"cf_{i}", "step": step, "seq": seq,
+                          "created": start + timedelta(seconds=30 * j),
+                          "subscription": subscription, "currency": currency, "mrr": mrr,
+                          "offer": offer if step.startswith("offer") else None})
+            seq += 1
+    for s in range(5):
+        subs.append(Ev(BASE - timedelta(days=1), 2 * s, f"cus_{s}", f"sub_{s}", "usd", 100))
+        if draw(st.booleans()):
+            when = BASE + timedelta(minutes=draw(st.integers(0, 120 * 24 * 60)))
+            subs.append(Ev(when, 2 * s + 1, f"cus_{s}", f"sub_{s}", "usd", 0,
+                           "customer.subscription.deleted"))
+    return flows, subs
+
+
+@settings(max_examples=100, deadline=None)
+@given(flow_histories(), st.integers(1, 60))
+def test_deflection_matches_the_reference(history, window_days: int) -> None:
+    flows, subs = history
+    frame = pl.LazyFrame(
+        {"seq": [f["seq"] for f in flows], "flow": [f["flow"] for f in flows],
+         "step": [f["step"] for f in flows], "created": [f["created"] for f in flows],
+         "customer": ["cus_x"] * len(flows), "subscription": [f["subscription"] for f in flows],
+         "configuration": ["bpc_1"] * len(flows), "reason": [None] * len(flows),
+         "offer": [f["offer"] for f in flows],
+         "offer_type": [None if f["offer"] is None else "coupon" for f in flows],
+         "experiment": [None] * len(flows), "variant": [None] * len(flows),
+         "holdout": [False] * len(flows), "mrr": [f["mrr"] for f in flows],
+         "currency": [f["currency"] for f in flows]},
+        schema_overrides={"created": UTC_US, "reason": pl.String, "experiment": pl.String,
+                          "variant": pl.String, "offer": pl.String, "offer_type": pl.String})
+    as_of = max([f["created"] for f in flows] + [e.created for e in subs])
+    got = metrics.deflection(frame, _frame(subs), churn_window_days=window_days).collect()
+    ended = [(e.subscription, e.created) for e in subs if e.type.endswith("deleted")]
+    expected = reference.deflection(flows, ended, window_days=window_days, as_of=as_of)
+    columns = ("shown", "accepted", "mrr_saved", "revenue_saved", "saved_churned")
+    assert {(r["offer"], r["currency"]): {c: r[c] for c in columns}
+            for r in got.to_dicts()} == expected
