@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlmodel import col, select
@@ -85,15 +86,16 @@ def flow_events(experiment_id: str, *, account_id: str, uow: UnitOfWork) -> pl.L
                     col(Event.object_id).in_(flows))
              .order_by(col(Event.seq)))
     with uow:
-        rows = [(e.seq, e.id, e.type, e.created, e.account_id, json.dumps(e.data_object),
+        rows = [(e.seq, e.id, e.type, _utc(e.created), e.account_id,
+                 json.dumps(e.data_object),
                  json.dumps(e.origin) if e.origin is not None else None)
                 for e in uow.session.exec(query)]
-    frame = pl.DataFrame(rows, schema=list(RAW_SCHEMA), orient="row")
-    return frame.lazy().with_columns(
-        pl.col("created").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        if frame.schema["created"].time_zone is None  # type: ignore[union-attr]
-        else pl.col("created").dt.convert_time_zone("UTC")
-    ).cast({name: dtype for name, dtype in RAW_SCHEMA.items() if name != "created"})
+    return pl.DataFrame(rows, schema=RAW_SCHEMA, orient="row").lazy()
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back naive (they are stored in UTC), PostgreSQL aware.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def control_variant(variants: list[Variant]) -> Variant:
