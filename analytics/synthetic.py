@@ -230,17 +230,17 @@ def generate(*, n_events: int = 100_000, seed: int = 0) -> History:
         pl.col("percent_off").replace(0.0, None))
     flow_variant = np.where(in_experiment, variant, -1)
     subscriptions, discounts = _subscription_rows(events, currency, yearly, cust_reason,
-                                                  cust_comment, flow_variant)
+                                                  cust_comment, flow_variant, seed)
     flows = _flow_rows(flow, f_time, reason, offer, offer_ids, in_experiment, variant, variants,
                        accepted, abandoned, has_comment, plan_product, plan_quantity, currency,
-                       yearly, subscriptions)
+                       yearly, seed)
     return History(subscriptions=subscriptions, flows=flows, prices=price_catalog(),
                    discounts=discounts)
 
 
 def _subscription_rows(events: pl.DataFrame, currency: np.ndarray, yearly: np.ndarray,
                        reason: np.ndarray, comment: np.ndarray,
-                       flow_variant: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       flow_variant: np.ndarray, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     prices = price_catalog().with_row_index("price_index")
     idx = pl.col("customer_index")
     frame = events.sort("time", "customer_index", "kind")
@@ -274,7 +274,8 @@ def _subscription_rows(events: pl.DataFrame, currency: np.ndarray, yearly: np.nd
     type_of = {0: "customer.subscription.created", 7: "customer.subscription.deleted"}
     frame = frame.with_row_index("seq").with_columns(
         pl.col("seq").cast(pl.Int64),
-        pl.format("evt_{}", pl.col("seq").cast(pl.String).str.zfill(10)).alias("event"),
+        pl.format("evt_{}s{}", pl.lit(seed), pl.col("seq").cast(pl.String).str.zfill(10))
+        .alias("event"),
         pl.col("kind").replace_strict(type_of, default="customer.subscription.updated",
                                       return_dtype=pl.String).alias("type"),
         (pl.col("time") * _US).cast(pl.Int64).cast(pl.Datetime("us", "UTC")).alias("created"),
@@ -311,8 +312,7 @@ def _flow_rows(flow: np.ndarray, f_time: np.ndarray, reason: np.ndarray, offer: 
                offer_ids: list[str], in_experiment: np.ndarray, variant: np.ndarray,
                variants: list[str], accepted: np.ndarray, abandoned: np.ndarray,
                has_comment: np.ndarray, plan_product: np.ndarray, plan_quantity: np.ndarray,
-               currency: np.ndarray, yearly: np.ndarray,
-               subscriptions: pl.DataFrame) -> pl.DataFrame:
+               currency: np.ndarray, yearly: np.ndarray, seed: int) -> pl.DataFrame:
     m = flow.size
     shown = offer >= 0
     # steps: 0 started, 1 offer_presented, 2 offer_accepted, 3 offer_declined, 4 completed,
@@ -354,7 +354,8 @@ def _flow_rows(flow: np.ndarray, f_time: np.ndarray, reason: np.ndarray, offer: 
     g = pl.col
     frame = frame.with_row_index("seq").select(
         g("seq").cast(pl.Int64),
-        pl.format("evt_f{}", g("seq").cast(pl.String).str.zfill(10)).alias("event"),
+        pl.format("evt_{}f{}", pl.lit(seed), g("seq").cast(pl.String).str.zfill(10))
+        .alias("event"),
         g("step_index").map_batches(lambda x: steps.gather(x), return_dtype=pl.String).alias("step"),
         (g("time") * _US).cast(pl.Int64).cast(pl.Datetime("us", "UTC")).alias("created"),
         pl.lit(ACCOUNT).alias("account"),
