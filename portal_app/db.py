@@ -58,6 +58,9 @@ class EventLog:
 
         if customer_id is None:
             customer_id = _customer_of(data_object)
+        if data_object.get("object") == "subscription" and data_object.get("discounts"):
+            data_object = {**data_object,
+                           "discounts": _expanded_discounts(self._uow, data_object["discounts"])}
         row = Event(
             account_id=account_id,
             type=type,
@@ -72,6 +75,25 @@ class EventLog:
         )
         self._uow.session.add(row)
         return row
+
+
+def _expanded_discounts(uow: UnitOfWork, discounts: list[Any]) -> list[Any]:
+    """Discount ids as expanded discount objects (ids of unknown discounts stay ids).
+
+    Snapshots in the event store keep the subscription's discounts expanded, as
+    an ``expand[]=discounts`` request would return them, so that the history
+    alone says what the customer really paid (analytics computes MRR net of
+    discounts from it).
+    """
+    from portal_app.billing.models import Coupon, Discount
+    from portal_app.objects import render_discount
+
+    out: list[Any] = []
+    for item in discounts:
+        discount = uow.session.get(Discount, item) if isinstance(item, str) else None
+        coupon = uow.session.get(Coupon, discount.coupon_id) if discount else None
+        out.append(render_discount(discount, coupon) if discount and coupon else item)
+    return out
 
 
 def _customer_of(obj: dict[str, Any]) -> str | None:

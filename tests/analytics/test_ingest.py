@@ -200,3 +200,18 @@ def test_event_store_subscription_events_flatten(account_id, make_uow) -> None:
     subs = subscription_frame(raw).collect()
     assert subs.select("customer", "mrr", "currency", "interval").rows() == [
         (customer.id, 2000, "usd", "year")]
+
+
+def test_event_store_mrr_is_net_of_the_ledgers_coupon(account_id, make_uow) -> None:
+    customer = services.create_customer(account_id=account_id, uow=make_uow(),
+                                        email="b@example.com")
+    price = services.create_price(account_id=account_id, uow=make_uow(), product_name="Pro",
+                                  unit_amount=5000, currency="usd", interval="month")
+    coupon = services.create_coupon(account_id=account_id, uow=make_uow(), percent_off=20,
+                                    duration="forever")
+    services.create_subscription(account_id=account_id, uow=make_uow(), customer=customer.id,
+                                 items=[services.ItemSpec(price=price.id)], coupon=coupon.id,
+                                 collection_method="send_invoice", days_until_due=30)
+    raw = scan_events(get_settings().database_url, account_id=account_id)
+    subs = subscription_frame(raw).collect()
+    assert subs["mrr"].to_list() == [4000]
