@@ -9,6 +9,7 @@ The same dicts are the API's responses and the event store's snapshots.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -23,6 +24,8 @@ from portal_app.billing.models import (
     Invoice,
     InvoiceItem,
     InvoiceLine,
+    Meter,
+    MeterEvent,
     PaymentMethod,
     Price,
     Product,
@@ -106,6 +109,7 @@ def render_product(product: Product) -> dict[str, Any]:
             "metadata": dict(product.metadata_),
             "name": product.name,
             "type": "service",
+            "unit_label": product.unit_label,
             "updated": to_unix(product.updated),
         },
     )
@@ -119,6 +123,7 @@ def render_price(price: Price) -> dict[str, Any]:
             {
                 "interval": str(price.interval),
                 "interval_count": price.interval_count,
+                "meter": price.meter_id,
                 "usage_type": price.usage_type,
             },
         )
@@ -139,6 +144,57 @@ def render_price(price: Price) -> dict[str, Any]:
             "type": "recurring" if recurring else "one_time",
             "unit_amount": price.unit_amount,
             "unit_amount_decimal": str(price.unit_amount),
+        },
+    )
+
+
+def render_meter(meter: Meter) -> dict[str, Any]:
+    cls = stripe.billing.Meter
+    return complete(
+        cls,
+        {
+            "id": meter.id,
+            "created": to_unix(meter.created),
+            "customer_mapping": complete(cls.CustomerMapping, {
+                "event_payload_key": meter.customer_payload_key, "type": "by_id"}),
+            "default_aggregation": complete(cls.DefaultAggregation,
+                                            {"formula": str(meter.formula)}),
+            "display_name": meter.display_name,
+            "event_name": meter.event_name,
+            "event_time_window": meter.event_time_window,
+            "status": str(meter.status),
+            "status_transitions": complete(cls.StatusTransitions,
+                                           {"deactivated_at": to_unix(meter.deactivated_at)}),
+            "updated": to_unix(meter.updated),
+            "value_settings": complete(cls.ValueSettings,
+                                       {"event_payload_key": meter.value_payload_key}),
+        },
+    )
+
+
+def render_meter_event(event: MeterEvent) -> dict[str, Any]:
+    return complete(
+        stripe.billing.MeterEvent,
+        {
+            "created": to_unix(event.created),
+            "event_name": event.event_name,
+            "identifier": event.identifier,
+            "payload": dict(event.payload),
+            "timestamp": to_unix(event.timestamp),
+        },
+    )
+
+
+def render_meter_event_summary(*, id: str, meter: str, start: datetime, end: datetime,
+                               value: int) -> dict[str, Any]:
+    return complete(
+        stripe.billing.MeterEventSummary,
+        {
+            "id": id,
+            "aggregated_value": float(value),
+            "end_time": to_unix(end),
+            "meter": meter,
+            "start_time": to_unix(start),
         },
     )
 

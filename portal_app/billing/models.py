@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal_app.dbtypes import enum_field, json_field, time_field
@@ -75,6 +76,8 @@ class Product(SQLModel, table=True):
     description: str | None = None
     active: bool = True
     default_price: str | None = None
+    # How the customer reads a unit of a usage-based price ("API calls"), as Stripe's.
+    unit_label: str | None = None
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
     updated: datetime = time_field()
@@ -89,6 +92,8 @@ class Price(SQLModel, table=True):
     interval: Interval | None = enum_field(Interval, nullable=True)  # None: one-time
     interval_count: int = 1
     usage_type: str = "licensed"  # licensed | metered
+    # The meter whose usage a metered price bills (Stripe's ``recurring.meter``).
+    meter_id: str | None = Field(default=None, foreign_key="meter.id", index=True)
     active: bool = True
     nickname: str | None = None
     lookup_key: str | None = Field(default=None, index=True)
@@ -338,3 +343,56 @@ class InvoiceItem(SQLModel, table=True):
     period_end: datetime = time_field()
     position: int = 0  # creation order within the subscription (times are often equal)
     created: datetime = time_field(index=True)
+
+
+class MeterStatus(StrEnum):
+    active = "active"
+    inactive = "inactive"
+
+
+class MeterFormula(StrEnum):
+    sum = "sum"
+    count = "count"
+    last = "last"
+
+
+class Meter(SQLModel, table=True):
+    """How a stream of usage events becomes a quantity to bill (Stripe's ``mtr_``)."""
+
+    id: str = Field(primary_key=True, default_factory=new_id("mtr"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    display_name: str
+    event_name: str = Field(index=True)
+    formula: MeterFormula = enum_field(MeterFormula, default=MeterFormula.sum)
+    customer_payload_key: str = "stripe_customer_id"
+    value_payload_key: str = "value"
+    event_time_window: str | None = None
+    status: MeterStatus = enum_field(MeterStatus, default=MeterStatus.active, index=True)
+    deactivated_at: datetime | None = time_field(nullable=True)
+    created: datetime = time_field(index=True)
+    updated: datetime = time_field()
+
+
+class MeterEvent(SQLModel, table=True):
+    """One usage event of a customer, as the merchant reported it.
+
+    ``identifier`` is unique per account: a resent event is counted once.
+    ``value`` is a whole number of units (``count`` meters ignore it).
+    """
+
+    __tablename__ = "meter_event"
+    __table_args__ = (
+        UniqueConstraint("account_id", "identifier", name="uq_meter_event_identifier"),
+        Index("ix_meter_event_usage", "meter_id", "customer_id", "timestamp"),
+    )
+
+    id: str = Field(primary_key=True, default_factory=new_id("mtrevt"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    meter_id: str = Field(foreign_key="meter.id")
+    customer_id: str = Field(foreign_key="customer.id")
+    event_name: str
+    identifier: str
+    value: int = Field(sa_type=BigInteger)
+    payload: dict[str, str] = json_field()
+    timestamp: datetime = time_field()
+    created: datetime = time_field()

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.accounts.models import Account
-from portal_app.billing import processor
+from portal_app.billing import meters, processor
 from portal_app.billing.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Charge,
@@ -30,6 +30,8 @@ from portal_app.billing.models import (
     InvoiceItem,
     InvoiceLine,
     InvoiceStatus,
+    Meter,
+    MeterStatus,
     PaymentMethod,
     Price,
     Product,
@@ -182,6 +184,7 @@ def _merge_metadata(current: Mapping[str, str], update: Mapping[str, str]) -> di
 
 def create_product(*, account_id: str, uow: UnitOfWork, name: str,
                    description: str | None = None, active: bool = True,
+                   unit_label: str | None = None,
                    metadata: Mapping[str, str] | None = None) -> Product:
     """Create a product. Raises InvalidRequest."""
     if not name or not name.strip():
@@ -190,7 +193,8 @@ def create_product(*, account_id: str, uow: UnitOfWork, name: str,
     with uow:
         now = uow.clock()
         product = Product(account_id=account_id, name=name.strip(), description=description,
-                          active=active, metadata_=dict(metadata or {}), created=now, updated=now)
+                          active=active, unit_label=unit_label or None,
+                          metadata_=dict(metadata or {}), created=now, updated=now)
         uow.add(product)
         uow.flush()
         uow.events.append("product.created", render_product(product), account_id=account_id)
@@ -201,8 +205,9 @@ def create_product(*, account_id: str, uow: UnitOfWork, name: str,
 def update_product(product_id: str, *, account_id: str, uow: UnitOfWork,
                    name: str | None = None, description: str | None = None,
                    active: bool | None = None, default_price: str | None = None,
+                   unit_label: str | None = None,
                    metadata: Mapping[str, str] | None = None) -> Product:
-    """Change a product; ``None`` leaves a field, ``""`` clears the description.
+    """Change a product; ``None`` leaves a field, ``""`` clears the description or unit label.
 
     Raises ResourceMissing, InvalidRequest.
     """
@@ -217,6 +222,8 @@ def update_product(product_id: str, *, account_id: str, uow: UnitOfWork,
             product.description = description or None
         if active is not None:
             product.active = active
+        if unit_label is not None:
+            product.unit_label = unit_label or None
         if default_price is not None:
             if default_price:
                 price = uow.get(Price, default_price, account_id=account_id,
@@ -243,10 +250,14 @@ def update_product(product_id: str, *, account_id: str, uow: UnitOfWork,
 def create_price(*, account_id: str, uow: UnitOfWork, currency: str, unit_amount: int,
                  product: str | None = None, product_name: str | None = None,
                  interval: str | None = None, interval_count: int = 1,
-                 usage_type: str = "licensed", nickname: str | None = None,
+                 usage_type: str = "licensed", meter: str | None = None,
+                 nickname: str | None = None,
                  lookup_key: str | None = None, active: bool = True,
                  metadata: Mapping[str, str] | None = None) -> Price:
     """Create a price for ``product`` (or a new product named ``product_name``).
+
+    A metered price bills the usage its ``meter`` (an active one) aggregates; only
+    metered prices take a meter.
 
     Raises InvalidRequest, ResourceMissing.
     """
@@ -265,7 +276,16 @@ def create_price(*, account_id: str, uow: UnitOfWork, currency: str, unit_amount
                              param="recurring[interval_count]")
     if usage_type not in ("licensed", "metered"):
         raise InvalidRequest("Invalid recurring[usage_type]", param="recurring[usage_type]")
+    if meter and usage_type != "metered":
+        raise InvalidRequest("recurring[meter] can only be set when recurring[usage_type] is "
+                             "metered.", param="recurring[meter]")
     with uow:
+        if meter:
+            found = uow.get(Meter, meter, account_id=account_id, param="recurring[meter]",
+                            label="billing.meter")
+            if found.status != MeterStatus.active:
+                raise InvalidRequest(f"The meter `{meter}` is inactive: a price cannot use "
+                                     "it.", param="recurring[meter]", code="meter_inactive")
         if product is None:
             if not product_name:
                 raise InvalidRequest("Missing required param: product.", param="product",
@@ -275,7 +295,8 @@ def create_price(*, account_id: str, uow: UnitOfWork, currency: str, unit_amount
                          label="product")
         price = Price(account_id=account_id, product_id=parent.id, currency=currency,
                       unit_amount=unit_amount, interval=Interval(interval) if interval else None,
-                      interval_count=interval_count, usage_type=usage_type, nickname=nickname,
+                      interval_count=interval_count, usage_type=usage_type,
+                      meter_id=meter or None, nickname=nickname,
                       lookup_key=lookup_key, active=active, metadata_=dict(metadata or {}),
                       created=uow.clock())
         uow.add(price)
@@ -714,6 +735,13 @@ def _line_description(price: Price, product: Product, quantity: int) -> str:
     return f"{quantity} × {product.name} (at {amount} / {every})"
 
 
+def _usage_description(price: Price, product: Product, quantity: int) -> str:
+    """``API access — Usage: 1,234 API calls (at $0.05 / unit)`` (invoices are in English)."""
+    amount = format_money(price.unit_amount, price.currency, "en")
+    return (f"{product.name} — Usage: {quantity:,} {product.unit_label or 'units'} "
+            f"(at {amount} / unit)")
+
+
 def _active_discount(sub: Subscription, uow: UnitOfWork, at: datetime
                      ) -> tuple[Discount, Coupon] | None:
     row = uow.session.exec(
@@ -759,8 +787,21 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
     subtotal = 0
     lines: list[InvoiceLine] = []
     for position, (item, price, product) in enumerate(rows):
-        metered = price.usage_type == "metered"
-        amount = 0 if trial or metered else price.unit_amount * item.quantity
+        if price.usage_type == "metered":
+            # Billed in arrears: the usage since the item was last billed, up to the
+            # start of the period this invoice opens.
+            usage = meters.billable_usage(sub, item, price, until=sub.current_period_start,
+                                          uow=uow)
+            line = InvoiceLine(invoice_id=invoice.id, subscription_item_id=item.id,
+                               price_id=price.id,
+                               description=_usage_description(price, product, usage.quantity),
+                               quantity=usage.quantity, amount=usage.amount,
+                               currency=sub.currency, period_start=usage.start,
+                               period_end=usage.end, position=position)
+            lines.append(line)
+            subtotal += usage.amount
+            continue
+        amount = 0 if trial else price.unit_amount * item.quantity
         description = _line_description(price, product, item.quantity)
         if trial:
             description = f"Trial period for {product.name}"
