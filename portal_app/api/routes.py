@@ -23,15 +23,17 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, PageRequest, paginate
 from portal_app.api.pipeline import ApiRequest, Registry
-from portal_app.billing import changes, promotions, schedules
+from portal_app.billing import changes, meters, promotions, schedules
 from portal_app.billing import services as billing
 from portal_app.billing.clock import Clock, from_unix, utc_now
-from portal_app.billing.errors import InvalidRequest
+from portal_app.billing.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
     Customer,
     Invoice,
     InvoiceStatus,
+    Meter,
+    MeterStatus,
     PaymentMethod,
     Price,
     Product,
@@ -41,10 +43,14 @@ from portal_app.billing.models import (
     SubscriptionStatus,
 )
 from portal_app.objects import (
+    list_object,
     render_configuration,
     render_coupon,
     render_customer,
     render_invoice,
+    render_meter,
+    render_meter_event,
+    render_meter_event_summary,
     render_payment_method,
     render_price,
     render_product,
@@ -189,13 +195,15 @@ def list_customer_payment_methods(req: ApiRequest) -> dict[str, Any]:
 # --- products and prices -----------------------------------------------------------------
 
 
-@endpoint("POST", "/v1/products", params=("name", "description", "active", "metadata"))
+@endpoint("POST", "/v1/products",
+          params=("name", "description", "active", "unit_label", "metadata"))
 def create_product(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     product = billing.create_product(
         account_id=req.account_id, uow=req.uow, name=to_str(_required(p, "name"), "name"),
         description=_opt_str(p, "description") or None,
         active=to_bool(p.get("active", True), "active"),
+        unit_label=_opt_str(p, "unit_label") or None,
         metadata=to_metadata(p.get("metadata", {})))
     return render_product(product)
 
@@ -207,12 +215,12 @@ def retrieve_product(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("POST", "/v1/products/{id}",
-          params=("name", "description", "active", "default_price", "metadata"))
+          params=("name", "description", "active", "default_price", "unit_label", "metadata"))
 def update_product(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     product = billing.update_product(
         req.id(), account_id=req.account_id, uow=req.uow, name=_opt_str(p, "name"),
-        description=_opt_str(p, "description"),
+        description=_opt_str(p, "description"), unit_label=_opt_str(p, "unit_label"),
         active=to_bool(p["active"], "active") if "active" in p else None,
         default_price=_opt_str(p, "default_price"),
         metadata=to_metadata(p["metadata"]) if "metadata" in p else None)
@@ -227,7 +235,7 @@ def list_products(req: ApiRequest) -> dict[str, Any]:
                  filters={"active": to_bool(active, "active") if active else None})
 
 
-_RECURRING = ("interval", "interval_count", "usage_type")
+_RECURRING = ("interval", "interval_count", "usage_type", "meter")
 
 
 @endpoint("POST", "/v1/prices",
@@ -242,6 +250,13 @@ def create_price(req: ApiRequest) -> dict[str, Any]:
     if recurring and "interval" not in recurring:
         raise InvalidRequest("Missing required param: recurring[interval].",
                              param="recurring[interval]", code="parameter_missing")
+    usage_type = to_str(recurring.get("usage_type", "licensed"), "recurring[usage_type]")
+    meter = _opt_str(recurring, "meter") or None
+    if usage_type == "metered" and meter is None:
+        # The current API bills usage only through a billing meter.
+        raise InvalidRequest("Missing required param: recurring[meter] (a metered price "
+                             "bills the usage of a billing meter).", param="recurring[meter]",
+                             code="parameter_missing")
     price = billing.create_price(
         account_id=req.account_id, uow=req.uow,
         currency=to_str(_required(p, "currency"), "currency"),
@@ -253,7 +268,7 @@ def create_price(req: ApiRequest) -> dict[str, Any]:
                   if recurring else None),
         interval_count=to_int(recurring.get("interval_count", 1), "recurring[interval_count]",
                               minimum=1),
-        usage_type=to_str(recurring.get("usage_type", "licensed"), "recurring[usage_type]"),
+        usage_type=usage_type, meter=meter,
         nickname=_opt_str(p, "nickname") or None, lookup_key=_opt_str(p, "lookup_key") or None,
         active=to_bool(p.get("active", True), "active"),
         metadata=to_metadata(p.get("metadata", {})))
@@ -275,6 +290,131 @@ def list_prices(req: ApiRequest) -> dict[str, Any]:
                  filters={"product_id": _opt_str(p, "product"),
                           "active": to_bool(active, "active") if active else None,
                           "currency": currency.lower() if currency else None})
+
+
+# --- billing meters ----------------------------------------------------------------------
+
+
+def _meter_params(p: dict[str, Any]) -> dict[str, Any]:
+    aggregation = to_dict(_required(p, "default_aggregation"), "default_aggregation")
+    refuse_unknown(aggregation, ("formula",), prefix="default_aggregation")
+    mapping = to_dict(p.get("customer_mapping", {}), "customer_mapping")
+    refuse_unknown(mapping, ("event_payload_key", "type"), prefix="customer_mapping")
+    settings = to_dict(p.get("value_settings", {}), "value_settings")
+    refuse_unknown(settings, ("event_payload_key",), prefix="value_settings")
+    options: dict[str, Any] = {}
+    if mapping:
+        if to_str(_required_in(mapping, "type", "customer_mapping"),
+                  "customer_mapping[type]") != "by_id":
+            raise InvalidRequest("Invalid customer_mapping[type]: must be by_id",
+                                 param="customer_mapping[type]")
+        options["customer_payload_key"] = to_str(
+            _required_in(mapping, "event_payload_key", "customer_mapping"),
+            "customer_mapping[event_payload_key]")
+    if settings:
+        options["value_payload_key"] = to_str(
+            _required_in(settings, "event_payload_key", "value_settings"),
+            "value_settings[event_payload_key]")
+    return {
+        "display_name": to_str(_required(p, "display_name"), "display_name"),
+        "event_name": to_str(_required(p, "event_name"), "event_name"),
+        "formula": to_str(_required_in(aggregation, "formula", "default_aggregation"),
+                          "default_aggregation[formula]"),
+        "event_time_window": _opt_str(p, "event_time_window") or None,
+        **options,
+    }
+
+
+@endpoint("POST", "/v1/billing/meters",
+          params=("display_name", "event_name", "default_aggregation", "customer_mapping",
+                  "value_settings", "event_time_window"))
+def create_meter(req: ApiRequest) -> dict[str, Any]:
+    return render_meter(meters.create_meter(account_id=req.account_id, uow=req.uow,
+                                            **_meter_params(req.params)))
+
+
+@endpoint("GET", "/v1/billing/meters/{id}")
+def retrieve_meter(req: ApiRequest) -> dict[str, Any]:
+    return render_meter(meters.retrieve_meter(req.id(), account_id=req.account_id,
+                                              uow=req.uow))
+
+
+@endpoint("POST", "/v1/billing/meters/{id}", params=("display_name",))
+def update_meter(req: ApiRequest) -> dict[str, Any]:
+    return render_meter(meters.update_meter(req.id(), account_id=req.account_id, uow=req.uow,
+                                            display_name=_opt_str(req.params, "display_name")))
+
+
+@endpoint("POST", "/v1/billing/meters/{id}/deactivate")
+def deactivate_meter(req: ApiRequest) -> dict[str, Any]:
+    return render_meter(meters.deactivate_meter(req.id(), account_id=req.account_id,
+                                                uow=req.uow))
+
+
+@endpoint("POST", "/v1/billing/meters/{id}/reactivate")
+def reactivate_meter(req: ApiRequest) -> dict[str, Any]:
+    return render_meter(meters.reactivate_meter(req.id(), account_id=req.account_id,
+                                                uow=req.uow))
+
+
+@endpoint("GET", "/v1/billing/meters", params=(*PAGE_PARAMS, "status"))
+def list_meters(req: ApiRequest) -> dict[str, Any]:
+    status = _opt_str(req.params, "status")
+    if status is not None and status not in MeterStatus.__members__:
+        raise InvalidRequest("Invalid status: must be one of active or inactive",
+                             param="status")
+    return _page(req, Meter, url="/v1/billing/meters", label="billing.meter",
+                 render=lambda row, _s: render_meter(row), filters={"status": status})
+
+
+@endpoint("GET", "/v1/billing/meters/{id}/event_summaries",
+          params=(*PAGE_PARAMS, "customer", "start_time", "end_time", "value_grouping_window"))
+def list_meter_event_summaries(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    found = meters.list_event_summaries(
+        req.id(), account_id=req.account_id, uow=req.uow,
+        customer=to_str(_required(p, "customer"), "customer"),
+        start=from_unix(to_int(_required(p, "start_time"), "start_time", minimum=0)),
+        end=from_unix(to_int(_required(p, "end_time"), "end_time", minimum=0)),
+        grouping=_opt_str(p, "value_grouping_window") or None)
+    rendered = [render_meter_event_summary(id=s.id, meter=s.meter_id, start=s.start,
+                                           end=s.end, value=s.value) for s in found]
+    return _page_of(rendered, page=PageRequest.from_params(p),
+                    url=f"/v1/billing/meters/{req.id()}/event_summaries",
+                    label="billing.meter_event_summary")
+
+
+def _page_of(objects: list[dict[str, Any]], *, page: PageRequest, url: str, label: str
+             ) -> dict[str, Any]:
+    """One page of an already ordered list of computed objects, by id cursors."""
+    ids = [obj["id"] for obj in objects]
+    cursor = page.starting_after or page.ending_before
+    if cursor is not None and cursor not in ids:
+        raise ResourceMissing(f"No such {label}: '{cursor}'",
+                              param="starting_after" if page.starting_after else
+                              "ending_before")
+    if page.starting_after:
+        rest = objects[ids.index(page.starting_after) + 1:]
+        return list_object(rest[:page.limit], url=url, has_more=len(rest) > page.limit)
+    if page.ending_before:
+        before = objects[:ids.index(page.ending_before)]
+        return list_object(before[-page.limit:], url=url, has_more=len(before) > page.limit)
+    return list_object(objects[:page.limit], url=url, has_more=len(objects) > page.limit)
+
+
+@endpoint("POST", "/v1/billing/meter_events",
+          params=("event_name", "payload", "timestamp", "identifier"))
+def create_meter_event(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    payload = to_dict(_required(p, "payload"), "payload")
+    event = meters.create_meter_event(
+        account_id=req.account_id, uow=req.uow,
+        event_name=to_str(_required(p, "event_name"), "event_name"),
+        payload={key: to_str(value, f"payload[{key}]") for key, value in payload.items()},
+        timestamp=(from_unix(to_int(p["timestamp"], "timestamp", minimum=0))
+                   if p.get("timestamp") not in (None, "") else None),
+        identifier=_opt_str(p, "identifier") or None)
+    return render_meter_event(event)
 
 
 # --- payment methods ---------------------------------------------------------------------
