@@ -17,6 +17,7 @@ from typing import Literal
 import polars as pl
 
 from analytics import experiments, metrics
+from analytics.stats import wilson_interval
 
 FREQ = "1mo"
 KpiKind = Literal["money", "count", "rate"]
@@ -229,6 +230,8 @@ def build_dashboard(
     ).select(list(_EXPERIMENT_SCHEMA))
     names = list(plans)
     collected = dict(zip(names, pl.collect_all([plans[n] for n in names]), strict=True))
+    for name in ("offers", "variants"):
+        collected[name] = with_save_interval(collected[name])
     kpis = _kpis(collected, now=now, last_month=last_month, month_before=month_before)
     return Dashboard(kpis=kpis, **{name: collected[name] for name in Dashboard.TABLES})
 
@@ -241,6 +244,27 @@ _EXPERIMENT_SCHEMA: dict[str, pl.DataType] = {
     "diff_high": pl.Float64(), "z": pl.Float64(), "p_value": pl.Float64(),
     "srm_p_value": pl.Float64(), "significant": pl.Boolean(), "verdict": pl.String(),
 }
+
+
+def with_save_interval(deflection: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
+    """Add the Wilson interval of each row's save rate: ``save_rate_low``, ``save_rate_high``.
+
+    ``deflection`` is a collected :func:`analytics.metrics.deflection` frame (a few
+    rows: one per offer or variant).
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"shown": [10], "accepted": [5], "save_rate": [0.5]})
+    >>> [round(v, 3) for v in with_save_interval(frame).row(0)[3:]]
+    [0.237, 0.763]
+    """
+    bounds = [wilson_interval(accepted, shown, confidence=confidence)
+              for accepted, shown in zip(deflection["accepted"].to_list(),
+                                         deflection["shown"].to_list(), strict=True)]
+    position = deflection.columns.index("save_rate") + 1
+    return deflection.insert_column(
+        position, pl.Series("save_rate_low", [b[0] for b in bounds], pl.Float64)
+    ).insert_column(position + 1, pl.Series("save_rate_high", [b[1] for b in bounds], pl.Float64))
 
 
 def _value(frame: pl.DataFrame, column: str, period: datetime) -> int | float | None:

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from portal_app.http import SecurityHeaders, build_http_app
-from portal_app.pages import console, portal
+from portal_app.pages import console, console_dashboard, portal
 
 app = rx.App(
     # Our Starlette routes first (the Reflex app is mounted under them), then the
@@ -12,3 +12,4 @@ app = rx.App(
 )
 portal.register(app)
 console.register(app)
+console_dashboard.register(app)

@@ -34,7 +34,7 @@ NAV = (
     NavEntry("nav_overview", "/console", "layout-dashboard", True),
     NavEntry("nav_configurations", "/console/configurations", "sliders-horizontal", False),
     NavEntry("nav_offers", "/console/offers", "flask-conical", False),
-    NavEntry("nav_dashboard", "/console/dashboard", "chart-line", False),
+    NavEntry("nav_dashboard", "/console/dashboard", "chart-line", True),
     NavEntry("nav_events", "/console/events", "list", True),
 )
 

@@ -17,7 +17,6 @@ EVENTS = "/console/events"
 PLACEHOLDERS = (  # route, nav key, lead key
     ("/console/configurations", "nav_configurations", "configurations_lead"),
     ("/console/offers", "nav_offers", "offers_lead"),
-    ("/console/dashboard", "nav_dashboard", "dashboard_lead"),
 )
 
 
@@ -72,7 +71,7 @@ def overview_page() -> rx.Component:
             _section_card("flask-conical", "nav_offers", "offers_lead", "/console/offers",
                           False),
             _section_card("chart-line", "nav_dashboard", "dashboard_lead",
-                          "/console/dashboard", False),
+                          "/console/dashboard", True),
             _section_card("list", "nav_events", "events_lead", EVENTS, True),
             columns=rx.breakpoints(initial="1", sm="2"), spacing="4",
         ),

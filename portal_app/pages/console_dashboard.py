@@ -1,0 +1,26 @@
+"""The merchant console's churn dashboard: /console/dashboard."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app.components.console_dashboard import content
+from portal_app.components.console_frame import console_frame, page_header
+from portal_app.state.console_dashboard import DashboardState
+
+DASHBOARD = "/console/dashboard"
+
+
+def dashboard_page() -> rx.Component:
+    """KPI tiles, MRR and churn charts, reasons, cohorts, offers and experiments."""
+    return console_frame(
+        "nav_dashboard",
+        page_header(DashboardState.labels["title"], DashboardState.labels["lead"]),
+        content(),
+    )
+
+
+def register(app: rx.App) -> None:
+    """Add the dashboard page to ``app``."""
+    app.add_page(dashboard_page, route=DASHBOARD, title="Dashboard · Portico console",
+                 on_load=DashboardState.load)

@@ -1,0 +1,167 @@
+"""Dashboard State: filters reach the metric functions; one account never sees another's data."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+
+import polars as pl
+import pytest
+
+from analytics import metrics
+from analytics.synthetic import generate, to_stripe_events
+from portal_app import i18n
+from portal_app.accounts import services as accounts
+from portal_app.console.web import COOKIE
+from portal_app.db import UnitOfWork
+from portal_app.events.importer import import_events
+from portal_app.events.synthetic_history import import_synthetic_history
+from portal_app.portal import configurations
+from portal_app.state import console as console_state
+from portal_app.state.console_dashboard import ALL, DashboardState
+from tests.portal_app.state.test_console_state import redirects_to_login, run, sign_in, state_of
+
+PATH = "/console/dashboard"
+
+
+@pytest.fixture(autouse=True)
+def _test_database(monkeypatch: pytest.MonkeyPatch, make_uow: Callable[[], UnitOfWork]) -> None:
+    monkeypatch.setattr(console_state, "unit_of_work", make_uow)
+
+
+@pytest.fixture(scope="module")
+def history():
+    # 24 months ending 2026-02-01; the test clock stands at 2026-01-31 12:00
+    return generate(n_events=3_000, seed=11)
+
+
+def _load(account_id: str, events: list[dict], make_uow, *, tag: str,
+          currency: str | None = None) -> None:
+    lines = []
+    for event in events:
+        event = json.loads(json.dumps(event))
+        event["id"] = f"evt_{tag}_{event['id'][4:]}"  # event ids are unique across accounts
+        obj = event["data"]["object"]
+        if currency and obj.get("object") == "subscription":
+            obj["currency"] = currency
+            for item in obj["items"]["data"]:
+                item["price"]["currency"] = currency
+        elif currency:
+            obj["currency"] = currency
+        lines.append(json.dumps(event))
+    import_events(lines, account_id=account_id, uow_factory=make_uow)
+
+
+def _signed_in(account_id: str, make_uow) -> DashboardState:
+    token = sign_in(account_id, make_uow, f"ops-{account_id.lower()}@acme.test")
+    return state_of(DashboardState, cookie=f"{COOKIE}={token}", path=PATH)
+
+
+def _tile(state: DashboardState, key: str):
+    return next(tile for tile in state.tiles if tile.key == key)
+
+
+def _mrr_now(history, currency: str, products: list[str] | None = None) -> int:
+    subscriptions = history.subscriptions.lazy().filter(pl.col("currency") == currency)
+    frame = metrics.mrr(metrics.segment(subscriptions, products=products)).collect()
+    return int(frame.sort("period")["mrr"][-1])
+
+
+def _csv(result) -> list[list[str]]:
+    match = re.search(r"data:text/csv;base64,([A-Za-z0-9+/=]+)", str(result))
+    assert match, result
+    return list(csv.reader(io.StringIO(base64.b64decode(match.group(1)).decode())))
+
+
+def test_without_sign_in_goes_to_login() -> None:
+    state = state_of(DashboardState, path=PATH)
+    assert redirects_to_login(run(DashboardState.load, state))
+    assert state.tiles == []
+
+
+def test_an_account_without_events_sees_the_empty_state(account_id: str, make_uow) -> None:
+    state = _signed_in(account_id, make_uow)
+    run(DashboardState.load, state)
+    assert state.status == "empty" and state.tiles == []
+
+
+def test_filters_call_the_metrics_and_other_accounts_stay_out(
+        account_id: str, make_uow, clock, history) -> None:
+    # the same generated history, with this account's configuration, offers and experiment
+    configurations.create_configuration({"features": {}}, account_id=account_id,
+                                        uow=make_uow())
+    import_synthetic_history(account_id, uow_factory=make_uow, now=clock(), n_events=3_000,
+                             seed=11)
+    events = to_stripe_events(history)
+    # another merchant with the same history, in pounds: never on this dashboard
+    other = accounts.create_account(business_name="Other", email="o@x.test", uow=make_uow()).id
+    _load(other, events, make_uow, tag=other.lower(), currency="gbp")
+    state = _signed_in(account_id, make_uow)
+
+    run(DashboardState.load, state)
+
+    assert state.status == "ready"
+    assert {o.value for o in state.currency_options} == {"usd", "eur"}
+    assert state.currency == "usd"  # the currency with the most MRR comes first
+    assert [t.key for t in state.tiles] == ["mrr", "customers", "logo_churn",
+                                            "net_revenue_churn", "save_rate"]
+    usd = _mrr_now(history, "usd")
+    assert _tile(state, "mrr").value == i18n.format_money(usd, "usd", "en")
+    assert all(tile.value != "—" for tile in state.tiles)
+    assert {row.name for row in state.offers} == {"30% off for 3 months", "Pause for 2 months"}
+    assert [row.variant for row in state.experiments] == ["Control", "30% coupon", "Pause"]
+    assert state.experiments[0].first and state.experiments[0].is_control
+    assert state.experiments[1].diff.endswith(")") and "–" in state.experiments[1].interval
+    assert "gbp" not in json.dumps(state.mrr_chart.to_plotly_json(), default=str).lower()
+
+    run(DashboardState.set_currency, state, "eur")
+    assert state.currency == "eur"
+    eur = _mrr_now(history, "eur")
+    assert _tile(state, "mrr").value == i18n.format_money(eur, "eur", "en") != \
+        i18n.format_money(usd, "usd", "en")
+
+    product = next(o.value for o in state.product_options if o.value != ALL)
+    run(DashboardState.set_product, state, product)
+    assert _tile(state, "mrr").value == i18n.format_money(
+        _mrr_now(history, "eur", [product]), "eur", "en")
+
+    # an id the browser made up falls back to no filter
+    run(DashboardState.set_product, state, "prod_not_mine")
+    assert state.product == ALL
+    assert _tile(state, "mrr").value == i18n.format_money(eur, "eur", "en")
+
+    rows = _csv(run(DashboardState.download, state, "mrr")[0])
+    assert rows[0][:4] == ["period", "currency", "mrr_start", "new"]
+    assert {row[1] for row in rows[1:]} == {"eur"}
+    offers = _csv(run(DashboardState.download, state, "offers")[0])
+    assert offers[0][:4] == ["offer", "offer_type", "currency", "shown"]
+    assert run(DashboardState.download, state, "../etc/passwd") == []
+
+
+def test_the_other_account_sees_only_its_own_currency(account_id: str, make_uow,
+                                                      history) -> None:
+    _load(account_id, to_stripe_events(history), make_uow, tag=f"g{account_id.lower()}",
+          currency="gbp")
+    state = _signed_in(account_id, make_uow)
+    run(DashboardState.load, state)
+    assert [o.value for o in state.currency_options] == ["gbp"]
+    assert _tile(state, "customers").value != "0"
+
+
+def test_range_changes_the_charts_not_the_tiles(account_id: str, make_uow, history) -> None:
+    _load(account_id, to_stripe_events(history), make_uow, tag=f"r{account_id.lower()}")
+    state = _signed_in(account_id, make_uow)
+    run(DashboardState.load, state)
+    tiles = [t.value for t in state.tiles]
+    months = len(state.mrr_chart.data[0].x)
+    assert months == 12
+
+    run(DashboardState.set_range, state, "3m")
+    assert len(state.mrr_chart.data[0].x) == 3
+    assert [t.value for t in state.tiles] == tiles
+    run(DashboardState.set_range, state, "bogus")
+    assert state.range_key == "12m"
