@@ -41,6 +41,11 @@ def format_money(amount: int, currency: str, locale: str) -> str:
     return numbers.format_currency(major, currency.upper(), locale=babel_locale(locale))
 
 
+def format_number(value: int, locale: str) -> str:
+    """A count (units of usage) with the locale's digit grouping: ``1,234``, ``1 234``."""
+    return numbers.format_decimal(value, locale=babel_locale(locale))
+
+
 def format_date(value: datetime, locale: str, *, format: str = "medium") -> str:
     """A calendar date in the customer's locale (UTC)."""
     return dates.format_date(value.date(), format=format, locale=babel_locale(locale))

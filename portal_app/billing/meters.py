@@ -372,6 +372,25 @@ def billable_usage(sub: Subscription, item: SubscriptionItem, price: Price, *,
     added), and never before a trial ends: usage during a trial is free.
     A metered price without a meter has no usage to bill.
     """
+    return _usage(sub, item, price, until=until, free_trial=True, uow=uow)
+
+
+def current_usage(sub: Subscription, item: SubscriptionItem, price: Price, *,
+                  uow: UnitOfWork) -> Usage:
+    """The item's usage so far in the current period, and what the next invoice bills for it.
+
+    During a trial the usage is counted but costs nothing. A price without a
+    meter shows no usage.
+    """
+    end = sub.current_period_end
+    if sub.trial_end is not None and sub.trial_end >= end:
+        counted = _usage(sub, item, price, until=end, free_trial=False, uow=uow)
+        return Usage(quantity=counted.quantity, amount=0, start=counted.start, end=end)
+    return _usage(sub, item, price, until=end, free_trial=True, uow=uow)
+
+
+def _usage(sub: Subscription, item: SubscriptionItem, price: Price, *, until: datetime,
+           free_trial: bool, uow: UnitOfWork) -> Usage:
     with uow:
         billed_until = uow.session.exec(
             select(func.max(InvoiceLine.period_end))
@@ -380,7 +399,7 @@ def billable_usage(sub: Subscription, item: SubscriptionItem, price: Price, *,
                    col(InvoiceLine.proration).is_(False), Price.usage_type == "metered")
         ).one()
         start = max(item.created, as_utc(billed_until) if billed_until else item.created)
-        if sub.trial_end is not None:
+        if free_trial and sub.trial_end is not None:
             start = max(start, min(sub.trial_end, until))
         start = min(start, until)
         meter = uow.session.get(Meter, price.meter_id) if price.meter_id else None
@@ -388,12 +407,3 @@ def billable_usage(sub: Subscription, item: SubscriptionItem, price: Price, *,
                               uow=uow) if meter is not None else 0)
     return Usage(quantity=quantity, amount=quantity * price.unit_amount, start=start,
                  end=until)
-
-
-def current_usage(sub: Subscription, item: SubscriptionItem, price: Price, *,
-                  uow: UnitOfWork) -> Usage:
-    """The item's usage so far in the current period (what the next invoice will bill).
-
-    Raises nothing: a price without a meter shows no usage.
-    """
-    return billable_usage(sub, item, price, until=sub.current_period_end, uow=uow)

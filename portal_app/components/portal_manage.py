@@ -45,10 +45,17 @@ def action_button(label: str, *, on_click: object, icon: str, color: str = "gray
 
 
 def item_line(line: ItemLine) -> rx.Component:
+    """One item of the card; a usage-based one adds its usage and cost so far."""
     return rx.flex(
-        rx.text(line.product_name, size="2", weight="medium"),
-        rx.text(line.detail, size="2", color="var(--gray-11)", text_align="end"),
-        justify="between", spacing="3", wrap="wrap", padding_y="4px",
+        rx.flex(
+            rx.text(line.product_name, size="2", weight="medium"),
+            rx.text(line.detail, size="2", color="var(--gray-11)", text_align="end"),
+            justify="between", spacing="3", wrap="wrap",
+        ),
+        rx.cond(line.usage != "",
+                rx.text(line.usage, size="2", weight="medium", color="var(--accent-11)",
+                        text_align="end", class_name="portal-usage")),
+        direction="column", spacing="1", padding_y="4px",
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlmodel import col, select
 
 from portal_app import i18n
-from portal_app.billing import changes
+from portal_app.billing import changes, meters
 from portal_app.billing import services as billing
 from portal_app.billing.changes import ChangePreview, ItemChange, ScheduledChange
 from portal_app.billing.clock import from_unix
@@ -64,7 +64,8 @@ REFUSALS: dict[str, str] = {
                                   "Cancel it first to make another change."),
     "subscription_past_due": _("Your last payment failed. Update your payment method or "
                                "cancel the subscription."),
-    "metered_price_change": _("A usage-based price can't be switched to a fixed price here."),
+    "metered_price_change": _("Usage-based and fixed prices can't be exchanged for each "
+                              "other: choose a price of the same kind."),
     "currency_mismatch": _("That plan is billed in another currency."),
     "interval_mismatch": _("All items of a subscription must share one billing interval."),
     "no_change": _("Choose a different plan or quantity to continue."),
@@ -247,6 +248,7 @@ class ItemLine:
 
     product_name: str
     detail: str  # "3 × €9.00 per month", "€0.05 per unit · billed on usage"
+    usage: str = ""  # usage-based items: "1,234 API calls this period · €61.70 so far"
 
 
 @dataclass
@@ -298,8 +300,8 @@ def _card(session: PortalSession, sub: Subscription, features: dict[str, Any], *
     actions = _actions(sub, features, pending, rows)
     card = SubscriptionCard(id=sub.id, **vars(view))
     if len(rows) > 1 or any(price.usage_type == "metered" for _i, price, _p in rows):
-        card.item_lines = [_item_line(item, price, product, locale=locale)
-                      for item, price, product in rows]
+        card.item_lines = [_item_line(item, price, product, locale=locale, sub=sub, uow=uow)
+                           for item, price, product in rows]
     if pending is not None:
         current = {product.name for _i, _p, product in rows}
         names = ", ".join(dict.fromkeys(
@@ -333,16 +335,37 @@ def _card(session: PortalSession, sub: Subscription, features: dict[str, Any], *
     return card
 
 
-def _item_line(item: SubscriptionItem, price: Price, product: Product, *, locale: str
-               ) -> ItemLine:
+def _item_line(item: SubscriptionItem, price: Price, product: Product, *, locale: str,
+               sub: Subscription | None = None, uow: UnitOfWork | None = None) -> ItemLine:
+    """The item's line; with ``sub`` and ``uow``, a usage-based item shows its usage."""
     unit = i18n.format_money(price.unit_amount, price.currency, locale)
+    usage = ""
     if price.usage_type == "metered":
         detail = i18n.gettext(locale, _("{amount} per unit · billed on usage"), amount=unit)
+        if sub is not None and uow is not None:
+            usage = _usage_text(sub, item, price, product, locale=locale, uow=uow)
     elif item.quantity != 1:
         detail = f"{item.quantity} × {unit} {_interval_text(price, locale)}"
     else:
         detail = f"{unit} {_interval_text(price, locale)}"
-    return ItemLine(product_name=product.name, detail=detail)
+    return ItemLine(product_name=product.name, detail=detail, usage=usage)
+
+
+def _usage_text(sub: Subscription, item: SubscriptionItem, price: Price, product: Product, *,
+                locale: str, uow: UnitOfWork) -> str:
+    """``1,234 API calls this period · €61.70 so far`` (free while the trial lasts)."""
+    so_far = meters.current_usage(sub, item, price, uow=uow)
+    count = i18n.format_number(so_far.quantity, locale)
+    amount = i18n.format_money(so_far.amount, price.currency, locale)
+    trial = sub.status == SubscriptionStatus.trialing
+    if product.unit_label:
+        message = (_("{count} {unit} this period · free during the trial") if trial
+                   else _("{count} {unit} this period · {amount} so far"))
+    else:
+        message = (_("Usage this period: {count} · free during the trial") if trial
+                   else _("Usage this period: {count} · {amount} so far"))
+    return i18n.gettext(locale, message, count=count, unit=product.unit_label or "",
+                        amount=amount)
 
 
 def _interval_text(price: Price, locale: str) -> str:
@@ -619,6 +642,10 @@ def _plan(session: PortalSession, request: ChangeRequest, *, locale: str, uow: U
         options = _price_options(session, sub, rows, row, configured, locale=locale, uow=uow) \
             if "price" in allowed else []
         if request.price_id not in {o.price_id for o in options}:
+            wanted = uow.session.get(Price, request.price_id)
+            if (wanted is not None and wanted.account_id == session.account_id
+                    and wanted.usage_type != price.usage_type):
+                raise PortalRefusal("metered_price_change")
             raise PortalRefusal("not_allowed")
         new_price = uow.get(Price, request.price_id, account_id=session.account_id)
         new_product = uow.get(Product, new_price.product_id, account_id=session.account_id)

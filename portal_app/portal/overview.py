@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from portal_app import i18n
 from portal_app.accounts.models import Account
+from portal_app.billing import meters
 from portal_app.billing.clock import from_unix
 from portal_app.billing.models import (
     Customer,
@@ -195,17 +196,25 @@ def _subscription_view(sub: Subscription, *, locale: str, uow: UnitOfWork
         .order_by(col(SubscriptionItem.position), col(SubscriptionItem.id))
     ).all()
     names = [product.name for _item, _price, product in rows]
-    total = sum(price.unit_amount * item.quantity for item, price, _product in rows)
+    # Usage-based items are billed in arrears: they add nothing to the fixed amount.
+    fixed = [(item, price) for item, price, _product in rows if price.usage_type != "metered"]
+    total = sum(price.unit_amount * item.quantity for item, price in fixed)
     quantity = ""
     if len(rows) == 1 and rows[0][0].quantity != 1:
         item, price, _product = rows[0]
         quantity = f"{item.quantity} × {i18n.format_money(price.unit_amount, price.currency, locale)}"
     first_price = rows[0][1] if rows else None
+    interval = _interval_text(first_price, locale=locale)
+    if rows and not fixed:
+        # Only usage: the headline is what this period's usage costs so far.
+        total = sum(meters.current_usage(sub, item, price, uow=uow).amount
+                    for item, price, _product in rows)
+        interval = i18n.gettext(locale, _("so far this period"))
     label, color = SUBSCRIPTION_STATUS.get(str(sub.status), (str(sub.status), "gray"))
     return SubscriptionView(
         product_name=", ".join(names),
         amount=i18n.format_money(total, sub.currency, locale),
-        interval=_interval_text(first_price, locale=locale),
+        interval=interval,
         quantity=quantity,
         status=str(sub.status),
         status_label=i18n.gettext(locale, label),

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.billing.clock import FrozenClock, from_unix
+from portal_app.billing.clock import FrozenClock, from_unix, to_unix
 from portal_app.billing.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Invoice,
@@ -259,7 +260,11 @@ def test_metered_items_show_usage_and_offer_only_metered_prices(
     with pytest.raises(InvalidRequest) as refused:
         manage.preview_update(session, ChangeRequest(sub.id, item.id, shop.growth_month.id, 1),
                               locale="en", uow=make_uow())
-    assert refused.value.code == "not_allowed"
+    # A fixed price for a usage-based item: refused, and the customer is told why.
+    assert refused.value.code == "metered_price_change"
+    assert manage.error_message(refused.value, locale="en") == (
+        "Usage-based and fixed prices can't be exchanged for each other: choose a price of "
+        "the same kind.")
 
 
 def test_multi_item_subscription_changes_item_by_item(shop: Shop, make_uow: UowFactory) -> None:
@@ -620,3 +625,84 @@ def test_always_invoice_decline_changes_nothing(shop: Shop, make_uow: UowFactory
 
     assert manage.error_message(declined.value, locale="en") == "Your card was declined."
     assert item_of(shop, make_uow).price_id == shop.starter_month.id
+
+
+# --- usage-based items ---------------------------------------------------------------------
+
+
+def metered_addon(shop: Shop, make_uow: UowFactory, *, unit_label: str | None = "API calls"
+                  ) -> Price:
+    """5 cents per API call, billed by a sum meter on ``api_call`` events."""
+    meter = meters.create_meter(account_id=shop.account_id, uow=make_uow(),
+                                display_name="API calls", event_name="api_call", formula="sum")
+    product = billing.create_product(account_id=shop.account_id, uow=make_uow(),
+                                     name="API access", unit_label=unit_label)
+    return billing.create_price(account_id=shop.account_id, uow=make_uow(), currency="eur",
+                                unit_amount=5, product=product.id, interval="month",
+                                usage_type="metered", meter=meter.id)
+
+
+def report_usage(shop: Shop, make_uow: UowFactory, value: int, *,
+                 customer: str | None = None) -> None:
+    meters.create_meter_event(account_id=shop.account_id, uow=make_uow(),
+                              event_name="api_call",
+                              payload={"stripe_customer_id": customer or shop.customer,
+                                       "value": str(value)})
+
+
+def usage_line(session: PortalSession, sub_id: str, make_uow: UowFactory, locale: str = "en"
+               ) -> manage.ItemLine:
+    card = next(c for c in manage.subscription_cards(session, locale=locale, uow=make_uow())
+                if c.id == sub_id)
+    return next(line for line in card.item_lines if line.product_name == "API access")
+
+
+def test_a_metered_item_shows_its_usage_and_amount_so_far(
+        shop: Shop, make_uow: UowFactory, clock: FrozenClock) -> None:
+    calls = metered_addon(shop, make_uow)
+    sub = billing.create_subscription(account_id=shop.account_id, uow=make_uow(),
+                                      customer=shop.customer,
+                                      items=[billing.ItemSpec(shop.starter_month.id),
+                                             billing.ItemSpec(calls.id)])
+    other = billing.create_customer(account_id=shop.account_id, uow=make_uow(),
+                                    email="bob@example.test").id
+    clock.set(START + timedelta(days=2))
+    report_usage(shop, make_uow, 1000)
+    report_usage(shop, make_uow, 234)
+    report_usage(shop, make_uow, 5000, customer=other)  # someone else's usage
+    session = session_for(shop, make_uow)
+
+    line = usage_line(session, sub.id, make_uow)
+    assert line.detail == "€0.05 per unit · billed on usage"
+    assert line.usage == "1,234 API calls this period · €61.70 so far"
+    card = next(c for c in manage.subscription_cards(session, locale="en", uow=make_uow())
+                if c.id == sub.id)
+    assert (card.amount, card.interval) == ("€10.00", "per month")  # usage comes on top
+    german = usage_line(session, sub.id, make_uow, locale="de")
+    assert german.usage.startswith("1.234 API calls") and "61,70" in german.usage
+
+    # The renewal bills it; the new period starts from nothing.
+    billing.advance_clock(clock, from_unix(to_unix(sub.current_period_end)) + timedelta(hours=1),
+                          account_id=shop.account_id, uow_factory=make_uow)
+    assert usage_line(session, sub.id, make_uow).usage == (
+        "0 API calls this period · €0.00 so far")
+    with make_uow() as uow:
+        latest = uow.session.exec(select(Invoice).where(Invoice.subscription_id == sub.id)
+                                  .order_by(col(Invoice.created).desc())).first()
+        assert latest is not None and latest.total == 1000 + 6170
+
+
+def test_usage_without_a_unit_label_and_during_a_trial(
+        shop: Shop, make_uow: UowFactory, clock: FrozenClock) -> None:
+    calls = metered_addon(shop, make_uow, unit_label=None)
+    sub = billing.create_subscription(account_id=shop.account_id, uow=make_uow(),
+                                      customer=shop.customer,
+                                      items=[billing.ItemSpec(calls.id)], trial_period_days=14)
+    report_usage(shop, make_uow, 42)
+    session = session_for(shop, make_uow)
+    assert usage_line(session, sub.id, make_uow).usage == (
+        "Usage this period: 42 · free during the trial")
+    clock.set(START + timedelta(days=14, hours=1))
+    billing.advance_clock(clock, clock(), account_id=shop.account_id, uow_factory=make_uow)
+    report_usage(shop, make_uow, 8)
+    assert usage_line(session, sub.id, make_uow).usage == "Usage this period: 8 · €0.40 so far"

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal_app.billing import meters
 from portal_app.billing import services as billing
 from portal_app.billing.clock import FrozenClock
 from portal_app.billing.models import Subscription
@@ -167,3 +168,26 @@ def test_right_to_left_locale(account_id: str, make_uow: UowFactory) -> None:
     session = portal_session(account_id, customer, make_uow)
 
     assert load_overview(session, locale="ar", uow=make_uow()).direction == "rtl"
+
+
+def test_a_usage_only_subscription_shows_what_its_usage_costs_so_far(
+        account_id: str, make_uow: UowFactory, clock: FrozenClock, headline: str) -> None:
+    meter = meters.create_meter(account_id=account_id, uow=make_uow(), display_name="Calls",
+                                event_name="api_call", formula="count")
+    price = billing.create_price(account_id=account_id, uow=make_uow(), currency="eur",
+                                 unit_amount=250, interval="month", product_name="Support",
+                                 usage_type="metered", meter=meter.id)
+    customer = billing.create_customer(account_id=account_id, uow=make_uow(),
+                                       email="ada@example.test", payment_method="pm_card_visa").id
+    billing.create_subscription(account_id=account_id, uow=make_uow(), customer=customer,
+                                items=[billing.ItemSpec(price.id)])
+    clock.set(START + timedelta(days=3))
+    for _ in range(3):
+        meters.create_meter_event(account_id=account_id, uow=make_uow(), event_name="api_call",
+                                  payload={"stripe_customer_id": customer})
+    session = portal_session(account_id, customer, make_uow, locale="fr")
+
+    [sub] = load_overview(session, locale="fr", uow=make_uow()).subscriptions
+
+    assert sub.amount == "7,50\u00a0€"
+    assert sub.interval == "so far this period"  # no French catalog yet: English text
