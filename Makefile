@@ -102,7 +102,7 @@ $(STAMPS)/build: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/public-url $(BUILD_INPU
 
 run: install build
 	$(BIN)/portico migrate
-	$(BIN)/portico seed
+	$(BIN)/portico seed --with-history
 	$(BIN)/portico demo-info
 	@echo "Serving on http://$(HOST):$(PORT) (public URL $(PORTICO_PUBLIC_URL), $(WORKERS) worker(s))"
 	$(SERVE_CMD)

@@ -1,7 +1,9 @@
 """``portico``: migrate the database, seed the demo and print how to try it.
 
     portico migrate                  create or upgrade the schema (Alembic)
-    portico seed [--reset]           the demo merchant and a year of history (once)
+    portico seed [--reset] [--with-history]
+                                     the demo merchant and a year of history (once);
+                                     --with-history adds 24 synthetic months for the dashboard
     portico demo-info                the demo key, console login and a fresh portal link
     portico advance-clock --to DATE  run the demo's renewals due up to DATE
     portico import-events FILE       load Stripe events (JSON lines) into the event store
@@ -16,6 +18,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
 
 from portal_app import seed
 from portal_app.billing.errors import BillingError
@@ -47,6 +51,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     result = seed.seed_demo(engine=get_engine(args.database_url), reset=args.reset)
+    if args.with_history:
+        _seed_history(result.account_id, engine=get_engine(args.database_url))
     if not result.created:
         print(f"The demo account already exists ({result.account_id}): nothing to do. "
               "Use `portico seed --reset` to rebuild it.")
@@ -62,6 +68,18 @@ def cmd_seed(args: argparse.Namespace) -> int:
         ("events", str(counts["events"])),
     ]))
     return 0
+
+
+def _seed_history(account_id: str, *, engine: Engine) -> None:
+    from portal_app.billing.clock import utc_now
+    from portal_app.db import UnitOfWork
+    from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
+
+    if has_synthetic_history(account_id, uow=UnitOfWork(engine)):
+        return
+    result = import_synthetic_history(account_id, uow_factory=lambda: UnitOfWork(engine),
+                                      now=utc_now())
+    print(f"Imported a synthetic 24-month history for the dashboard: {result.inserted} events.")
 
 
 def cmd_demo_info(args: argparse.Namespace) -> int:
@@ -131,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         "seed", help="create the demo merchant with a year of history (once)")
     seed_parser.add_argument("--reset", action="store_true",
                              help="delete the demo account and everything in it, then seed again")
+    seed_parser.add_argument("--with-history", action="store_true",
+                             help="also import a synthetic 24-month history (about 50,000 "
+                                  "events) so the churn dashboard has something to show")
     seed_parser.set_defaults(func=cmd_seed)
     commands.add_parser("demo-info", help="print the demo key, console login and a portal link"
                         ).set_defaults(func=cmd_demo_info)

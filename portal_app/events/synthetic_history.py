@@ -28,7 +28,7 @@ from portal_app.retention import experiments, offers
 from portal_app.retention.models import Experiment, Offer
 
 MARK = {"portico_demo": "synthetic_history"}
-DEFAULT_EVENTS = 20_000
+DEFAULT_EVENTS = 50_000  # enough flows for the experiment to reach a verdict
 EXPERIMENT_NAME = "Coupon or pause in the cancel flow"
 
 
@@ -52,6 +52,14 @@ def import_synthetic_history(
     events = (_moved(event, ids=ids, shift=shift, tag=tag)
               for event in synthetic.to_stripe_events(history))
     return import_events(events, account_id=account_id, uow_factory=uow_factory)
+
+
+def has_synthetic_history(account_id: str, *, uow: UnitOfWork) -> bool:
+    """Whether :func:`import_synthetic_history` already ran for the account."""
+    with uow:
+        found = uow.session.exec(
+            select(Experiment).where(Experiment.account_id == account_id)).all()
+        return any(e.metadata_.get("portico_demo") == MARK["portico_demo"] for e in found)
 
 
 def _account_ids(account_id: str, *, uow_factory: Callable[[], UnitOfWork]) -> dict[str, str]:
