@@ -30,6 +30,7 @@ from sqlmodel import SQLModel, col, select
 
 from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ConsoleUser
+from portal_app.billing import meters
 from portal_app.billing import services as billing
 from portal_app.billing.clock import FrozenClock, as_utc, utc_now
 from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
@@ -52,6 +53,7 @@ DEMO_BUSINESS = "Northwind Analytics"
 DEMO_EMAIL = "demo@portico.test"
 DEMO_PASSWORD = "northwind-demo"
 FEATURED_EMAIL = "ada.whitfield@example.com"
+USAGE_EVENT = "api_request"  # the featured customer's metered add-on counts these
 RANDOM_SEED = 20260131
 HISTORY = timedelta(days=365)
 TRIAL_DAYS = 14
@@ -314,6 +316,8 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
                               percent_off=10, duration="forever").id,
     ]
     _create_configuration(account_id=account_id, prices=prices, uow=uow)
+    meter = meters.create_meter(account_id=account_id, uow=uow(), display_name="API requests",
+                                event_name=USAGE_EVENT, formula="sum")
 
     plans = plan_customers(start=start, now=now, seed=seed)
     actions: list[tuple[datetime, int, str, Plan]] = []
@@ -329,8 +333,10 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
         if when > clock():
             billing.advance_clock(clock, when, account_id=account_id, uow_factory=uow)
         if kind == "signup":
+            addon = (_usage_addon(plan, meter_id=meter.id, account_id=account_id, uow=uow)
+                     if plan.email == FEATURED_EMAIL else None)
             subscriptions[plan.index] = _sign_up(plan, account_id=account_id, prices=prices,
-                                                 coupons=coupons, uow=uow)
+                                                 coupons=coupons, uow=uow, addon=addon)
         elif kind == "switch_card":
             customer_id, _ = subscriptions[plan.index]
             pm = billing.attach_payment_method("pm_card_chargeCustomerFail",
@@ -344,6 +350,7 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
                                         at_period_end=plan.cancel_at_period_end,
                                         feedback=plan.feedback, comment=plan.comment)
     billing.advance_clock(clock, now, account_id=account_id, uow_factory=uow)
+    _report_usage(plans, subscriptions, account_id=account_id, seed=seed, uow=uow)
     return SeedResult(account_id=account_id, created=True,
                       seconds=time.perf_counter() - began,
                       counts=demo_counts(account_id, engine=engine))
@@ -402,8 +409,40 @@ def _create_configuration(*, account_id: str, prices: dict[tuple[int, Interval, 
     }, account_id=account_id, uow=uow(), is_default=True)
 
 
+def _usage_addon(plan: Plan, *, meter_id: str, account_id: str,
+                 uow: Callable[[], UnitOfWork]) -> str:
+    """A metered "API requests" price (1 cent each) in the plan's currency and interval."""
+    product = billing.create_product(account_id=account_id, uow=uow(), name="API requests",
+                                     description="Pay as you go, billed at the end of each period",
+                                     unit_label="API requests")
+    return billing.create_price(account_id=account_id, uow=uow(), product=product.id,
+                                currency=plan.currency, unit_amount=1,
+                                interval=plan.interval.value, usage_type="metered",
+                                meter=meter_id).id
+
+
+def _report_usage(plans: list[Plan], subscriptions: dict[int, tuple[str, str]], *,
+                  account_id: str, seed: int, uow: Callable[[], UnitOfWork]) -> None:
+    """A few API requests a day this period for the featured customer's metered add-on."""
+    featured = next((p for p in plans if p.email == FEATURED_EMAIL), None)
+    if featured is None or featured.index not in subscriptions:
+        return
+    customer_id, subscription_id = subscriptions[featured.index]
+    sub = billing.retrieve_subscription(subscription_id, account_id=account_id, uow=uow())
+    now = uow().clock()
+    rng = random.Random(seed)
+    day = max(sub.current_period_start, now - meters.PAST_LIMIT + timedelta(days=1))
+    while day < now:
+        meters.create_meter_event(account_id=account_id, uow=uow(), event_name=USAGE_EVENT,
+                                  payload={"stripe_customer_id": customer_id,
+                                           "value": str(rng.randint(20, 90))},
+                                  timestamp=day, identifier=f"demo-{int(day.timestamp())}")
+        day += timedelta(hours=rng.randint(5, 30))
+
+
 def _sign_up(plan: Plan, *, account_id: str, prices: dict[tuple[int, Interval, str], str],
-             coupons: list[str], uow: Callable[[], UnitOfWork]) -> tuple[str, str]:
+             coupons: list[str], uow: Callable[[], UnitOfWork], addon: str | None = None
+             ) -> tuple[str, str]:
     customer = billing.create_customer(
         account_id=account_id, uow=uow(), email=plan.email, name=plan.name,
         address=plan.address, preferred_locales=[plan.locale], payment_method=plan.card,
@@ -411,7 +450,8 @@ def _sign_up(plan: Plan, *, account_id: str, prices: dict[tuple[int, Interval, s
     )
     subscription = billing.create_subscription(
         account_id=account_id, uow=uow(), customer=customer.id,
-        items=[billing.ItemSpec(price=prices[(plan.product, plan.interval, plan.currency)])],
+        items=[billing.ItemSpec(price=prices[(plan.product, plan.interval, plan.currency)]),
+               *([billing.ItemSpec(price=addon)] if addon else [])],
         trial_period_days=TRIAL_DAYS if plan.trial else None,
         coupon=coupons[plan.coupon] if plan.coupon is not None else None,
     )

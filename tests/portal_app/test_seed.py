@@ -156,3 +156,23 @@ def test_seed_adopts_a_changed_demo_key(seeded: tuple[Engine, seed.SeedResult],
         monkeypatch.undo()
         get_settings.cache_clear()
     assert seed.find_demo_account(engine=engine) == first.account_id
+
+
+def test_the_featured_customer_has_a_metered_add_on_with_usage(
+        seeded: tuple[Engine, seed.SeedResult]) -> None:
+    from portal_app.billing import meters
+    from portal_app.billing.models import SubscriptionItem
+
+    engine, result = seeded
+    customer_id, _label = seed.featured_customer(result.account_id, engine=engine)
+    with UnitOfWork(engine) as uow:
+        sub = uow.session.exec(select(Subscription).where(
+            Subscription.customer_id == customer_id)).one()
+        metered = uow.session.exec(
+            select(SubscriptionItem, Price)
+            .join(Price, col(Price.id) == SubscriptionItem.price_id)
+            .where(SubscriptionItem.subscription_id == sub.id,
+                   Price.usage_type == "metered")).one()
+        usage = meters.current_usage(sub, *metered, uow=uow)
+    assert metered[1].meter_id is not None
+    assert usage.quantity > 0 and usage.amount == usage.quantity * metered[1].unit_amount
