@@ -33,7 +33,7 @@ class NavEntry:
 NAV = (
     NavEntry("nav_overview", "/console", "layout-dashboard", True),
     NavEntry("nav_configurations", "/console/configurations", "sliders-horizontal", False),
-    NavEntry("nav_offers", "/console/offers", "flask-conical", False),
+    NavEntry("nav_offers", "/console/offers", "flask-conical", True),
     NavEntry("nav_dashboard", "/console/dashboard", "chart-line", True),
     NavEntry("nav_events", "/console/events", "list", True),
 )

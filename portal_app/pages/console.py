@@ -8,15 +8,23 @@ from typing import Any
 
 import reflex as rx
 
+from portal_app.components import console_retention as retention
 from portal_app.components.console_events import event_dialog, events_list, filters
 from portal_app.components.console_frame import coming_soon, console_frame, page_header
 from portal_app.state.console import ConsoleState, EventsState, OverviewState
+from portal_app.state.console_retention import (
+    EXPERIMENT,
+    EXPERIMENTS,
+    OFFERS,
+    ExperimentsState,
+    ExperimentState,
+    OffersState,
+)
 
 OVERVIEW = "/console"
 EVENTS = "/console/events"
 PLACEHOLDERS = (  # route, nav key, lead key
     ("/console/configurations", "nav_configurations", "configurations_lead"),
-    ("/console/offers", "nav_offers", "offers_lead"),
 )
 
 
@@ -68,8 +76,7 @@ def overview_page() -> rx.Component:
         rx.grid(
             _section_card("sliders-horizontal", "nav_configurations", "configurations_lead",
                           "/console/configurations", False),
-            _section_card("flask-conical", "nav_offers", "offers_lead", "/console/offers",
-                          False),
+            _section_card("flask-conical", "nav_offers", "offers_lead", OFFERS, True),
             _section_card("chart-line", "nav_dashboard", "dashboard_lead",
                           "/console/dashboard", True),
             _section_card("list", "nav_events", "events_lead", EVENTS, True),
@@ -89,6 +96,41 @@ def events_page() -> rx.Component:
     )
 
 
+def offers_page() -> rx.Component:
+    """The account's retention offers and its configurations' offer per reason."""
+    return console_frame(
+        "nav_offers",
+        retention.section_tabs(OffersState, OFFERS),
+        retention.header(OffersState, "offers_title", "offers_lead",
+                         rx.cond(OffersState.has_offers, retention.new_offer_button())),
+        retention.offers_list(),
+        retention.policy_card(),
+        retention.offer_dialog(),
+    )
+
+
+def experiments_page() -> rx.Component:
+    """The account's experiments, and the dialog that drafts one."""
+    return console_frame(
+        "nav_offers",
+        retention.section_tabs(ExperimentsState, EXPERIMENTS),
+        retention.header(ExperimentsState, "experiments_title", "experiments_lead",
+                         rx.cond(ExperimentsState.has_experiments,
+                                 retention.new_experiment_button())),
+        retention.experiments_list(),
+        retention.experiment_dialog(),
+    )
+
+
+def experiment_page() -> rx.Component:
+    """One experiment: its lifecycle and its live read-out (``?id=exp_...``)."""
+    return console_frame(
+        "nav_offers",
+        retention.section_tabs(ExperimentState, EXPERIMENTS),
+        retention.experiment_detail(),
+    )
+
+
 def _placeholder(nav_key: str, lead_key: str):
     def page() -> rx.Component:
         return console_frame(nav_key, coming_soon(nav_key, lead_key))
@@ -103,6 +145,12 @@ def register(app: rx.App) -> None:
                  on_load=OverviewState.load)
     app.add_page(events_page, route=EVENTS, title="Events · Portico console",
                  on_load=EventsState.load)
+    app.add_page(offers_page, route=OFFERS, title="Offers · Portico console",
+                 on_load=OffersState.load)
+    app.add_page(experiments_page, route=EXPERIMENTS, title="Experiments · Portico console",
+                 on_load=ExperimentsState.load)
+    app.add_page(experiment_page, route=EXPERIMENT, title="Experiment · Portico console",
+                 on_load=ExperimentState.load)
     for route, nav_key, lead_key in PLACEHOLDERS:
         app.add_page(_placeholder(nav_key, lead_key), route=route,
                      title="Portico console", on_load=ConsoleState.check)

@@ -764,9 +764,9 @@ class OffersState(RetentionState):
             self._clear_error()
 
     @rx.event
-    def set_coupon_mode(self, value: str) -> None:
-        """Percent or amount off."""
-        if value in ("percent", "amount") and not self.coupon_locked:
+    def set_coupon_mode(self, value: str | list[str]) -> None:
+        """Percent or amount off (a segmented control sends a string)."""
+        if isinstance(value, str) and value in ("percent", "amount") and not self.coupon_locked:
             self.coupon_mode = value
 
     @rx.event
