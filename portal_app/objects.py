@@ -158,7 +158,7 @@ def render_meter(meter: Meter) -> dict[str, Any]:
             "customer_mapping": complete(cls.CustomerMapping, {
                 "event_payload_key": meter.customer_payload_key, "type": "by_id"}),
             "default_aggregation": complete(cls.DefaultAggregation,
-                                            {"formula": str(meter.formula)}),
+                                            {"formula": meter.formula}),
             "display_name": meter.display_name,
             "event_name": meter.event_name,
             "event_time_window": meter.event_time_window,

@@ -27,11 +27,11 @@ from sqlmodel import col, select
 from portal_app.billing.clock import as_utc
 from portal_app.billing.errors import InvalidRequest
 from portal_app.billing.models import (
+    METER_FORMULAS,
     Customer,
     InvoiceLine,
     Meter,
     MeterEvent,
-    MeterFormula,
     MeterStatus,
     Price,
     Subscription,
@@ -60,7 +60,7 @@ def create_meter(*, account_id: str, uow: UnitOfWork, display_name: str, event_n
         raise InvalidRequest("Missing required param: display_name.", param="display_name",
                              code="parameter_missing")
     _check_name(event_name, "event_name")
-    if formula not in MeterFormula.__members__:
+    if formula not in METER_FORMULAS:
         raise InvalidRequest("Invalid default_aggregation[formula]: must be one of count, "
                              "last, or sum", param="default_aggregation[formula]")
     _check_name(customer_payload_key, "customer_mapping[event_payload_key]")
@@ -72,7 +72,7 @@ def create_meter(*, account_id: str, uow: UnitOfWork, display_name: str, event_n
         _refuse_active_duplicate(event_name, account_id=account_id, uow=uow)
         now = uow.clock()
         meter = Meter(account_id=account_id, display_name=display_name.strip(),
-                      event_name=event_name, formula=MeterFormula(formula),
+                      event_name=event_name, formula=formula,
                       customer_payload_key=customer_payload_key,
                       value_payload_key=value_payload_key,
                       event_time_window=event_time_window, created=now, updated=now)
@@ -233,7 +233,7 @@ def _event_value(meter: Meter, payload: Mapping[str, str]) -> int:
     key = meter.value_payload_key
     raw = payload.get(key)
     if raw in (None, ""):
-        if meter.formula == MeterFormula.count:
+        if meter.formula == "count":
             return 1  # a count meter counts events; their values do not matter
         raise InvalidRequest(f"Missing required param: payload[{key}].",
                              param=f"payload[{key}]", code="parameter_missing")
@@ -275,10 +275,10 @@ def aggregate(meter: Meter, *, customer_id: str, start: datetime, end: datetime,
     where = (MeterEvent.meter_id == meter.id, MeterEvent.customer_id == customer_id,
              MeterEvent.timestamp >= start, MeterEvent.timestamp < end)
     with uow:
-        if meter.formula == MeterFormula.count:
+        if meter.formula == "count":
             return int(uow.session.exec(select(func.count()).select_from(MeterEvent)
                                         .where(*where)).one())
-        if meter.formula == MeterFormula.last:
+        if meter.formula == "last":
             last = uow.session.exec(
                 select(MeterEvent.value).where(*where)
                 .order_by(col(MeterEvent.timestamp).desc(), col(MeterEvent.created).desc(),

@@ -350,10 +350,8 @@ class MeterStatus(StrEnum):
     inactive = "inactive"
 
 
-class MeterFormula(StrEnum):
-    sum = "sum"
-    count = "count"
-    last = "last"
+# How a meter aggregates its events over a period (Stripe's default_aggregation.formula).
+METER_FORMULAS = ("sum", "count", "last")
 
 
 class Meter(SQLModel, table=True):
@@ -363,7 +361,7 @@ class Meter(SQLModel, table=True):
     account_id: str = Field(foreign_key="account.id", index=True)
     display_name: str
     event_name: str = Field(index=True)
-    formula: MeterFormula = enum_field(MeterFormula, default=MeterFormula.sum)
+    formula: str = "sum"  # one of METER_FORMULAS
     customer_payload_key: str = "stripe_customer_id"
     value_payload_key: str = "value"
     event_time_window: str | None = None

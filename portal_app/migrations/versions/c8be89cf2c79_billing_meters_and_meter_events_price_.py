@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('event_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('formula', sa.Enum('sum', 'count', 'last', name='meterformula', native_enum=False, length=32), nullable=False),
+    sa.Column('formula', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('customer_payload_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('value_payload_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('event_time_window', sqlmodel.sql.sqltypes.AutoString(), nullable=True),

@@ -381,3 +381,36 @@ def test_a_metered_price_without_a_meter_bills_nothing(
     services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     assert [i.total for i in invoices_of(make_uow, sub.id)] == [0, 0]
+
+
+def test_two_simultaneous_retries_store_one_event(account_id: str, make_uow: MakeUow,
+                                                  customer: Customer) -> None:
+    import threading
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from portal_app.billing.models import MeterEvent
+
+    m = meter(account_id, make_uow)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            report(account_id, make_uow, customer, 9, identifier="req_same")
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    stored = read(make_uow, lambda uow: uow.session.exec(
+        select(func.count()).select_from(MeterEvent)
+        .where(MeterEvent.account_id == account_id)).one())
+    assert stored == 1
+    assert usage(make_uow, m, customer, START, START + timedelta(seconds=1)) == 9
