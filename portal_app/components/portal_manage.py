@@ -1,5 +1,6 @@
 """Building blocks of the subscription management pages: card actions, the result banner,
-the change-plan chooser and preview, the cancel and pause steps.
+the change-plan chooser and preview, the pause step (the cancel flow's steps are
+:mod:`portal_app.components.portal_cancel`).
 
 As everywhere in the portal, texts come from the catalog through :func:`tr` and
 values arrive formatted from the view models.
@@ -22,7 +23,6 @@ from portal_app.portal.manage import (
 )
 from portal_app.state.portal_manage import (
     PORTAL,
-    CancelState,
     ManageState,
     PauseState,
     UpdateState,
@@ -127,6 +127,10 @@ def subscription_card(sub: SubscriptionCard) -> rx.Component:
         rx.cond(sub.quantity != "",
                 rx.text(sub.quantity, size="2", color="var(--gray-11)", margin_top="4px",
                         class_name="portal-quantity")),
+        rx.cond(sub.discount_line != "",
+                rx.badge(rx.icon("badge_percent", size=14), sub.discount_line,
+                         color_scheme="green", variant="soft", radius="full", size="2",
+                         margin_top="8px", class_name="portal-discount")),
         rx.cond(sub.item_lines.length() > 0,
                 rx.flex(rx.foreach(sub.item_lines, item_line), direction="column",
                         margin_top="10px")),
@@ -453,60 +457,6 @@ def update_content() -> rx.Component:
             ("unavailable", unavailable(UpdateState.error)),
             ("preview", preview_panel()),
             chooser(),
-        ),
-        direction="column", spacing="6", width="100%",
-    )
-
-
-# --- cancel -----------------------------------------------------------------------------
-
-
-def cancel_summary() -> rx.Component:
-    return card(
-        rx.flex(
-            rx.text(CancelState.product_name, size="5", weight="bold"),
-            rx.text(CancelState.amount, size="2", color="var(--gray-11)"),
-            direction="column", spacing="1",
-        ),
-        rx.separator(size="4", margin_y="16px"),
-        rx.flex(
-            rx.icon("calendar_x", size=18, color="var(--red-10)", flex_shrink="0"),
-            rx.flex(
-                rx.text(CancelState.ends_line, size="3", weight="bold",
-                        class_name="portal-cancel-ends"),
-                rx.text(CancelState.detail, size="2", color="var(--gray-11)",
-                        line_height="1.5"),
-                direction="column", spacing="1",
-            ),
-            spacing="3", align="start",
-        ),
-    )
-
-
-def cancel_content() -> rx.Component:
-    return rx.flex(
-        page_heading(_("Cancel your subscription")),
-        rx.match(
-            CancelState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(CancelState.error)),
-            ("confirm", rx.flex(
-                cancel_summary(),
-                card(rx.text(tr("Are you sure? This can't be undone once the subscription "
-                                "has ended."), size="2", color="var(--gray-11)")),
-                form_error(CancelState.error),
-                buttons(secondary(_("Back"), on_click=CancelState.previous_step),
-                        primary(_("Confirm cancellation"), on_click=CancelState.confirm,
-                                loading=CancelState.working, color="red",
-                                class_name="portal-confirm-cancel")),
-                direction="column", spacing="5", width="100%")),
-            rx.flex(
-                cancel_summary(),
-                buttons(secondary(_("Keep subscription"), on_click=rx.redirect(PORTAL),
-                                  class_name="portal-keep"),
-                        primary(_("Cancel subscription"), on_click=CancelState.next_step,
-                                color="red", class_name="portal-cancel-continue")),
-                direction="column", spacing="5", width="100%"),
         ),
         direction="column", spacing="6", width="100%",
     )

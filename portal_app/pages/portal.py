@@ -16,9 +16,9 @@ from portal_app.components.portal import (
     skeleton_block,
     tr,
 )
+from portal_app.components.portal_cancel import cancel_content
 from portal_app.components.portal_manage import (
     banner,
-    cancel_content,
     done_content,
     pause_content,
     subscription_card,
@@ -26,9 +26,9 @@ from portal_app.components.portal_manage import (
 )
 from portal_app.i18n import _
 from portal_app.state.portal import PortalState
+from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import (
     DONE,
-    CancelState,
     DoneState,
     ManageState,
     PauseState,

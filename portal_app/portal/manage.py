@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from sqlmodel import col, select
+from babel import numbers
+from sqlmodel import col, or_, select
 
 from portal_app import i18n
 from portal_app.billing import changes, meters
@@ -31,6 +33,9 @@ from portal_app.billing.changes import ChangePreview, ItemChange, ScheduledChang
 from portal_app.billing.clock import from_unix
 from portal_app.billing.errors import BillingError, CardError, InvalidRequest
 from portal_app.billing.models import (
+    Coupon,
+    CouponDuration,
+    Discount,
     Interval,
     Price,
     Product,
@@ -265,6 +270,7 @@ class SubscriptionCard:
     status_color: str
     date_line: str
     item_lines: list[ItemLine] = field(default_factory=list)  # when several or metered
+    discount_line: str = ""  # "50% off until May 31, 2026"
     notice: str = ""  # "Changes to Basic on Feb 28, 2026", "Paused · resumes on ..."
     notice_kind: str = ""  # scheduled | paused | canceling | past_due | ""
     blocked_reason: str = ""  # why Update plan is unavailable right now
@@ -299,6 +305,7 @@ def _card(session: PortalSession, sub: Subscription, features: dict[str, Any], *
     pending = _pending(session, sub, uow)
     actions = _actions(sub, features, pending, rows)
     card = SubscriptionCard(id=sub.id, **vars(view))
+    card.discount_line = _discount_line(sub, locale=locale, uow=uow)
     if len(rows) > 1 or any(price.usage_type == "metered" for _i, price, _p in rows):
         card.item_lines = [_item_line(item, price, product, locale=locale, sub=sub, uow=uow)
                            for item, price, product in rows]
@@ -333,6 +340,37 @@ def _card(session: PortalSession, sub: Subscription, features: dict[str, Any], *
         "can_update", "can_cancel", "can_pause", "can_resume", "can_reactivate",
         "can_cancel_scheduled_change"))
     return card
+
+
+def percent_text(value: float, locale: str) -> str:
+    """``50%`` as the locale writes a percentage (a rate, not money)."""
+    return numbers.format_percent(Decimal(str(value)) / 100, locale=i18n.babel_locale(locale))
+
+
+def discount_text(coupon: Coupon, currency: str, *, locale: str) -> str:
+    """A coupon's reduction: ``50%`` or ``€5.00``."""
+    if coupon.percent_off is not None:
+        return percent_text(coupon.percent_off, locale)
+    return i18n.format_money(coupon.amount_off or 0, coupon.currency or currency, locale)
+
+
+def _discount_line(sub: Subscription, *, locale: str, uow: UnitOfWork) -> str:
+    """The subscription's running discount, e.g. ``50% off until May 31, 2026``."""
+    row = uow.session.exec(
+        select(Discount, Coupon).join(Coupon, col(Coupon.id) == Discount.coupon_id)
+        .where(Discount.subscription_id == sub.id,
+               or_(col(Discount.end).is_(None), col(Discount.end) > uow.clock()))
+        .order_by(col(Discount.created).desc())).first()
+    if row is None:
+        return ""
+    discount, coupon = row
+    off = discount_text(coupon, sub.currency, locale=locale)
+    if coupon.duration == CouponDuration.once:
+        return i18n.gettext(locale, _("{discount} off your next invoice"), discount=off)
+    if discount.end is not None:
+        return i18n.gettext(locale, _("{discount} off until {date}"), discount=off,
+                            date=i18n.format_date(discount.end, locale))
+    return i18n.gettext(locale, _("{discount} off"), discount=off)
 
 
 def _item_line(item: SubscriptionItem, price: Price, product: Product, *, locale: str,

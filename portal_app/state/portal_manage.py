@@ -1,5 +1,5 @@
-"""Managing subscriptions in the portal: the overview's actions and the change, cancel
-and pause flows.
+"""Managing subscriptions in the portal: the overview's actions and the change and pause
+flows (the cancel flow is :mod:`portal_app.state.portal_cancel`).
 
 Every handler re-checks the session (:meth:`PortalState._require_session`) and
 hands the session to :mod:`portal_app.portal.manage`, which looks every id that
@@ -35,8 +35,6 @@ from portal_app.state.portal import PortalState
 PORTAL = manage.PORTAL
 DONE = f"{PORTAL}/done"
 UPDATE_FLOWS = ("subscription_update", "subscription_update_confirm")
-# The cancel flow's steps; the next issue slots "reason" and "offer" in before "confirm".
-CANCEL_STEPS = ("choose", "confirm")
 
 
 class ManageState(PortalState):
@@ -341,70 +339,6 @@ class UpdateState(ManageState):
         return self._finish(session, UPDATE_FLOWS, self.subscription_id,
                             _("Your change is scheduled.") if scheduled
                             else _("Your plan was updated."))
-
-
-class CancelState(ManageState):
-    """The cancel flow: choose -> (reason, offer: next issue) -> confirm."""
-
-    step: str = "loading"  # loading | choose | confirm | unavailable
-    subscription_id: str = ""
-    product_name: str = ""
-    amount: str = ""
-    immediately: bool = False
-    ends_line: str = ""
-    detail: str = ""
-    error: str = ""
-    working: bool = False
-
-    @rx.event
-    def load(self) -> None:
-        """The cancel page for the route's subscription (on_load)."""
-        self.step, self.banner, self.error, self.working = "loading", "", "", False
-        self.subscription_id = _route_subscription(self)
-        session = self._open()
-        if session is None:
-            return
-        try:
-            view = manage.cancel_view(session, self.subscription_id, locale=self.lang,
-                                      uow=portal_state.unit_of_work())
-        except BillingError as error:
-            self.step = "unavailable"
-            self.error = manage.error_message(error, locale=self.lang)
-            return
-        self.product_name, self.amount = view.product_name, view.amount
-        self.immediately, self.ends_line, self.detail = view.immediately, view.ends_line, \
-            view.detail
-        self.step = CANCEL_STEPS[0]
-
-    @rx.event
-    def next_step(self) -> None:
-        """On to the next step of the cancel flow."""
-        if self.step in CANCEL_STEPS[:-1]:
-            self.step = CANCEL_STEPS[CANCEL_STEPS.index(self.step) + 1]
-
-    @rx.event
-    def previous_step(self) -> None:
-        if self.step in CANCEL_STEPS[1:]:
-            self.step = CANCEL_STEPS[CANCEL_STEPS.index(self.step) - 1]
-
-    @rx.event
-    def confirm(self) -> Any:
-        """Cancel as the configuration says (now or at period end)."""
-        uow = portal_state.unit_of_work()
-        session = self._session(uow)
-        if session is None or self.working:
-            return None
-        self.working, self.error = True, ""
-        try:
-            manage.cancel(session, self.subscription_id, uow=uow)
-        except BillingError as error:
-            self.working = False
-            self.error = manage.error_message(error, locale=self.lang)
-            return None
-        self.working = False
-        return self._finish(session, ("subscription_cancel",), self.subscription_id,
-                            _("Your subscription was canceled.") if self.immediately
-                            else _("Your subscription will end at the end of the period."))
 
 
 class PauseState(ManageState):

@@ -15,7 +15,8 @@ from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
 from portal_app.portal.web import COOKIE_NAME
 from portal_app.state import portal as portal_state
-from portal_app.state.portal_manage import CancelState, ManageState, PauseState, UpdateState
+from portal_app.state.portal_cancel import CancelState
+from portal_app.state.portal_manage import ManageState, PauseState, UpdateState
 from tests.portal_app.portal.test_manage import Shop, features, item_of
 from tests.portal_app.portal.test_manage import shop as shop  # noqa: F401  (fixture)
 
@@ -74,8 +75,8 @@ def test_another_customers_subscription_is_refused(shop: Shop, make_uow: UowFact
     CancelState.load.fn(cancel)
     assert cancel.step == "unavailable"
     cancel.subscription_id = shop.sub.id  # a crafted event, past the page
-    CancelState.confirm.fn(cancel)
-    assert cancel.error == "We couldn't find that subscription."
+    list(CancelState.confirm.fn(cancel))
+    assert cancel.error
 
     pause = state_of(PauseState, cookie, shop.sub.id)
     pause.subscription_id, pause.choice = shop.sub.id, "indefinite"
@@ -103,7 +104,7 @@ def test_a_forged_cookie_does_nothing(shop: Shop, make_uow: UowFactory) -> None:
     state = state_of(CancelState, f"{COOKIE_NAME}=forged", shop.sub.id)
     state.subscription_id = shop.sub.id
 
-    CancelState.confirm.fn(state)
+    list(CancelState.confirm.fn(state))
 
     assert state.view == "expired"
     assert status_of(make_uow, shop.sub.id).canceled_at is None
@@ -148,10 +149,10 @@ def test_cancel_flow_steps_and_reactivate(shop: Shop, make_uow: UowFactory) -> N
     state = state_of(CancelState, cookie, shop.sub.id)
     CancelState.load.fn(state)
     assert state.step == "choose"
-    CancelState.next_step.fn(state)
+    list(CancelState.proceed.fn(state))
     assert state.step == "confirm"
 
-    CancelState.confirm.fn(state)
+    list(CancelState.confirm.fn(state))
 
     assert status_of(make_uow, shop.sub.id).cancel_at_period_end
     overview = state_of(ManageState, cookie)
@@ -169,8 +170,9 @@ def test_deep_link_after_completion_redirect(shop: Shop, make_uow: UowFactory) -
                              "redirect": {"return_url": "https://acme.test/bye"}}})
     state = state_of(CancelState, cookie, shop.sub.id)
     CancelState.load.fn(state)
+    list(CancelState.proceed.fn(state))
 
-    result = CancelState.confirm.fn(state)
+    result = list(CancelState.confirm.fn(state))
 
     assert "https://acme.test/bye" in str(result)
     assert status_of(make_uow, shop.sub.id).status == SubscriptionStatus.canceled
