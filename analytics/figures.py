@@ -221,13 +221,13 @@ def churn_figure(churn: pl.DataFrame, *, labels: Labels) -> go.Figure:
 
 
 def reasons_figure(reasons: pl.DataFrame, *, money: Money, labels: Labels) -> go.Figure:
-    """Cancellations per reason as horizontal bars, the most lost MRR on top.
+    """Cancellations per reason as horizontal bars, the most frequent on top.
 
     ``reasons``: :func:`analytics.metrics.cancellation_reasons` of one currency.
     """
     if reasons.is_empty():
         return empty_figure(_label(labels, "no_cancellations"))
-    ordered = reasons.sort("lost_mrr", descending=True)
+    ordered = reasons.sort(["cancellations", "lost_mrr"], descending=True)
     names = [_label(labels, f"reason_{r}") for r in ordered["reason"].to_list()]
     hover = [
         f"{count:,} · {share:.0%}<br>{money(lost)} {_label(labels, 'lost_mrr')}"

@@ -69,8 +69,9 @@ def _tile(tile: KpiTile) -> rx.Component:
         rx.vstack(
             rx.text(tile.label, size="2", weight="medium", color=rx.color("gray", 11),
                     truncate=True, width="100%"),
-            rx.text(tile.value, size="7", weight="bold", letter_spacing="-0.02em",
-                    white_space="nowrap", custom_attrs={"data-testid": "kpi-value"}),
+            rx.text(tile.value, size=rx.breakpoints(initial="5", lg="6"), weight="bold",
+                    letter_spacing="-0.02em", white_space="nowrap",
+                    custom_attrs={"data-testid": "kpi-value"}),
             rx.hstack(
                 rx.icon(tile.icon, size=14, flex_shrink="0"),
                 rx.text(tile.change, size="2", weight="medium", truncate=True),
@@ -202,8 +203,8 @@ def charts() -> rx.Component:
     )
 
 
-def _num(value: Any, **props: Any) -> rx.Component:
-    return rx.text(value, size="2", white_space="nowrap",
+def _num(value: Any, *, size: str = "2", **props: Any) -> rx.Component:
+    return rx.text(value, size=size, white_space="nowrap",
                    style={"font_variant_numeric": "tabular-nums"}, **props)
 
 
@@ -259,9 +260,23 @@ def offers_table() -> rx.Component:
     )
 
 
+def _experiment_rows(row: ExperimentRow) -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            row.first,
+            rx.table.row(
+                rx.table.cell(rx.hstack(rx.icon("flask-conical", size=14),
+                                        rx.text(row.experiment, size="2", weight="bold"),
+                                        spacing="2", align="center"),
+                              col_span=6, background=rx.color("gray", 2)),
+            ),
+        ),
+        _experiment_row(row),
+    )
+
+
 def _experiment_row(row: ExperimentRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.cond(row.first, rx.text(row.experiment, size="2", weight="bold"))),
         rx.table.cell(rx.hstack(
             rx.text(row.variant, size="2"),
             rx.cond(row.is_control, rx.badge(_t("control"), variant="outline",
@@ -291,11 +306,11 @@ def experiments_table() -> rx.Component:
                         *[rx.table.column_header_cell(rx.text(_t(k), size="1",
                                                               white_space="nowrap"),
                                                       justify=j)
-                          for k, j in (("col_experiment", "start"), ("col_variant", "start"),
+                          for k, j in (("col_variant", "start"),
                                        ("col_exposures", "end"), ("col_retained", "end"),
                                        ("col_diff", "end"), ("col_p", "end"),
                                        ("col_verdict", "start"))])),
-                    rx.table.body(rx.foreach(DashboardState.experiments, _experiment_row)),
+                    rx.table.body(rx.foreach(DashboardState.experiments, _experiment_rows)),
                     variant="ghost", size="1", width="100%",
                 ),
                 width="100%", overflow_x="auto",

@@ -133,7 +133,6 @@ TEXT: dict[str, str] = {
     "col_mrr_saved": "MRR saved",
     "col_revenue_saved": "Revenue saved",
     "col_later_churn": "Churned within 30 days",
-    "col_experiment": "Experiment",
     "col_variant": "Variant",
     "col_exposures": "Exposed",
     "col_retained": "Retained (95% CI)",

@@ -1,0 +1,93 @@
+"""The churn dashboard in Chromium against the built app: tiles, charts, a filter, a CSV."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from portal_app.accounts import services as accounts
+from portal_app.billing.clock import utc_now
+from portal_app.events.synthetic_history import import_synthetic_history
+from portal_app.portal import configurations
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "dashboard-pass-123"
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture
+def merchant(account_id: str, make_uow) -> str:
+    """A console user whose account has two years of history ending now (the server's clock)."""
+    email = f"growth-{account_id.lower()}@acme.test"
+    accounts.create_console_user(account_id=account_id, email=email, password=PASSWORD,
+                                 uow=make_uow())
+    configurations.create_configuration({"features": {}}, account_id=account_id,
+                                        uow=make_uow())
+    import_synthetic_history(account_id, uow_factory=make_uow, now=utc_now(), n_events=6_000,
+                             seed=5)
+    return email
+
+
+def _sign_in(page, email: str) -> None:
+    page.goto("/console/dashboard")
+    page.wait_for_url(re.compile(r"/console/login"))
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/dashboard/?$"))
+
+
+def test_dashboard_tiles_charts_filter_and_csv(page, merchant: str) -> None:
+    _sign_in(page, merchant)
+
+    mrr = page.get_by_test_id("kpi-mrr").get_by_test_id("kpi-value")
+    mrr.wait_for()
+    assert re.fullmatch(r"\$[\d,]+\.\d\d", mrr.inner_text())
+    assert re.fullmatch(r"[\d,]+", page.get_by_test_id("kpi-customers")
+                        .get_by_test_id("kpi-value").inner_text())
+    assert page.get_by_test_id("kpi-logo_churn").get_by_test_id("kpi-value").inner_text() \
+        .endswith("%")
+    assert page.locator("[data-kpi]").count() == 5
+
+    # Plotly draws SVG: its tick labels and bar texts are text nodes
+    year = str(utc_now().year)
+    chart = page.get_by_test_id("mrr-chart").locator("svg.main-svg").first
+    chart.wait_for()
+    page.wait_for_function(
+        "y => document.querySelector('[data-testid=mrr-chart]').textContent.includes(y)",
+        arg=year)
+    waterfall = page.get_by_test_id("waterfall-chart").locator("svg.main-svg").first
+    assert "$" in waterfall.text_content()
+    assert "Too expensive" in page.get_by_test_id("reasons-chart").text_content()
+    assert page.get_by_test_id("experiment-row").count() == 3
+
+    usd = mrr.inner_text()
+    page.get_by_test_id("currency-filter").click()
+    page.get_by_role("option", name="EUR").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=kpi-mrr] [data-testid=kpi-value]')"
+        ".textContent.startsWith('€')")
+    assert mrr.inner_text() != usd
+
+    with page.expect_download() as info:
+        page.get_by_test_id("download-offers").click()
+    download = info.value
+    assert download.suggested_filename == "offers-eur.csv"
+    lines = Path(download.path()).read_text().splitlines()
+    assert lines[0].startswith("offer,offer_type,currency,shown,accepted,save_rate,")
+    assert len(lines) >= 2 and all(",eur," in line for line in lines[1:])
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_screenshots(page, merchant: str, width: int) -> None:
+    """Not an assertion of looks: pictures of the page for a person to judge."""
+    page.set_viewport_size({"width": width, "height": 900})
+    _sign_in(page, merchant)
+    page.get_by_test_id("kpi-mrr").wait_for()
+    page.get_by_test_id("cohort-chart").locator("svg.main-svg").first.wait_for()
+    page.wait_for_timeout(800)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"issue6-dashboard-{width}.png"), full_page=True)
