@@ -360,12 +360,10 @@ def offers_list() -> rx.Component:
 def _coupon_fields() -> rx.Component:
     percent = field(S, "field_percent", rx.input(
         rx.input.slot("%", side="right"), name="percent",
-        default_value=S.defaults["percent"].to(str), type="number", min="1", max="100",
-        step="any", width="100%", disabled=S.coupon_locked,
+        default_value=S.defaults["percent"].to(str), type="number", width="100%", disabled=S.coupon_locked,
         custom_attrs={"data-field": "percent"}), "percent")
     amount = rx.flex(
-        field(S, "field_amount", text_input(S, "amount", type_="number", step="0.01",
-                                            min="0", disabled=S.coupon_locked), "amount",
+        field(S, "field_amount", text_input(S, "amount", type_="number", disabled=S.coupon_locked), "amount",
               flex="2"),
         field(S, "field_currency", text_input(S, "currency", mono=True, max_length=3,
                                               disabled=S.coupon_locked), "currency", flex="1"),
@@ -389,7 +387,7 @@ def _coupon_fields() -> rx.Component:
                        ("forever", _t(S, "duration_forever"))],
                 testid="coupon-duration"), "duration", flex="2"),
             rx.cond(S.coupon_duration == "repeating",
-                    field(S, "field_months", text_input(S, "months", type_="number", min="1",
+                    field(S, "field_months", text_input(S, "months", type_="number",
                                                         disabled=S.coupon_locked),
                           "months", flex="1")),
             gap="12px", width="100%", wrap="wrap",
@@ -400,7 +398,7 @@ def _coupon_fields() -> rx.Component:
 
 def _pause_fields() -> rx.Component:
     return field(S, "field_pause_count", rx.flex(
-        text_input(S, "pause_count", type_="number", min="1", flex="1"),
+        text_input(S, "pause_count", type_="number", flex="1"),
         rx.box(select(S.pause_interval, S.set_pause_interval,
                       items=[(k, _t(S, f"pause_{k}")) for k in ("period", "month", "week",
                                                                 "day")],
@@ -455,7 +453,7 @@ def offer_dialog() -> rx.Component:
                              ("pause", _pause_fields()),
                              ("price_change", _price_change_fields()),
                              ("trial_extension", field(S, "field_days", text_input(
-                                 S, "days", type_="number", min="1", max="366"), "days")),
+                                 S, "days", type_="number"), "days")),
                              _contact_fields()),
                     _section(
                         _t(S, "section_eligibility"),
@@ -467,14 +465,13 @@ def offer_dialog() -> rx.Component:
                                                             S.toggle_product, "offer-products"),
                             "products", "field_products_hint")),
                         rx.grid(
-                            field(S, "field_min_age", text_input(S, "min_age", type_="number",
-                                                                 min="0", placeholder="0"),
+                            field(S, "field_min_age", text_input(S, "min_age", type_="number", placeholder="0"),
                                   "min_age"),
                             field(S, "field_cooldown", text_input(S, "cooldown",
-                                                                  type_="number", min="0"),
+                                                                  type_="number"),
                                   "cooldown", "field_blank_unlimited"),
                             field(S, "field_max_redemptions", text_input(
-                                S, "max_redemptions", type_="number", min="1"),
+                                S, "max_redemptions", type_="number"),
                                 "max_redemptions", "field_blank_unlimited"),
                             columns=rx.breakpoints(initial="1", sm="3"), gap="12px",
                             width="100%", align_items="start",
@@ -485,7 +482,7 @@ def offer_dialog() -> rx.Component:
                     spacing="4", width="100%",
                 ),
                 on_submit=S.save, key=S.form_key, width="100%",
-                custom_attrs={"data-testid": "offer-form", "novalidate": True},
+                custom_attrs={"data-testid": "offer-form"},
             ),
             max_width="640px", width="calc(100vw - 24px)", max_height="92vh",
         ),
@@ -690,8 +687,7 @@ def _variant_editor(v: VariantDraft, index: Any) -> rx.Component:
                                              "autocomplete": "off"}),
                       _problem(E, name_field), spacing="1", flex="3", min_width="0"),
             rx.vstack(_label(E, "field_weight"),
-                      rx.input(name=weight_field, default_value=v.weight, type="number",
-                               min="1", width="100%",
+                      rx.input(name=weight_field, default_value=v.weight, type="number", width="100%",
                                custom_attrs={"data-field": "variant-weight"}),
                       _problem(E, weight_field), spacing="1", flex="1", min_width="80px"),
             gap="12px", width="100%",
@@ -744,14 +740,12 @@ def experiment_dialog() -> rx.Component:
                             "field_products_hint")),
                         rx.grid(
                             field(E, "field_tenure_min", text_input(E, "tenure_min",
-                                                                    type_="number", min="0"),
+                                                                    type_="number"),
                                   "tenure_min"),
                             field(E, "field_tenure_max", text_input(E, "tenure_max",
-                                                                    type_="number", min="0"),
+                                                                    type_="number"),
                                   "tenure_max"),
-                            field(E, "field_holdout", text_input(E, "holdout", type_="number",
-                                                                 min="0", max="99",
-                                                                 step="any"),
+                            field(E, "field_holdout", text_input(E, "holdout", type_="number"),
                                   "holdout", "field_holdout_hint"),
                             columns=rx.breakpoints(initial="1", sm="3"), gap="12px",
                             width="100%", align_items="start",
@@ -771,7 +765,7 @@ def experiment_dialog() -> rx.Component:
                     spacing="4", width="100%",
                 ),
                 on_submit=E.save, key=E.form_key, width="100%",
-                custom_attrs={"data-testid": "experiment-form", "novalidate": True},
+                custom_attrs={"data-testid": "experiment-form"},
             ),
             max_width="720px", width="calc(100vw - 24px)", max_height="92vh",
         ),
