@@ -224,8 +224,7 @@ def _dialog_buttons(state: Form) -> rx.Component:
                       custom_attrs={"data-testid": "dialog-save"}),
             spacing="2", justify="end", width="100%",
         ),
-        direction="column", gap="12px", width="100%", padding_top="16px",
-        position="sticky", bottom="0", background=rx.color("gray", 1), padding_bottom="4px",
+        direction="column", gap="12px", width="100%", padding_top="8px",
     )
 
 
@@ -546,7 +545,7 @@ def policy_card() -> rx.Component:
                 ),
                 spacing="3", width="100%",
             ),
-            size="3", margin_top="28px", width="100%",
+            size=rx.breakpoints(initial="2", sm="3"), margin_top="28px", width="100%",
             custom_attrs={"data-testid": "policy-card"},
         ),
     )
@@ -819,7 +818,7 @@ def experiment_facts() -> rx.Component:
     return rx.card(
         rx.grid(
             _meta("col_configuration", rx.text(X.configuration, size="2", font_family=MONO,
-                                               truncate=True)),
+                                               word_break="break-all")),
             _meta("targeting_label", rx.vstack(rx.foreach(X.targeting,
                                                           lambda t: rx.text(t, size="2")),
                                                spacing="0")),
@@ -847,10 +846,17 @@ def interval_bar(row: VariantReadoutRow) -> rx.Component:
                                   rx.color("accent", 10)),
                border=f"2px solid {rx.color('gray', 1)}"),
         position="relative", height="8px", width="100%", border_radius="999px",
-        background=rx.color("gray", 4), margin="8px 0 4px",
+        background=rx.color("gray", 4), margin="8px 0 2px",
         custom_attrs={"data-testid": "interval-bar", "role": "img",
                       "aria-label": row.rate + " (" + row.interval + ")"},
     )
+
+
+def _scale() -> rx.Component:
+    return rx.hstack(rx.text("0%", size="1", color=FAINT), rx.spacer(),
+                     rx.text("50%", size="1", color=FAINT), rx.spacer(),
+                     rx.text("100%", size="1", color=FAINT), width="100%",
+                     custom_attrs={"aria-hidden": "true"})
 
 
 def _stat(label_key: str, value: Any, testid: str, **props: Any) -> rx.Component:
@@ -891,7 +897,7 @@ def _variant_readout(row: VariantReadoutRow) -> rx.Component:
                               rx.cond(row.has_rate, rx.text(row.interval, size="1",
                                                             color=FAINT)),
                               align="baseline", spacing="2", wrap="wrap"),
-                    rx.cond(row.has_rate, interval_bar(row)),
+                    rx.cond(row.has_rate, rx.box(interval_bar(row), _scale(), width="100%")),
                     spacing="0", min_width="0", grid_column=rx.breakpoints(initial="span 2",
                                                                            md="span 1"),
                 ),

@@ -38,6 +38,7 @@ def shoot(page: Any, name: str, *, phone: bool = False) -> None:
     if not SHOTS:
         return
     Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(400)  # let dialogs finish fading in
     page.screenshot(path=str(Path(SHOTS) / f"issue5-console-{name}-1280.png"), full_page=True)
     if phone:
         page.set_viewport_size({"width": 390, "height": 844})
