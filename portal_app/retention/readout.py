@@ -18,6 +18,7 @@ import polars as pl
 from sqlmodel import col, select
 
 from analytics import experiments as analytics_experiments
+from analytics.experiments import Metric
 from analytics.ingest import FLOW_PREFIX, RAW_SCHEMA, flow_frame
 from portal_app.db import UnitOfWork
 from portal_app.events.models import Event
@@ -29,7 +30,7 @@ from portal_app.retention.models import CancellationFlow, Variant
 SRM_THRESHOLD = 0.001
 # A saved customer: an exposed flow that did not end in a cancellation. Comparable
 # between offer variants and a no-offer control (see analytics.experiments).
-METRIC = "retained"
+METRIC: Metric = "retained"
 
 
 @dataclass(frozen=True)

@@ -659,14 +659,14 @@ class OffersState(RetentionState):
         """The page's on_load."""
         self.status = "loading"
         self.dialog_open = False
-        yield
+        yield None
         yield self._fetch()
 
     @rx.event
     def retry(self) -> Iterator[EventSpec | None]:
         """Load again after an error."""
         self.status = "loading"
-        yield
+        yield None
         yield self._fetch()
 
     # The dialog ------------------------------------------------------------------------
@@ -1052,7 +1052,7 @@ class ExperimentsState(RetentionState):
         """The page's on_load (``?edit=exp_...`` opens that draft's dialog)."""
         self.status = "loading"
         self.dialog_open = False
-        yield
+        yield None
         yield self._fetch()
         edit = self.router.url.query_parameters.get("edit")
         if edit and self.status == "ready":
@@ -1062,7 +1062,7 @@ class ExperimentsState(RetentionState):
     def retry(self) -> Iterator[EventSpec | None]:
         """Load again after an error."""
         self.status = "loading"
-        yield
+        yield None
         yield self._fetch()
 
     def _new_variant(self, name: str = "", offers_: Mapping[str, str] | None = None,
@@ -1399,7 +1399,7 @@ class ExperimentState(RetentionState):
         self.experiment_id = str(self.router.url.query_parameters.get("id") or "")[:64]
         self.status = "loading"
         self.confirm_open = False
-        yield
+        yield None
         yield self._fetch()
 
     @rx.event
