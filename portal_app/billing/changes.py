@@ -591,38 +591,61 @@ def _change(sub: Subscription, *, account_id: str, uow: UnitOfWork,
     return outcome
 
 
-def invoice_pending_items(sub: Subscription, *, uow: UnitOfWork, billing_reason: str
+def invoice_pending_items(sub: Subscription, *, uow: UnitOfWork, billing_reason: str,
+                          pending: bool = True, usage_until: datetime | None = None
                           ) -> Invoice | None:
-    """Invoice the subscription's pending invoice items now (and try to collect)."""
-    from portal_app.billing import services
+    """Invoice the subscription's pending invoice items now (and try to collect).
 
-    pending = services._pending_items(sub, uow)
-    if not pending:
-        return None
+    With ``usage_until`` (a subscription's end) the invoice first bills every
+    metered item's usage not billed yet, up to that moment, discounted as a
+    renewal's lines are; ``pending=False`` leaves the pending items out. None
+    when there is nothing to bill: no pending item and no metered usage window
+    (usage during a trial is free, so a trial's end bills none).
+    """
+    from portal_app.billing import services
+    from portal_app.billing.models import InvoiceLine
+
+    items = services._pending_items(sub, uow) if pending else []
     now = uow.clock()
-    customer = uow.session.get(Customer, sub.customer_id)
-    assert customer is not None
     invoice = Invoice(
         account_id=sub.account_id, customer_id=sub.customer_id, subscription_id=sub.id,
         status=InvoiceStatus.draft, billing_reason=billing_reason,
         collection_method=sub.collection_method, currency=sub.currency,
-        period_start=min(i.period_start for i in pending),
-        period_end=max(i.period_end for i in pending), created=now)
+        period_start=now, period_end=now, created=now)
+    lines: list[InvoiceLine] = []
+    if usage_until is not None:
+        for item, price, product in _rows(sub, uow):
+            if price.usage_type == "metered":
+                lines.append(services.usage_line(sub, item, price, product, until=usage_until,
+                                                 invoice=invoice, position=len(lines),
+                                                 uow=uow))
+        # An empty window (nothing billable since the last invoice) is no line at all.
+        lines = [line for line in lines if line.period_start < line.period_end]
+    if not items and not lines:
+        return None
+    customer = uow.session.get(Customer, sub.customer_id)
+    assert customer is not None
     uow.add(invoice)
     uow.flush()
-    from portal_app.billing.models import InvoiceLine
-
-    for position, item in enumerate(pending):
+    usage_discount = services.discount_lines(sub, lines, uow=uow, now=now)
+    for position, line in enumerate(lines):
+        line.invoice_id = invoice.id
+        line.position = position
+    for item in items:
         item.invoice_id = invoice.id
         uow.add(item)
-        uow.add(InvoiceLine(
+        lines.append(InvoiceLine(
             invoice_id=invoice.id, subscription_item_id=item.subscription_item_id,
             price_id=item.price_id, description=item.description, quantity=item.quantity,
             amount=item.amount, discount_amount=item.discount_amount, currency=item.currency,
             proration=item.proration, period_start=item.period_start,
-            period_end=item.period_end, position=position))
-    invoice.subtotal = sum(i.amount for i in pending)
-    invoice.total_discount = sum(i.discount_amount for i in pending)
+            period_end=item.period_end, position=len(lines)))
+    for line in lines:
+        uow.add(line)
+    invoice.period_start = min(line.period_start for line in lines)
+    invoice.period_end = max(line.period_end for line in lines)
+    invoice.subtotal = sum(line.amount for line in lines)
+    invoice.total_discount = usage_discount + sum(i.discount_amount for i in items)
     invoice.total = invoice.subtotal - invoice.total_discount
     sub.latest_invoice = invoice.id
     services._close_invoice(invoice, customer, sub=sub, uow=uow, now=now)

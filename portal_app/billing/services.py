@@ -790,16 +790,10 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
         if price.usage_type == "metered":
             # Billed in arrears: the usage since the item was last billed, up to the
             # start of the period this invoice opens.
-            usage = meters.billable_usage(sub, item, price, until=sub.current_period_start,
-                                          uow=uow)
-            line = InvoiceLine(invoice_id=invoice.id, subscription_item_id=item.id,
-                               price_id=price.id,
-                               description=_usage_description(price, product, usage.quantity),
-                               quantity=usage.quantity, amount=usage.amount,
-                               currency=sub.currency, period_start=usage.start,
-                               period_end=usage.end, position=position)
+            line = usage_line(sub, item, price, product, until=sub.current_period_start,
+                              invoice=invoice, position=position, uow=uow)
             lines.append(line)
-            subtotal += usage.amount
+            subtotal += line.amount
             continue
         amount = 0 if trial else price.unit_amount * item.quantity
         description = _line_description(price, product, item.quantity)
@@ -812,17 +806,7 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
                            period_end=sub.current_period_end, position=position)
         lines.append(line)
         subtotal += amount
-    discount_total = 0
-    active = _active_discount(sub, uow, now) if subtotal else None
-    if active is not None:
-        discount, coupon = active
-        discount_total = _discount_amount(coupon, subtotal)
-        for line, share in zip(lines, _spread(discount_total, [ln.amount for ln in lines]),
-                               strict=True):
-            line.discount_amount = share
-        if coupon.duration == CouponDuration.once:
-            discount.end = now
-            uow.add(discount)
+    discount_total = discount_lines(sub, lines, uow=uow, now=now)
     for pending in _pending_items(sub, uow):
         # A proration carries the discount it was created with.
         pending.invoice_id = invoice.id
@@ -847,6 +831,37 @@ def _bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
     uow.add(sub)
     uow.flush()
     return invoice
+
+
+def usage_line(sub: Subscription, item: SubscriptionItem, price: Price, product: Product, *,
+               until: datetime, invoice: Invoice, position: int, uow: UnitOfWork
+               ) -> InvoiceLine:
+    """The invoice line of a metered item's usage not billed yet, up to ``until``."""
+    usage = meters.billable_usage(sub, item, price, until=until, uow=uow)
+    return InvoiceLine(invoice_id=invoice.id, subscription_item_id=item.id, price_id=price.id,
+                       description=_usage_description(price, product, usage.quantity),
+                       quantity=usage.quantity, amount=usage.amount, currency=sub.currency,
+                       period_start=usage.start, period_end=usage.end, position=position)
+
+
+def discount_lines(sub: Subscription, lines: Sequence[InvoiceLine], *, uow: UnitOfWork,
+                   now: datetime) -> int:
+    """Spread the subscription's active discount over ``lines``; the total taken off.
+
+    A ``once`` coupon ends with the first invoice it discounts.
+    """
+    subtotal = sum(line.amount for line in lines)
+    active = _active_discount(sub, uow, now) if subtotal else None
+    if active is None:
+        return 0
+    discount, coupon = active
+    total = _discount_amount(coupon, subtotal)
+    for line, share in zip(lines, _spread(total, [ln.amount for ln in lines]), strict=True):
+        line.discount_amount = share
+    if coupon.duration == CouponDuration.once:
+        discount.end = now
+        uow.add(discount)
+    return total
 
 
 def _pending_items(sub: Subscription, uow: UnitOfWork) -> list[InvoiceItem]:
@@ -1046,7 +1061,13 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
         boundary = sub.current_period_end
         if sub.cancel_at_period_end or (sub.cancel_at is not None and sub.cancel_at <= boundary):
             changes.end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
+            # The final invoice: the usage reported up to the end, billed in arrears.
+            invoice = changes.invoice_pending_items(sub, uow=uow, pending=False,
+                                                    usage_until=boundary,
+                                                    billing_reason="subscription_cancel")
             _end(sub, at=boundary, reason="cancellation_requested", uow=uow, before=before)
+            if invoice is not None:
+                _emit_invoice_events(invoice, uow=uow, account_id=account_id)
             uow.commit()
             return sub
         if sub.status == SubscriptionStatus.past_due and _retry_open_invoices(sub, uow=uow):
@@ -1125,9 +1146,13 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
     An immediate cancel with ``prorate`` credits the unused time of every item
     (rounded half up per item, as proration lines are). Without ``invoice_now``
     the credit goes straight to the customer's balance, which pays their next
-    invoices; with ``invoice_now`` a final invoice lists the credit lines and
-    any pending invoice items, and whatever it leaves negative becomes that
-    balance credit. A pending scheduled change is canceled with the subscription.
+    invoices; with ``invoice_now`` a final invoice bills the metered usage not
+    billed yet (up to now) with the credit lines and any pending invoice items,
+    and whatever it leaves negative becomes that balance credit. Without
+    ``invoice_now`` that usage is never billed, as with Stripe. A cancel at
+    period end bills the last period's usage in a final invoice when the period
+    ends (:func:`renew_subscription`); a declined final charge leaves that
+    invoice open and the subscription canceled. A pending scheduled change is canceled with the subscription.
     ``customer_id`` restricts the change to that customer's subscription (the
     portal passes its session's customer). Raises ResourceMissing, InvalidRequest.
     """
@@ -1160,7 +1185,7 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
                 changes.credit_unused_time(sub, uow=uow, at=now)
             invoice = None
             if invoice_now:
-                invoice = changes.invoice_pending_items(sub, uow=uow,
+                invoice = changes.invoice_pending_items(sub, uow=uow, usage_until=now,
                                                         billing_reason="subscription_cancel")
             else:
                 changes.credit_pending_to_balance(sub, uow=uow)

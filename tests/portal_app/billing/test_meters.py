@@ -414,3 +414,142 @@ def test_two_simultaneous_retries_store_one_event(account_id: str, make_uow: Mak
         .where(MeterEvent.account_id == account_id)).one())
     assert stored == 1
     assert usage(make_uow, m, customer, START, START + timedelta(seconds=1)) == 9
+
+
+# --- the final invoice when a subscription ends ------------------------------------------
+
+
+def metered_subscription(account_id: str, make_uow: MakeUow, customer: Customer,
+                         monthly: Price) -> tuple[str, Price]:
+    calls = metered_price(account_id, make_uow, meter(account_id, make_uow))
+    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
+                                       customer=customer.id,
+                                       items=[ItemSpec(monthly.id), ItemSpec(calls.id)])
+    return sub.id, calls
+
+
+def invoice_event_types(make_uow: MakeUow, account_id: str, invoice_id: str) -> list[str]:
+    return [e.type for e in events_of(make_uow, account_id, object_id=invoice_id)]
+
+
+def test_a_cancel_at_period_end_bills_the_last_periods_usage_once(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    sub_id, calls = metered_subscription(account_id, make_uow, customer, monthly)
+    report(account_id, make_uow, customer, 100, at=START)
+    services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+                           uow_factory=make_uow)
+    report(account_id, make_uow, customer, 20)  # period 2
+    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
+                                 at_period_end=True)
+    clock.set(MAR_31 - timedelta(minutes=1))
+    report(account_id, make_uow, customer, 3, at=MAR_31 - timedelta(seconds=1))
+    report(account_id, make_uow, customer, 4000, at=MAR_31)  # the end: after it
+    services.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
+                           uow_factory=make_uow)
+    report(account_id, make_uow, customer, 5000)  # after the end
+    services.advance_clock(clock, MAR_31 + timedelta(days=62), account_id=account_id,
+                           uow_factory=make_uow)
+
+    first, feb, final = invoices_of(make_uow, sub_id)
+    assert [(ln.quantity, ln.amount) for ln in lines_of(make_uow, feb.id)] == [
+        (1, 2000), (100, 500)]
+    [usage_line] = lines_of(make_uow, final.id)  # no licensed line: paid in advance
+    assert (usage_line.price_id, usage_line.quantity, usage_line.amount) == (calls.id, 23, 115)
+    assert (usage_line.period_start, usage_line.period_end) == (FEB_28, MAR_31)
+    assert (final.billing_reason, final.created, final.status) == (
+        "subscription_cancel", MAR_31, "paid")
+    assert (final.period_start, final.period_end, final.amount_paid) == (FEB_28, MAR_31, 115)
+    assert invoice_event_types(make_uow, account_id, final.id) == [
+        "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]
+    sub = services.retrieve_subscription(sub_id, account_id=account_id, uow=make_uow())
+    assert (sub.status, sub.ended_at, sub.latest_invoice) == ("canceled", MAR_31, final.id)
+    # The subscription ends, then its final invoice is issued (as on an immediate cancel).
+    last = [e.type for e in events_of(make_uow, account_id)][-5:]
+    assert last == ["customer.subscription.deleted", "invoice.created", "invoice.finalized",
+                    "invoice.paid", "invoice.payment_succeeded"]
+
+
+def test_an_immediate_cancel_with_invoice_now_bills_usage_up_to_now(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    sub_id, calls = metered_subscription(account_id, make_uow, customer, monthly)
+    report(account_id, make_uow, customer, 1000, at=START)
+    services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+                           uow_factory=make_uow)
+    report(account_id, make_uow, customer, 600)
+    middle = FEB_28 + (MAR_31 - FEB_28) / 2
+    clock.set(middle)
+    report(account_id, make_uow, customer, 1, at=middle - timedelta(seconds=1))
+    report(account_id, make_uow, customer, 9000, at=middle)  # the end: after it
+    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
+                                 prorate=True, invoice_now=True)
+    clock.set(middle + timedelta(minutes=1))
+    report(account_id, make_uow, customer, 7000)
+    services.advance_clock(clock, MAR_31 + timedelta(days=31), account_id=account_id,
+                           uow_factory=make_uow)
+
+    _first, feb, final = invoices_of(make_uow, sub_id)
+    assert lines_of(make_uow, feb.id)[1].quantity == 1000
+    usage_line, credit = lines_of(make_uow, final.id)
+    assert (usage_line.price_id, usage_line.quantity, usage_line.amount) == (calls.id, 601,
+                                                                             3005)
+    assert (usage_line.period_start, usage_line.period_end) == (FEB_28, middle)
+    assert (credit.price_id, credit.proration, credit.amount) == (monthly.id, True, -1000)
+    assert (final.billing_reason, final.total, final.amount_paid, final.status) == (
+        "subscription_cancel", 2005, 2005, "paid")
+    assert invoice_event_types(make_uow, account_id, final.id) == [
+        "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]
+
+
+def test_an_immediate_cancel_without_invoice_now_bills_no_usage(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    sub_id, _calls = metered_subscription(account_id, make_uow, customer, monthly)
+    clock.set(START + timedelta(days=3))
+    report(account_id, make_uow, customer, 40)
+    clock.set(START + timedelta(days=3, minutes=1))
+    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow())
+    services.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
+                           uow_factory=make_uow)
+    assert [i.billing_reason for i in invoices_of(make_uow, sub_id)] == [
+        "subscription_create"]
+
+
+def test_a_declined_final_invoice_stays_open_and_the_subscription_ends(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    sub_id, _calls = metered_subscription(account_id, make_uow, customer, monthly)
+    clock.set(START + timedelta(days=3))
+    report(account_id, make_uow, customer, 40)
+    clock.set(START + timedelta(days=3, minutes=1))
+    failing = services.attach_payment_method("pm_card_chargeCustomerFail",
+                                             customer_id=customer.id, account_id=account_id,
+                                             uow=make_uow())
+    services.update_customer(customer.id, account_id=account_id, uow=make_uow(),
+                             default_payment_method=failing.id)
+    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
+                                 invoice_now=True)
+    _first, final = invoices_of(make_uow, sub_id)
+    assert (final.billing_reason, final.status, final.amount_remaining) == (
+        "subscription_cancel", "open", 200)
+    assert invoice_event_types(make_uow, account_id, final.id) == [
+        "invoice.created", "invoice.finalized", "invoice.payment_failed"]
+    sub = services.retrieve_subscription(sub_id, account_id=account_id, uow=make_uow())
+    assert sub.status == "canceled"
+
+
+def test_a_trial_canceled_at_its_end_has_no_final_invoice(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer) -> None:
+    calls = metered_price(account_id, make_uow, meter(account_id, make_uow))
+    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
+                                       customer=customer.id, items=[ItemSpec(calls.id)],
+                                       trial_period_days=7, cancel_at_period_end=True)
+    clock.set(START + timedelta(days=1))
+    report(account_id, make_uow, customer, 50)  # free: during the trial
+    services.advance_clock(clock, START + timedelta(days=40), account_id=account_id,
+                           uow_factory=make_uow)
+    assert [i.billing_reason for i in invoices_of(make_uow, sub.id)] == [
+        "subscription_create"]
+    ended = services.retrieve_subscription(sub.id, account_id=account_id, uow=make_uow())
+    assert ended.status == "canceled"
