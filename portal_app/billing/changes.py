@@ -631,15 +631,16 @@ def invoice_pending_items(sub: Subscription, *, uow: UnitOfWork, billing_reason:
     for position, line in enumerate(lines):
         line.invoice_id = invoice.id
         line.position = position
-    for item in items:
-        item.invoice_id = invoice.id
-        uow.add(item)
+    for pending_item in items:
+        pending_item.invoice_id = invoice.id
+        uow.add(pending_item)
         lines.append(InvoiceLine(
-            invoice_id=invoice.id, subscription_item_id=item.subscription_item_id,
-            price_id=item.price_id, description=item.description, quantity=item.quantity,
-            amount=item.amount, discount_amount=item.discount_amount, currency=item.currency,
-            proration=item.proration, period_start=item.period_start,
-            period_end=item.period_end, position=len(lines)))
+            invoice_id=invoice.id, subscription_item_id=pending_item.subscription_item_id,
+            price_id=pending_item.price_id, description=pending_item.description,
+            quantity=pending_item.quantity, amount=pending_item.amount,
+            discount_amount=pending_item.discount_amount, currency=pending_item.currency,
+            proration=pending_item.proration, period_start=pending_item.period_start,
+            period_end=pending_item.period_end, position=len(lines)))
     for line in lines:
         uow.add(line)
     invoice.period_start = min(line.period_start for line in lines)
