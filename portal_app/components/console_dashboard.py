@@ -9,6 +9,7 @@ from typing import Any
 
 import reflex as rx
 
+from portal_app.components.console_frame import DESKTOP_ONLY, PHONE_ONLY
 from portal_app.state.console_dashboard import (
     DashboardState,
     ExperimentRow,
@@ -159,12 +160,16 @@ def card(title_key: str, lead_key: str, body: rx.Component, *, table: str | None
     )
 
 
-def chart(figure: Any, test_id: str) -> rx.Component:
-    """A Plotly figure that fills its card."""
+def chart(figure: Any, test_id: str, *, min_width: str = "0") -> rx.Component:
+    """A Plotly figure that fills its card (and scrolls sideways below ``min_width``)."""
     return rx.box(
-        rx.plotly(data=figure, config=PLOTLY_CONFIG, use_resize_handler=True,
-                  width="100%"),
-        width="100%", min_width="0", custom_attrs={"data-testid": test_id},
+        rx.box(
+            rx.plotly(data=figure, config=PLOTLY_CONFIG, use_resize_handler=True,
+                      width="100%"),
+            min_width=min_width, width="100%",
+        ),
+        width="100%", min_width="0", overflow_x="auto",
+        custom_attrs={"data-testid": test_id},
     )
 
 
@@ -197,7 +202,8 @@ def charts() -> rx.Component:
         ),
         _grid(
             card("cohorts_title", "cohorts_lead",
-                 chart(DashboardState.cohort_chart, "cohort-chart"), table="cohorts"),
+                 chart(DashboardState.cohort_chart, "cohort-chart", min_width="640px"),
+                 table="cohorts"),
             columns="1",
         ),
     )
@@ -238,13 +244,41 @@ def _empty_note(key: str) -> rx.Component:
                      padding="24px", width="100%")
 
 
+def _stat(label_key: str, value: Any, detail: Any = None) -> rx.Component:
+    return rx.vstack(
+        rx.text(_t(label_key), size="1", color=rx.color("gray", 10)),
+        _num(value, weight="medium"),
+        detail if detail is not None else rx.fragment(),
+        spacing="0", min_width="0",
+    )
+
+
+def _offer_card(row: OfferRow) -> rx.Component:
+    return rx.box(
+        rx.hstack(rx.text(row.name, size="2", weight="bold", flex="1", min_width="0"),
+                  rx.badge(row.offer_type, color_scheme=row.tone, variant="soft",
+                           radius="full"),
+                  align="center", width="100%", spacing="2"),
+        rx.grid(
+            _stat("col_save_rate", row.save_rate,
+                  _num(row.interval, size="1", color=rx.color("gray", 10))),
+            _stat("col_accepted", row.accepted + " / " + row.shown),
+            _stat("col_mrr_saved", row.mrr_saved),
+            _stat("col_revenue_saved", row.revenue_saved),
+            columns="2", spacing="3", width="100%", margin_top="8px",
+        ),
+        padding="12px 0", border_bottom=f"1px solid {rx.color('gray', 4)}", width="100%",
+        custom_attrs={"data-testid": "offer-card"},
+    )
+
+
 def offers_table() -> rx.Component:
     """Offers shown, accepted, save rate with its interval, MRR and revenue saved."""
     return card(
         "offers_title", "offers_lead",
         rx.cond(
             DashboardState.has_offers,
-            rx.box(
+            rx.fragment(rx.box(
                 rx.table.root(
                     _header("col_offer", "col_type", "col_shown", "col_accepted",
                             "col_save_rate", "col_mrr_saved", "col_revenue_saved",
@@ -252,8 +286,9 @@ def offers_table() -> rx.Component:
                     rx.table.body(rx.foreach(DashboardState.offers, _offer_row)),
                     variant="ghost", size="1", width="100%",
                 ),
-                width="100%", overflow_x="auto",
-            ),
+                width="100%", overflow_x="auto", display=DESKTOP_ONLY,
+            ), rx.vstack(rx.foreach(DashboardState.offers, _offer_card), spacing="0",
+                         width="100%", display=PHONE_ONLY)),
             _empty_note("no_offers"),
         ),
         table="offers", test_id="offers-table",
@@ -286,11 +321,42 @@ def _experiment_row(row: ExperimentRow) -> rx.Component:
         rx.table.cell(rx.vstack(_num(row.retained, weight="bold"),
                                 _num(row.interval, color=rx.color("gray", 10), size="1"),
                                 spacing="0", align="end"), justify="end"),
-        rx.table.cell(_num(row.diff), justify="end"),
+        rx.table.cell(rx.vstack(_num(row.diff, weight="bold"),
+                                _num(row.diff_interval, color=rx.color("gray", 10), size="1"),
+                                spacing="0", align="end"), justify="end"),
         rx.table.cell(_num(row.p_value), justify="end"),
         rx.table.cell(rx.text(row.verdict, size="1", color=rx.color(row.tone, 11),
                               min_width="220px")),
         custom_attrs={"data-testid": "experiment-row"},
+    )
+
+
+def _experiment_card(row: ExperimentRow) -> rx.Component:
+    return rx.fragment(
+        rx.cond(row.first, rx.hstack(rx.icon("flask-conical", size=14),
+                                     rx.text(row.experiment, size="2", weight="bold"),
+                                     spacing="2", align="center", padding_top="8px")),
+        rx.box(
+            rx.hstack(
+                rx.text(row.variant, size="2", weight="medium"),
+                rx.cond(row.is_control, rx.badge(_t("control"), variant="outline",
+                                                 color_scheme="gray", size="1")),
+                rx.spacer(),
+                _num(row.exposures + " " + _t("col_exposures").lower(), size="1",
+                     color=rx.color("gray", 10)),
+                align="center", width="100%", spacing="2",
+            ),
+            rx.grid(
+                _stat("col_retained", row.retained,
+                      _num(row.interval, size="1", color=rx.color("gray", 10))),
+                _stat("col_diff", row.diff,
+                      _num(row.diff_interval, size="1", color=rx.color("gray", 10))),
+                columns="2", spacing="3", width="100%", margin_top="6px",
+            ),
+            rx.text(row.verdict, size="1", color=rx.color(row.tone, 11), margin_top="6px"),
+            padding="10px 0", border_bottom=f"1px solid {rx.color('gray', 4)}", width="100%",
+            custom_attrs={"data-testid": "experiment-card"},
+        ),
     )
 
 
@@ -300,7 +366,7 @@ def experiments_table() -> rx.Component:
         "experiments_title", "experiments_lead",
         rx.cond(
             DashboardState.has_experiments,
-            rx.box(
+            rx.fragment(rx.box(
                 rx.table.root(
                     rx.table.header(rx.table.row(
                         *[rx.table.column_header_cell(rx.text(_t(k), size="1",
@@ -313,8 +379,9 @@ def experiments_table() -> rx.Component:
                     rx.table.body(rx.foreach(DashboardState.experiments, _experiment_rows)),
                     variant="ghost", size="1", width="100%",
                 ),
-                width="100%", overflow_x="auto",
-            ),
+                width="100%", overflow_x="auto", display=DESKTOP_ONLY,
+            ), rx.vstack(rx.foreach(DashboardState.experiments, _experiment_card), spacing="0",
+                         width="100%", display=PHONE_ONLY)),
             _empty_note("no_experiments"),
         ),
         table="experiments", test_id="experiments-table",

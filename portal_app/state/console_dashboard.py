@@ -210,7 +210,8 @@ class ExperimentRow:
     exposures: str
     retained: str
     interval: str
-    diff: str
+    diff: str  # in percentage points, "—" for the control
+    diff_interval: str
     p_value: str
     verdict: str
     tone: str  # of the verdict: green/red significant, amber void, gray otherwise
@@ -321,9 +322,9 @@ def experiment_rows(readouts: pl.DataFrame, *, text: dict[str, str]) -> list[Exp
             exposures=_count(row["exposures"]),
             retained=_percent(row["rate"]),
             interval=f"{_percent(row['rate_low'])}–{_percent(row['rate_high'])}",
-            diff="—" if is_control else (
-                f"{_points(row['diff'])} pts ({_points(row['diff_low'])} to "
-                f"{_points(row['diff_high'])})"),
+            diff="—" if is_control else text["points"].format(value=_points(row["diff"])),
+            diff_interval="" if is_control else (
+                f"{_points(row['diff_low'])} to {_points(row['diff_high'])}"),
             p_value="—" if is_control or math.isnan(row["p_value"])
             else f"{row['p_value']:.2g}",
             verdict=verdict, tone=tone,

@@ -91,3 +91,8 @@ def test_screenshots(page, merchant: str, width: int) -> None:
     page.wait_for_timeout(800)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"issue6-dashboard-{width}.png"), full_page=True)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    for part, top in enumerate(range(0, height, 1400)):  # readable pieces of a long page
+        page.screenshot(path=str(SHOTS / f"issue6-dashboard-{width}-part{part}.png"),
+                        full_page=True, clip={"x": 0, "y": top, "width": width,
+                                              "height": min(1400, height - top)})

@@ -115,7 +115,8 @@ def test_filters_call_the_metrics_and_other_accounts_stay_out(
     assert {row.name for row in state.offers} == {"30% off for 3 months", "Pause for 2 months"}
     assert [row.variant for row in state.experiments] == ["Control", "30% coupon", "Pause"]
     assert state.experiments[0].first and state.experiments[0].is_control
-    assert state.experiments[1].diff.endswith(")") and "–" in state.experiments[1].interval
+    assert state.experiments[1].diff.endswith(" pts") and " to " in state.experiments[1].diff_interval
+    assert "–" in state.experiments[1].interval and state.experiments[0].diff == "—"
     assert "gbp" not in json.dumps(state.mrr_chart.to_plotly_json(), default=str).lower()
 
     run(DashboardState.set_currency, state, "eur")
