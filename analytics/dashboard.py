@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 import polars as pl
 
@@ -186,7 +186,7 @@ def build_dashboard(
     end, start = filters.end, filters.start
     now = month_start(end)
     last_month, month_before = add_months(now, -1), add_months(now, -2)
-    ranged = {"freq": FREQ, "start": start, "end": end}
+    ranged = _Range(freq=FREQ, start=start, end=end)
 
     plans: dict[str, pl.LazyFrame] = {
         "mrr": metrics.mrr_movements(segmented, **ranged).join(
@@ -267,6 +267,14 @@ def with_save_interval(deflection: pl.DataFrame, *, confidence: float = 0.95) ->
     ).insert_column(position + 1, pl.Series("save_rate_high", [b[1] for b in bounds], pl.Float64))
 
 
+class _Range(TypedDict):
+    """The period options every time-series metric takes."""
+
+    freq: str
+    start: datetime | None
+    end: datetime
+
+
 def _value(frame: pl.DataFrame, column: str, period: datetime) -> int | float | None:
     row = frame.filter(pl.col("period") == pl.lit(period).cast(pl.Datetime("us", "UTC")))
     if row.is_empty():
@@ -278,7 +286,7 @@ def _value(frame: pl.DataFrame, column: str, period: datetime) -> int | float | 
 def _save_rate(frame: pl.DataFrame) -> float | None:
     if frame.is_empty() or frame["shown"].sum() == 0:
         return None
-    return float(frame["accepted"].sum() / frame["shown"].sum())
+    return int(frame["accepted"].sum()) / int(frame["shown"].sum())  # counts
 
 
 def _kpis(frames: dict[str, pl.DataFrame], *, now: datetime, last_month: datetime,

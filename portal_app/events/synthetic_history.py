@@ -83,7 +83,7 @@ def _account_ids(account_id: str, *, uow_factory: Callable[[], UnitOfWork]) -> d
     ids: dict[str, str] = {synthetic.CONFIGURATION: configuration}
     # the generator's products are cheapest first, like a catalog created in price order
     ids.update(zip(synthetic.PRODUCTS, products, strict=False))
-    specs = {
+    specs: dict[str, dict[str, Any]] = {
         "offer_coupon_30": dict(type="coupon", name="30% off for 3 months",
                                 headline="Stay and save 30% for the next three months",
                                 new_coupon={"percent_off": synthetic.COUPON_PERCENT_OFF,
@@ -152,13 +152,17 @@ def _moved(event: dict[str, Any], *, ids: dict[str, str], shift: int, tag: str) 
                     discount[key] += shift
     else:
         obj["created"] = obj.get("created", 0) + shift
-        obj["configuration"] = ids.get(obj.get("configuration"), obj.get("configuration"))
-        for key in ("experiment", "variant"):
-            obj[key] = ids.get(obj.get(key), obj.get(key))
+        for key in ("configuration", "experiment", "variant"):
+            obj[key] = _mapped(ids, obj.get(key))
         if obj.get("offer"):
             obj["offer"]["id"] = ids.get(obj["offer"]["id"], obj["offer"]["id"])
     origin = event.get("origin")
     if isinstance(origin, dict):
         for key in ("configuration", "experiment", "variant"):
-            origin[key] = ids.get(origin.get(key), origin.get(key))
+            origin[key] = _mapped(ids, origin.get(key))
     return json.dumps(event)
+
+
+def _mapped(ids: dict[str, str], value: Any) -> Any:
+    """``value`` with a synthetic id replaced by the account's own (other values as they are)."""
+    return ids.get(value, value) if isinstance(value, str) else value

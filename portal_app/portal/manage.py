@@ -116,10 +116,10 @@ def error_message(error: BillingError, *, locale: str, **values: object) -> str:
         return i18n.gettext(locale, message)
     if error.code == "resource_missing" and error.param == "default_payment_method":
         return i18n.gettext(locale, REFUSALS["payment_method_missing"])
-    message = REFUSALS.get(error.code or "")
-    if message is None:
+    refusal = REFUSALS.get(error.code or "")
+    if refusal is None:
         return i18n.gettext(locale, SOMETHING_WRONG)
-    return i18n.gettext(locale, message, **{**getattr(error, "values", {}), **values})
+    return i18n.gettext(locale, refusal, **{**getattr(error, "values", {}), **values})
 
 
 class PortalRefusal(InvalidRequest):
@@ -1069,7 +1069,7 @@ def completion(session: PortalSession, flows: Sequence[str], subscription_id: st
                ) -> Completion:
     """The session flow's ``after_completion`` if this action completes that flow."""
     flow = session.flow or {}
-    kind = flow.get("type")
+    kind = str(flow.get("type") or "")
     detail = flow.get(kind) if kind in flows else None
     if not isinstance(detail, dict) or detail.get("subscription") != subscription_id:
         return Completion("portal_homepage")
