@@ -499,11 +499,28 @@ def field_of(error: InvalidRequest) -> str:
     return ""
 
 
+# Parameter names inside the services' messages, as the form's words.
+_PARAM_WORDS = (
+    ("segments[tenure_min_days]", "the minimum subscription age"),
+    ("segments[tenure_max_days]", "the maximum subscription age"),
+    ("trial_extension[days]", "the number of free days"),
+    ("pause[interval_count]", "the pause"),
+    ("coupon[percent_off]", "the percentage"), ("percent_off", "the percentage"),
+    ("coupon[amount_off]", "the amount"), ("amount_off", "the amount"),
+    ("duration_in_months", "the number of months"),
+    ("holdout_percent", "the holdout"),
+)
+
+
 def error_message(error: InvalidRequest) -> str:
-    """A service error as the form shows it: "required" in words, otherwise its message."""
+    """A service error as the form shows it: "required" in words, otherwise its message
+    with parameter names in the form's words."""
     if error.code == "parameter_missing":
         return _t("required")
-    return error.message
+    message = error.message
+    for param, words in _PARAM_WORDS:
+        message = message.replace(param, words)
+    return message[:1].upper() + message[1:]
 
 
 # --- shared base --------------------------------------------------------------------------

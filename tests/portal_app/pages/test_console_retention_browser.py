@@ -117,8 +117,8 @@ def test_offer_experiment_start_readout_stop(page: Any, account_id: str, databas
     page.get_by_test_id("dialog-save").click()
     error = form.get_by_test_id("field-error")
     error.wait_for()
-    assert "percent_off must be between 0 and 100" in error.inner_text()
-    shoot(page, "offer-dialog-error")
+    assert "The percentage must be between 0 and 100" in error.inner_text()
+    shoot(page, "offer-dialog-error", phone=True)
     form.locator("input[name=percent]").fill("50")
     page.get_by_test_id("dialog-save").click()
     form.wait_for(state="detached")
@@ -128,6 +128,17 @@ def test_offer_experiment_start_readout_stop(page: Any, account_id: str, databas
     text = row.inner_text()
     assert "Half off" in text and "50% off for 3 months" in text and "Too expensive" in text
     assert "Active" in text
+
+    # Edit: the name changes, the coupon's terms stay as they are.
+    row.get_by_test_id("edit-offer").click()
+    form = page.get_by_test_id("offer-form")
+    form.wait_for()
+    assert form.locator("input[name=percent]").is_disabled()
+    form.locator("input[name=name]").fill("Half off for 3 months")
+    page.get_by_test_id("dialog-save").click()
+    form.wait_for(state="detached")
+    page.wait_for_function("document.querySelector('[data-testid=offer-row]')"
+                           ".innerText.includes('Half off for 3 months')")
 
     # The policy card lists the configuration's reasons.
     assert page.get_by_test_id("policy-card").is_visible()
@@ -146,7 +157,7 @@ def test_offer_experiment_start_readout_stop(page: Any, account_id: str, databas
     names = form.locator("[data-field=variant-name]")
     names.nth(1).fill("Half off")
     assert "Half off" in form.get_by_test_id("variant-editor").nth(1).inner_text()
-    shoot(page, "experiment-dialog")
+    shoot(page, "experiment-dialog", phone=True)
     page.get_by_test_id("dialog-save").click()
     page.wait_for_url(re.compile(r"/console/experiments/view\?id=exp_"))
     experiment_id = page.url.split("id=")[1]

@@ -115,7 +115,7 @@ def test_empty_then_create_a_coupon_offer(account_id: str, make_uow: MakeUow,
     ("contact", {"name": "Talk", "contact_url": "", "contact_email": ""}, "contact_url",
      "This field is required."),
     ("coupon", {"name": "C", "percent": "150", "months": "3"}, "percent",
-     "percent_off must be between 0 and 100."),
+     "The percentage must be between 0 and 100."),
     ("coupon", {"name": "C", "percent": "20", "months": ""}, "months",
      "This field is required."),
     ("price_change", {"name": "Cheaper"}, "target_price", "This field is required."),
@@ -371,8 +371,11 @@ def test_experiment_validation_errors(account_id: str, make_uow: MakeUow, cookie
 
     run(ExperimentsState.save, state, experiment_form(state, holdout="100"))
     assert state.error_field == "holdout"
+    assert state.form_error == "The holdout must be at least 0 and below 100."
     run(ExperimentsState.save, state, experiment_form(state, tenure_min="30", tenure_max="10"))
     assert state.error_field == "tenure_min"
+    assert state.form_error == ("The minimum subscription age is above the maximum "
+                                "subscription age.")
     assert state.dialog_open
     assert experiments.list_experiments(account_id=account_id, uow=make_uow()) == []
 
