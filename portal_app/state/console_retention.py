@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -529,10 +529,12 @@ def error_message(error: InvalidRequest) -> str:
 class RetentionState(ConsoleState):
     """What the offers and experiments pages share: their strings and the loaders."""
 
+    # Reflex keeps a parent's vars in the parent's instance, shared by every page below
+    # it: each page's State declares its own ``status`` and form errors instead.
     text: dict[str, str] = {**TEXT, **RETENTION_TEXT}
-    status: str = "loading"  # loading | ready | error
-    form_error: str = ""
-    error_field: str = ""
+    if TYPE_CHECKING:  # declared by each page's State
+        form_error: str
+        error_field: str
 
     def _unit(self) -> UnitOfWork:
         return console_state.unit_of_work()
@@ -561,6 +563,9 @@ class RetentionState(ConsoleState):
 class OffersState(RetentionState):
     """/console/offers: the offer list, its create/edit dialog, and the policy per reason."""
 
+    status: str = "loading"  # loading | ready | error
+    form_error: str = ""
+    error_field: str = ""
     offers: list[OfferRow] = []
     offer_choices: list[Choice] = []  # for the policy selects: NONE first
     product_choices: list[Choice] = []
@@ -991,6 +996,9 @@ def _status(status: str, shipped: str | None) -> str:
 class ExperimentsState(RetentionState):
     """/console/experiments: the list and the create/edit-draft dialog."""
 
+    status: str = "loading"  # loading | ready | error
+    form_error: str = ""
+    error_field: str = ""
     experiments: list[ExperimentRow] = []
     configuration_choices: list[Choice] = []
     offer_choices: list[Choice] = []  # NONE ("no offer") first
@@ -1293,6 +1301,9 @@ def _experiment_row(r: Mapping[str, Any], configurations: Mapping[str, str]) -> 
 class ExperimentState(RetentionState):
     """/console/experiments/view?id=…: one experiment, its lifecycle and live read-out."""
 
+    status: str = "loading"  # loading | ready | error | missing
+    form_error: str = ""
+    error_field: str = ""
     experiment_id: str = ""
     name: str = ""
     exp_status: str = "draft"  # draft | running | stopped | shipped

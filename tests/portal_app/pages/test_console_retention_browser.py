@@ -162,9 +162,9 @@ def test_offer_experiment_start_readout_stop(page: Any, account_id: str, databas
     page.wait_for_url(re.compile(r"/console/experiments/view\?id=exp_"))
     experiment_id = page.url.split("id=")[1]
 
-    status = page.get_by_test_id("experiment-status").first
-    status.wait_for()
-    assert status.inner_text().strip() == "Draft"
+    page.wait_for_function(
+        "document.querySelector('[data-testid=experiment-status]')?.innerText.trim()"
+        " === 'Draft'")
     assert page.get_by_test_id("variant-readout").count() == 2
     shoot(page, "experiment-draft")
 
