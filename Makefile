@@ -149,6 +149,7 @@ postgres: $(STAMPS)/venv
 test: PORTICO_PUBLIC_URL := http://localhost:$(PORT)
 test: install chromium build postgres
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	@echo "== pytest on SQLite"
 	env -u DATABASE_URL $(BIN)/pytest
 	@echo "== pytest on PostgreSQL ($(PG_TEST_URL))"
@@ -158,6 +159,7 @@ test: install chromium build postgres
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/api.py

@@ -23,7 +23,7 @@ CARD_STYLE = {
 
 def tr(message: str) -> Var:
     """``message`` in the session's language (``pybabel extract -k tr`` finds the id)."""
-    return PortalState.t[message]
+    return PortalState.t[message]  # type: ignore[return-value]  # a Var on the class
 
 
 def card(*children: rx.Component, padding: object = None, **props) -> rx.Component:
@@ -46,7 +46,7 @@ def section(title: str, icon: str, *children: rx.Component) -> rx.Component:
     )
 
 
-def status_badge(label: Var, color: Var) -> rx.Component:
+def status_badge(label: Var | str, color: Var | str) -> rx.Component:
     """A status pill coloured by the view model's colour name."""
     return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2",
                     high_contrast=False, white_space="nowrap")

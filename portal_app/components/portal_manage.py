@@ -32,8 +32,9 @@ SELECTED = {"border": "2px solid var(--accent-9)", "background": "var(--accent-2
 UNSELECTED = {"border": "1px solid var(--gray-a5)", "background": "var(--color-panel-solid)"}
 
 
-def _route(sub_id: Var, step: str) -> Var:
-    return f"{PORTAL}/subscriptions/" + sub_id + f"/{step}"  # type: ignore[operator]
+def _route(sub_id: Var | str, step: str) -> str:
+    # An f-string with a Var compiles to the same JS concatenation as `+` would.
+    return f"{PORTAL}/subscriptions/{sub_id}/{step}"
 
 
 def action_button(label: str, *, on_click: object, icon: str, color: str = "gray",
@@ -186,7 +187,7 @@ def page_heading(title: str, subtitle: Var | str = "") -> rx.Component:
     )
 
 
-def form_error(message: Var) -> rx.Component:
+def form_error(message: Var | str) -> rx.Component:
     return rx.cond(message != "",
                    rx.callout(message, icon="circle_alert", color_scheme="red", size="2",
                               class_name="portal-error", role="alert"))
@@ -200,7 +201,7 @@ def flow_skeleton() -> rx.Component:
     )
 
 
-def unavailable(message: Var) -> rx.Component:
+def unavailable(message: Var | str) -> rx.Component:
     """A flow that can't run for this subscription: say why, offer the way back."""
     return card(
         rx.flex(
@@ -386,7 +387,7 @@ def preview_line(line: PreviewLineView) -> rx.Component:
     )
 
 
-def summary_row(label: Var | str, value: Var, *, strong: bool = False,
+def summary_row(label: Var | str, value: Var | str, *, strong: bool = False,
                 class_name: str = "") -> rx.Component:
     return rx.flex(
         rx.text(label, size="3" if strong else "2", weight="bold" if strong else "regular",

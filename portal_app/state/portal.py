@@ -53,20 +53,23 @@ NO_PAYMENT_METHOD = PaymentMethodView(brand="", last4="", description="", expiry
 class PortalState(rx.State):
     """What every portal page shows: the view (loading/ready/expired/error) and its texts."""
 
-    view: str = "loading"  # loading | ready | expired | error
+    # rx.Field: read on the class (in pages) each is typed as the Var it is there
+    # (invoices.length()), not as its value. Not for dicts and dataclasses: mypy resolves
+    # Reflex's Field[dict]/Field[dataclass] overloads to ArrayVar.
+    view: rx.Field[str] = rx.field("loading")  # loading | ready | expired | error
     t: dict[str, str] = {}  # the session's catalog: pages read t["<message id>"]
-    lang: str = i18n.DEFAULT_LOCALE
-    direction: str = "ltr"
-    page_title: str = "Portico"
-    business_name: str = ""
-    headline: str = ""
-    return_url: str = ""
-    return_label: str = ""
-    customer_email: str = ""
-    subscriptions: list[SubscriptionView] = []
-    has_payment_method: bool = False
+    lang: rx.Field[str] = rx.field(i18n.DEFAULT_LOCALE)
+    direction: rx.Field[str] = rx.field("ltr")
+    page_title: rx.Field[str] = rx.field("Portico")
+    business_name: rx.Field[str] = rx.field("")
+    headline: rx.Field[str] = rx.field("")
+    return_url: rx.Field[str] = rx.field("")
+    return_label: rx.Field[str] = rx.field("")
+    customer_email: rx.Field[str] = rx.field("")
+    subscriptions: rx.Field[list[SubscriptionView]] = rx.field(default_factory=list)
+    has_payment_method: rx.Field[bool] = rx.field(False)
     payment_method: PaymentMethodView = NO_PAYMENT_METHOD
-    invoices: list[InvoiceView] = []
+    invoices: rx.Field[list[InvoiceView]] = rx.field(default_factory=list)
 
     @rx.var
     def business_initial(self) -> str:
