@@ -49,6 +49,7 @@ REASON_COLORS = {
     "other": "#8B8D98",
     "unknown": "#B9BBC6",
 }
+SMALL_MOVEMENT = 0.03  # of the waterfall's height: smaller movements go unlabeled
 HEATMAP_SCALE = [[0.0, "#F7F9FF"], [0.5, "#9EB1FF"], [1.0, "#3451B2"]]
 
 
@@ -175,24 +176,28 @@ def waterfall_figure(movements: pl.DataFrame, *, money: Money, exponent: int,
     names = [_label(labels, "mrr_start"), *(_label(labels, n) for n in steps),
              _label(labels, "mrr_end")]
     values = [start, *totals, end]
+    levels = [start]
+    for total in totals:
+        levels.append(levels[-1] + total)
+    top = max(*levels, end, 1)
+    # a movement too small to see gets no label (its neighbors' would overlap it); the
+    # hover still tells every amount
+    shown = [money(v) if i in (0, len(values) - 1) or abs(v) >= SMALL_MOVEMENT * top else ""
+             for i, v in enumerate(values)]
     fig = go.Figure(go.Waterfall(
         x=names, y=[v / 10**exponent for v in values],
         measure=["absolute", *["relative"] * len(steps), "total"],
-        text=[money(v) for v in values], textposition="outside", constraintext="none",
+        text=shown, textposition="outside", constraintext="none",
         cliponaxis=False, textfont={"size": 10, "color": INK},
-        hovertemplate="%{x}: %{text}<extra></extra>",
+        hovertext=[money(v) for v in values],
+        hovertemplate="%{x}: %{hovertext}<extra></extra>",
         connector={"line": {"color": GRID}},
         increasing={"marker": {"color": MOVEMENT_COLORS["expansion"]}},
         decreasing={"marker": {"color": MOVEMENT_COLORS["churn"]}},
         totals={"marker": {"color": ACCENT}},
     ))
-    # room above the tallest bar for its label
-    levels = [start]
-    for total in totals:
-        levels.append(levels[-1] + total)
-    top = max(*levels, end, 1) / 10**exponent
     fig = _layout(fig, legend=False, money_axis=True)
-    fig.update_yaxes(range=[0, top * 1.18])
+    fig.update_yaxes(range=[0, top / 10**exponent * 1.18])  # room above for the labels
     return fig
 
 

@@ -70,7 +70,7 @@ def _tile(tile: KpiTile) -> rx.Component:
         rx.vstack(
             rx.text(tile.label, size="2", weight="medium", color=rx.color("gray", 11),
                     truncate=True, width="100%"),
-            rx.text(tile.value, size=rx.breakpoints(initial="5", lg="6"), weight="bold",
+            rx.text(tile.value, size="5", weight="bold",
                     letter_spacing="-0.02em", white_space="nowrap",
                     custom_attrs={"data-testid": "kpi-value"}),
             rx.hstack(

@@ -302,6 +302,14 @@ def _points(value: float | None) -> str:
                                                         locale=CONSOLE_LOCALE)
 
 
+def _p_value(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    if value < 0.001:
+        return "<" + format_decimal(0.001, "0.000", locale=CONSOLE_LOCALE)
+    return format_decimal(value, "0.000", locale=CONSOLE_LOCALE)
+
+
 def experiment_rows(readouts: pl.DataFrame, *, text: dict[str, str]) -> list[ExperimentRow]:
     """The experiments table from :func:`analytics.experiments.experiment_readout` rows."""
     rows, seen = [], set()
@@ -325,8 +333,7 @@ def experiment_rows(readouts: pl.DataFrame, *, text: dict[str, str]) -> list[Exp
             diff="—" if is_control else text["points"].format(value=_points(row["diff"])),
             diff_interval="" if is_control else (
                 f"{_points(row['diff_low'])} to {_points(row['diff_high'])}"),
-            p_value="—" if is_control or math.isnan(row["p_value"])
-            else f"{row['p_value']:.2g}",
+            p_value=_p_value(None if is_control else row["p_value"]),
             verdict=verdict, tone=tone,
         ))
     return rows

@@ -74,7 +74,9 @@ def test_waterfall_adds_up_from_start_to_end() -> None:
     values = list(trace.y)
     assert values[0] == 30.0 and values[-1] == 12.0
     assert sum(values[1:-1]) == values[-1] - values[0]
-    assert list(trace.text) == [_money(v) for v in (3000, 0, 500, 0, -800, -1500, 1200)]
+    assert list(trace.hovertext) == [_money(v) for v in (3000, 0, 500, 0, -800, -1500, 1200)]
+    # bars too small to see carry no label
+    assert list(trace.text) == ["$30.00", "", "$5.00", "", _money(-800), _money(-1500), "$12.00"]
 
 
 def test_churn_rates_in_percent_with_gaps_for_empty_periods() -> None:
