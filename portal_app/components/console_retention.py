@@ -170,7 +170,8 @@ def select(value: Any, on_change: Callable, items: list[tuple[Any, Any]] | None 
         [rx.foreach(choices, lambda c: rx.select.item(c.label, value=c.value))]
     )
     return rx.select.root(
-        rx.select.trigger(width="100%", custom_attrs={"data-testid": testid} if testid is not None else {}),
+        rx.select.trigger(width="100%",
+                          custom_attrs={"data-testid": testid} if testid is not None else {}),
         rx.select.content(*content, position="popper"),
         value=value, on_change=on_change, **props,
     )
@@ -196,7 +197,7 @@ def _form_problem(state: Form) -> rx.Component:
     return rx.cond(
         state.form_error != "",
         rx.callout.root(
-            rx.callout.icon(rx.icon("circle-alert")),
+            rx.callout.icon(rx.icon("circle-alert", size=16)),
             rx.callout.text(rx.cond(state.error_field == "", state.form_error,
                                     _t(state, "fix_errors"))),
             color_scheme="red", size="1", role="alert", width="100%",
@@ -359,10 +360,12 @@ def offers_list() -> rx.Component:
 def _coupon_fields() -> rx.Component:
     percent = field(S, "field_percent", rx.input(
         rx.input.slot("%", side="right"), name="percent",
-        default_value=S.defaults["percent"].to(str), type="number", width="100%", disabled=S.coupon_locked,
+        default_value=S.defaults["percent"].to(str), type="number", width="100%",
+        disabled=S.coupon_locked,
         custom_attrs={"data-field": "percent"}), "percent")
     amount = rx.flex(
-        field(S, "field_amount", text_input(S, "amount", type_="number", disabled=S.coupon_locked), "amount",
+        field(S, "field_amount", text_input(S, "amount", type_="number",
+                                            disabled=S.coupon_locked), "amount",
               flex="2"),
         field(S, "field_currency", text_input(S, "currency", mono=True, max_length=3,
                                               disabled=S.coupon_locked), "currency", flex="1"),
@@ -370,7 +373,7 @@ def _coupon_fields() -> rx.Component:
     )
     return rx.vstack(
         rx.cond(S.coupon_locked, rx.callout.root(
-            rx.callout.icon(rx.icon("lock")), rx.callout.text(_t(S, "coupon_locked")),
+            rx.callout.icon(rx.icon("lock", size=16)), rx.callout.text(_t(S, "coupon_locked")),
             size="1", color_scheme="gray", width="100%")),
         field(S, "field_discount", rx.segmented_control.root(
             rx.segmented_control.item(_t(S, "percent_off"), value="percent"),
@@ -464,7 +467,8 @@ def offer_dialog() -> rx.Component:
                                                             S.toggle_product, "offer-products"),
                             "products", "field_products_hint")),
                         rx.grid(
-                            field(S, "field_min_age", text_input(S, "min_age", type_="number", placeholder="0"),
+                            field(S, "field_min_age", text_input(S, "min_age", type_="number",
+                                                                 placeholder="0"),
                                   "min_age"),
                             field(S, "field_cooldown", text_input(S, "cooldown",
                                                                   type_="number"),
@@ -539,7 +543,7 @@ def policy_card() -> rx.Component:
                         ),
                         spacing="3", width="100%",
                     ),
-                    rx.callout.root(rx.callout.icon(rx.icon("info")),
+                    rx.callout.root(rx.callout.icon(rx.icon("info", size=16)),
                                     rx.callout.text(_t(S, "need_configuration")),
                                     color_scheme="gray", size="1"),
                 ),
@@ -686,7 +690,8 @@ def _variant_editor(v: VariantDraft, index: Any) -> rx.Component:
                                              "autocomplete": "off"}),
                       _problem(E, name_field), spacing="1", flex="3", min_width="0"),
             rx.vstack(_label(E, "field_weight"),
-                      rx.input(name=weight_field, default_value=v.weight, type="number", width="100%",
+                      rx.input(name=weight_field, default_value=v.weight, type="number",
+                               width="100%",
                                custom_attrs={"data-field": "variant-weight"}),
                       _problem(E, weight_field), spacing="1", flex="1", min_width="80px"),
             gap="12px", width="100%",
@@ -953,10 +958,11 @@ def readout_section() -> rx.Component:
             color_scheme="red", role="alert", width="100%",
             custom_attrs={"data-testid": "srm-warning"})),
         rx.cond(X.is_draft, rx.callout.root(
-            rx.callout.icon(rx.icon("pencil-line")), rx.callout.text(_t(X, "draft_hint")),
+            rx.callout.icon(rx.icon("pencil-line", size=16)), rx.callout.text(_t(X, "draft_hint")),
             color_scheme="gray", size="1", width="100%"),
             rx.cond(~X.has_exposures, rx.callout.root(
-                rx.callout.icon(rx.icon("hourglass")), rx.callout.text(_t(X, "no_exposures")),
+                rx.callout.icon(rx.icon("hourglass", size=16)),
+                rx.callout.text(_t(X, "no_exposures")),
                 color_scheme="blue", size="1", width="100%",
                 custom_attrs={"data-testid": "no-exposures"}))),
         rx.foreach(X.variants, _variant_readout),
