@@ -508,9 +508,10 @@ def _policy_row(row: PolicyRow) -> rx.Component:
 
 
 def policy_card() -> rx.Component:
-    """The configuration's offer per reason, and whether a comment is required."""
+    """The configuration's offer per reason, and whether a comment is required (once there
+    is an offer to choose)."""
     return rx.cond(
-        S.status == "ready",
+        (S.status == "ready") & S.has_offers,
         rx.card(
             rx.vstack(
                 rx.hstack(rx.icon("route", size=18, color=rx.color("accent", 10)),
