@@ -203,6 +203,7 @@ def test_cancel_at_period_end_then_dont_cancel(live_server: str, api_key: str, s
     page.locator(".portal-confirm-cancel").wait_for()
     shoot(page, "cancel-confirm")
     page.locator(".portal-confirm-cancel").click()
+    page.locator(".portal-to-overview").click()  # from the cancel flow's outcome
 
     card = on_overview(page)
     expect(card.locator(".portal-date")).to_contain_text("Cancels on ")
