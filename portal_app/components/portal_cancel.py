@@ -37,16 +37,6 @@ def icon_disc(icon: str, color: str = "accent") -> rx.Component:
                      flex_shrink="0")
 
 
-def plan_line() -> rx.Component:
-    """The plan being canceled, under the title."""
-    return rx.hstack(
-        rx.text(CancelState.product_name, size="3", weight="bold"),
-        rx.text("·", size="3", color="var(--gray-9)"),
-        rx.text(CancelState.amount, size="3", color="var(--gray-11)"),
-        spacing="2", align="baseline", wrap="wrap", class_name="portal-cancel-plan",
-    )
-
-
 def cancel_summary() -> rx.Component:
     """What ends, when, and what happens to the money."""
     return card(
@@ -218,7 +208,8 @@ def outcome(saved: bool) -> rx.Component:
                                 href=CancelState.contact_url, is_external=True,
                                 class_name="portal-contact")),
                 rx.button(tr("Back to your subscriptions"), on_click=CancelState.to_overview,
-                          variant="soft" if saved else "solid", size="3", radius="large",
+                          variant=rx.cond(CancelState.contact_url != "", "soft", "solid"),
+                          size="3", radius="large",
                           width=rx.breakpoints(initial="100%", sm="auto"),
                           class_name="portal-to-overview"),
                 direction=rx.breakpoints(initial="column", sm="row"), spacing="3",
@@ -235,8 +226,7 @@ def cancel_content() -> rx.Component:
     """The cancel page: the title, the plan, and the current step."""
     return rx.flex(
         rx.cond((CancelState.step == "done") | (CancelState.step == "saved"), back_link(),
-                page_heading(_("Cancel your subscription"))),
-        rx.cond((CancelState.step == "reason") | (CancelState.step == "offer"), plan_line()),
+                page_heading(_("Cancel your subscription"), CancelState.plan_line)),
         rx.match(
             CancelState.step,
             ("loading", flow_skeleton()),

@@ -164,6 +164,7 @@ def frame(content: rx.Component) -> rx.Component:
             padding=rx.breakpoints(initial="16px 16px 40px", md="64px 48px"),
         ),
         grid_template_columns=rx.breakpoints(initial="1fr", md="minmax(320px, 2fr) 3fr"),
+        align_content=rx.breakpoints(initial="start", md="stretch"),  # short pages on a phone
         min_height="100vh",
     )
     return rx.box(

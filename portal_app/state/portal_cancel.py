@@ -54,6 +54,14 @@ class CancelState(ManageState):
         return len(self.reasons) > 0
 
     @rx.var
+    def plan_line(self) -> str:
+        """"Growth · €30.00 per month" under the title while choosing (the summary shows it
+        on the other steps)."""
+        if self.step not in ("reason", "offer") or not self.product_name:
+            return ""
+        return f"{self.product_name} · {self.amount}"
+
+    @rx.var
     def comment_length(self) -> int:
         return len(self.comment)
 
