@@ -207,7 +207,7 @@ def console_frame(active: str, *children: rx.Component) -> rx.Component:
     ), accent_color="indigo", gray_color="slate", radius="medium", has_background=False)
 
 
-def page_header(title: rx.Var, lead: rx.Var) -> rx.Component:
+def page_header(title: rx.Var | str, lead: rx.Var | str) -> rx.Component:
     """A page's title and one line about it."""
     return rx.vstack(
         rx.heading(title, size="6", weight="bold", letter_spacing="-0.02em"),

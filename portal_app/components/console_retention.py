@@ -154,7 +154,7 @@ def text_input(state: Form, name: str, *, placeholder: str = "", type_: str = "t
                mono: bool = False, **props: Any) -> rx.Component:
     """An uncontrolled input read on submit, prefilled from ``state.defaults``."""
     return rx.input(
-        name=name, default_value=state.defaults[name].to(str), type=type_,
+        name=name, default_value=state.defaults[name], type=type_,
         placeholder=placeholder, width="100%", font_family=MONO if mono else None,
         color_scheme=rx.cond(state.error_field == name, "red", "indigo"),
         variant=rx.cond(state.error_field == name, "soft", "surface"),
@@ -360,7 +360,7 @@ def offers_list() -> rx.Component:
 def _coupon_fields() -> rx.Component:
     percent = field(S, "field_percent", rx.input(
         rx.input.slot("%", side="right"), name="percent",
-        default_value=S.defaults["percent"].to(str), type="number", width="100%",
+        default_value=S.defaults["percent"], type="number", width="100%",
         disabled=S.coupon_locked,
         custom_attrs={"data-field": "percent"}), "percent")
     amount = rx.flex(
@@ -498,7 +498,7 @@ def _policy_row(row: PolicyRow) -> rx.Component:
         rx.text(row.label, size="2", weight="medium", min_width="160px",
                 flex_shrink="0"),
         rx.box(select(row.offer_id, lambda value: S.set_policy_offer(row.reason, value),
-                      choices=S.offer_choices, testid="policy-" + row.reason.to(str)),
+                      choices=S.offer_choices, testid="policy-" + row.reason),
                flex="1", min_width="0", width="100%"),
         gap=rx.breakpoints(initial="4px", sm="16px"), align=rx.breakpoints(initial="start",
                                                                            sm="center"),
@@ -653,14 +653,14 @@ def experiments_list() -> rx.Component:
 
 
 def _variant_offer_select(v: VariantDraft, reason: str) -> rx.Component:
-    return select(v.offers[reason].to(str),
+    return select(v.offers[reason],
                   lambda value: E.set_variant_offer(v.key, reason, value),
                   choices=E.offer_choices, testid=f"variant-offer-{reason}")
 
 
 def _variant_editor(v: VariantDraft, index: Any) -> rx.Component:
-    name_field = "vname_" + v.key.to(str)
-    weight_field = "vweight_" + v.key.to(str)
+    name_field = "vname_" + v.key
+    weight_field = "vweight_" + v.key
     per_reason = rx.vstack(
         *[rx.flex(rx.text(E.text[f"reason_{reason}"], size="1", color=MUTED,
                           min_width="130px"),
@@ -711,7 +711,7 @@ def _variant_editor(v: VariantDraft, index: Any) -> rx.Component:
             style={"display": "flex", "gap": "8px", "align_items": "center"},
         ),
         rx.cond(v.per_reason, per_reason),
-        _problem(E, "voffers_" + v.key.to(str)),
+        _problem(E, "voffers_" + v.key),
         spacing="3", width="100%", padding="14px", border=BORDER, border_radius="10px",
         background=rx.color("gray", 2),
         custom_attrs={"data-testid": "variant-editor"},

@@ -567,10 +567,12 @@ class OffersState(RetentionState):
     form_error: str = ""
     error_field: str = ""
     offers: list[OfferRow] = []
-    offer_choices: list[Choice] = []  # for the policy selects: NONE first
-    product_choices: list[Choice] = []
-    price_choices: list[Choice] = []
-    configuration_choices: list[Choice] = []
+    # rx.Field: read on the class (in components) each is typed as the Var it is there
+    # (.length()), as in state/portal.py.
+    offer_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)  # NONE first
+    product_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    price_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    configuration_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
     # Policy
     policy_configuration: str = ""
     policy_rows: list[PolicyRow] = []
@@ -1000,9 +1002,9 @@ class ExperimentsState(RetentionState):
     form_error: str = ""
     error_field: str = ""
     experiments: list[ExperimentRow] = []
-    configuration_choices: list[Choice] = []
-    offer_choices: list[Choice] = []  # NONE ("no offer") first
-    product_choices: list[Choice] = []
+    configuration_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    offer_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)  # NONE first
+    product_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
     # The dialog
     dialog_open: bool = False
     editing_id: str = ""
