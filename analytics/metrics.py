@@ -159,13 +159,16 @@ def _period_grid(subscriptions: pl.LazyFrame, freq: str, end: datetime | None) -
     last = pl.col("last")
     if end is not None:
         last = pl.max_horizontal(last, pl.lit(end).cast(pl.Datetime("us", "UTC")).dt.truncate(freq))
+    # Every currency gets the same span: the global first to last period. One range per
+    # row (``datetime_ranges``) rather than one for the frame, so that no events (no rows)
+    # gives no periods instead of a range from null.
     span = subscriptions.group_by("currency").agg(
         pl.col("created").min().dt.truncate(freq).alias("first"),
         pl.col("created").max().dt.truncate(freq).alias("last"))
     return span.select(
         "currency",
-        pl.datetime_range(pl.col("first").min(), last.max(), interval=freq, time_zone="UTC")
-        .implode().alias("period"),
+        pl.datetime_ranges(pl.col("first").min(), last.max(), interval=freq, time_zone="UTC")
+        .alias("period"),
     ).explode("period")
 
 

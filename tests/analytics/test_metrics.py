@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analytics import metrics
+from analytics.ingest import FLOW_SCHEMA, SUBSCRIPTION_SCHEMA
 from tests.analytics import reference
 from tests.analytics.reference import Ev
 
@@ -358,3 +359,120 @@ def test_deflection_matches_the_reference(history, window_days: int) -> None:
     columns = ("shown", "accepted", "mrr_saved", "revenue_saved", "saved_churned")
     assert {(r["offer"], r["currency"]): {c: r[c] for c in columns}
             for r in got.to_dicts()} == expected
+
+
+# --- empty input: every metric returns an empty frame of its documented schema -----------
+
+S = pl.String()
+I64 = pl.Int64()
+F64 = pl.Float64()
+BOOL = pl.Boolean()
+REASON = pl.Categorical()  # the ingest frame's ``feedback``
+
+
+def _no_subscriptions() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=SUBSCRIPTION_SCHEMA)
+
+
+def _no_flows() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=FLOW_SCHEMA)
+
+
+def _assert_empty(got: pl.LazyFrame, schema: dict[str, pl.DataType]) -> None:
+    assert_frame_equal(got.collect(), pl.DataFrame(schema=schema))
+
+
+def test_segment_of_nothing_is_empty() -> None:
+    _assert_empty(metrics.segment(_no_subscriptions(), currencies=["usd"], products=["prod_a"]),
+                  SUBSCRIPTION_SCHEMA)
+
+
+def test_convert_currency_of_nothing_is_empty() -> None:
+    rates = pl.DataFrame({"currency": ["eur"], "rate": [1.085]})
+    _assert_empty(metrics.convert_currency(_no_subscriptions(), rates=rates, to="usd"),
+                  SUBSCRIPTION_SCHEMA)
+
+
+def test_mrr_of_nothing_is_empty() -> None:
+    schema = {"period": UTC_US, "currency": S, "mrr": I64, "customers": I64,
+              "subscriptions": I64}
+    _assert_empty(metrics.mrr(_no_subscriptions()), schema)
+    # ``end`` extends a series to periods without events, but there is no series
+    _assert_empty(metrics.mrr(_no_subscriptions(), start=_month(1), end=_month(3)), schema)
+
+
+def test_mrr_movements_of_nothing_is_empty() -> None:
+    _assert_empty(
+        metrics.mrr_movements(_no_subscriptions(), freq="1w", end=_month(3)),
+        {"period": UTC_US, "currency": S, "mrr_start": I64,
+         **dict.fromkeys(metrics.MOVEMENTS, I64), "net": I64, "mrr": I64,
+         "new_customers": I64, "churned_customers": I64, "reactivated_customers": I64})
+
+
+def test_churn_rates_of_nothing_is_empty() -> None:
+    _assert_empty(
+        metrics.churn_rates(_no_subscriptions()),
+        {"period": UTC_US, "currency": S, "customers_start": I64, "churned_customers": I64,
+         "logo_churn_rate": F64, "mrr_start": I64, "churned_mrr": I64,
+         "contraction_mrr": I64, "expansion_mrr": I64, "gross_revenue_churn_rate": F64,
+         "net_revenue_churn_rate": F64})
+
+
+def test_cohort_retention_of_nothing_is_empty() -> None:
+    _assert_empty(
+        metrics.cohort_retention(_no_subscriptions(), end=_month(3)),
+        {"currency": S, "cohort": UTC_US, "age": I64, "customers": I64, "mrr": I64,
+         "customer_retention": F64, "revenue_retention": F64})
+
+
+CANCELLATION = {"created": UTC_US, "customer": S, "subscription": S, "currency": S,
+                "reason": REASON, "comment": S, "lost_mrr": I64}
+
+
+def test_cancellations_of_nothing_is_empty() -> None:
+    _assert_empty(metrics.cancellations(_no_subscriptions()), CANCELLATION)
+
+
+def test_cancellation_reasons_of_nothing_is_empty() -> None:
+    _assert_empty(
+        metrics.cancellation_reasons(_no_subscriptions(), start=_month(1), end=_month(3)),
+        {"currency": S, "reason": REASON, "cancellations": I64, "share": F64,
+         "lost_mrr": I64, "mrr_share": F64})
+
+
+def test_cancellation_reason_trend_of_nothing_is_empty() -> None:
+    _assert_empty(
+        metrics.cancellation_reason_trend(_no_subscriptions()),
+        {"period": UTC_US, "currency": S, "reason": REASON, "cancellations": I64,
+         "lost_mrr": I64})
+
+
+def test_cancellation_comments_of_nothing_is_empty() -> None:
+    _assert_empty(metrics.cancellation_comments(_no_subscriptions()), CANCELLATION)
+
+
+def test_flow_outcomes_of_nothing_is_empty() -> None:
+    schema = {"flow": S, "started": UTC_US, "customer": S, "subscription": S,
+              "configuration": S, "reason": S, "offer": S, "offer_type": S, "experiment": S,
+              "variant": S, "currency": S, "holdout": BOOL, "mrr": I64, "shown": BOOL,
+              "accepted": BOOL, "completed": BOOL, "accepted_at": UTC_US,
+              "churned_at": UTC_US, "revenue_saved": I64, "churned_within_window": BOOL}
+    _assert_empty(metrics.flow_outcomes(_no_flows(), _no_subscriptions()), schema)
+    _assert_empty(metrics.flow_outcomes(_no_flows(), _no_subscriptions(), as_of=_month(3)),
+                  schema)
+
+
+def test_deflection_of_nothing_is_empty() -> None:
+    counts = {"shown": I64, "accepted": I64, "save_rate": F64, "mrr_saved": I64,
+              "revenue_saved": I64, "saved_churned": I64, "saved_churn_rate": F64}
+    _assert_empty(metrics.deflection(_no_flows(), _no_subscriptions()),
+                  {"offer": S, "offer_type": S, "currency": S, **counts})
+    _assert_empty(metrics.deflection(_no_flows(), _no_subscriptions(),
+                                     by=("experiment", "variant")),
+                  {"experiment": S, "variant": S, "currency": S, **counts})
+
+
+def test_filter_flows_of_nothing_is_empty() -> None:
+    _assert_empty(metrics.filter_flows(_no_flows(), currencies=["usd"], configurations=["bpc_1"],
+                                       products=["prod_a"], subscriptions=_no_subscriptions()),
+                  FLOW_SCHEMA)
