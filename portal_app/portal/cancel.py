@@ -118,7 +118,6 @@ class CancelStart:
     detail: str
     reasons: list[ReasonChoice] = field(default_factory=list)  # empty: no reason step
     comment_required: bool = False
-    deep_link: bool = False  # opened from a subscription_cancel link
     status: str = "started"  # the flow's status when the page opened (it may be resumed)
     reason: str = ""
     comment: str = ""
@@ -139,7 +138,6 @@ def start(session: PortalSession, subscription_id: str, *, locale: str, uow: Uni
         if flow.status == "offer_presented" and flow.offer is not None:
             offer = _offer_card(flow.offer, _subscription(session, flow, uow), locale=locale,
                                 uow=uow)
-        detail = (session.flow or {}).get("subscription_cancel") or {}
         opened = CancelStart(
             flow_id=flow.id, subscription_id=summary.subscription_id,
             product_name=summary.product_name, amount=summary.amount,
@@ -148,8 +146,6 @@ def start(session: PortalSession, subscription_id: str, *, locale: str, uow: Uni
             reasons=[ReasonChoice(key, i18n.gettext(locale, REASON_LABELS[key]))
                      for key in begun.reasons if key in REASON_LABELS],
             comment_required=begun.comment_required,
-            deep_link=(session.flow or {}).get("type") == "subscription_cancel"
-            and detail.get("subscription") == subscription_id,
             status=flow.status, reason=flow.reason or "", comment=flow.comment or "",
             offer=offer)
         uow.commit()
