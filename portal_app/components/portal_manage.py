@@ -132,7 +132,9 @@ def subscription_card(sub: SubscriptionCard) -> rx.Component:
                 rx.badge(rx.icon("badge_percent", size=14), sub.discount_line,
                          color_scheme="green", variant="soft", radius="full", size="2",
                          margin_top="8px", class_name="portal-discount")),
-        rx.cond(sub.item_lines.length() > 0,
+        # In rx.foreach ``sub`` is a Var, so ``sub.item_lines`` is one already: Var.create
+        # returns it unchanged (same JS), typed as an array.
+        rx.cond(rx.Var.create(sub.item_lines).length() > 0,
                 rx.flex(rx.foreach(sub.item_lines, item_line), direction="column",
                         margin_top="10px")),
         rx.separator(size="4", margin_y="16px"),
@@ -412,7 +414,7 @@ def preview_panel() -> rx.Component:
                 rx.callout(p.scheduled_line, icon="calendar_clock", color_scheme="blue",
                            size="2", margin_top="16px", class_name="portal-scheduled-preview"),
                 rx.fragment(
-                    rx.cond(p.lines.length() > 0,
+                    rx.cond(rx.Var.create(p.lines).length() > 0,  # as item_lines above
                             rx.flex(rx.foreach(UpdateState.preview_lines, preview_line),
                                     direction="column", margin_top="12px")),
                     rx.flex(

@@ -40,7 +40,7 @@ class CancelState(ManageState):
     reason: str = ""
     comment: str = ""
     comment_required: bool = False
-    comment_max: int = COMMENT_MAX_LENGTH
+    comment_max: rx.Field[int] = rx.field(COMMENT_MAX_LENGTH)  # a Var in components: .to_string()
     offer: OfferCard = NO_OFFER
     outcome_title: str = ""
     outcome_message: str = ""

@@ -40,7 +40,9 @@ UPDATE_FLOWS = ("subscription_update", "subscription_update_confirm")
 class ManageState(PortalState):
     """The overview's subscription cards, their actions, and the result banner."""
 
-    cards: list[SubscriptionCard] = []
+    # rx.Field: read on the class (in components) each is typed as the Var it is there
+    # (.length()), as in state/portal.py.
+    cards: rx.Field[list[SubscriptionCard]] = rx.field(default_factory=list)
     banner: str = ""
     banner_kind: str = "success"  # success | error
     done_title: str = ""
@@ -55,7 +57,8 @@ class ManageState(PortalState):
             self.cards = []
             return None
 
-    def _say(self, message: str, kind: str = "success", **values: object) -> None:
+    def _say(self, message: str, kind: str = "success", /, **values: object) -> None:
+        # Positional-only: no key of ``values`` (the message's placeholders) can be ``kind``.
         self.banner = i18n.gettext(self.lang, message, **values)
         self.banner_kind = kind
 
@@ -158,10 +161,10 @@ class UpdateState(ManageState):
     subscription_id: str = ""
     confirm_flow: bool = False  # a merchant's subscription_update_confirm link
     plan_name: str = ""
-    items: list[ItemChoice] = []
+    items: rx.Field[list[ItemChoice]] = rx.field(default_factory=list)
     item_id: str = ""
     options: list[PriceOption] = []
-    intervals: list[IntervalChoice] = []
+    intervals: rx.Field[list[IntervalChoice]] = rx.field(default_factory=list)
     interval_key: str = ""
     current_price: str = ""
     current_quantity: int = 1
