@@ -41,8 +41,50 @@ def _select(label_key: str, options: Any, value: Any, on_change: Any,
     )
 
 
+def _date_field(label_key: str, name: str, value: Any) -> rx.Component:
+    return rx.vstack(
+        rx.text(_t(label_key), as_="label", html_for=name.replace("_", "-"), size="1",
+                weight="medium", color=rx.color("gray", 11)),
+        rx.input(type="date", name=name, id=name.replace("_", "-"), default_value=value,
+                 max=DashboardState.today, required=True, disabled=DashboardState.busy,
+                 width="100%", custom_attrs={"data-testid": name.replace("_", "-")}),
+        spacing="1", min_width="0", width="100%",
+    )
+
+
+def custom_range() -> rx.Component:
+    """From and to dates, applied together; a refused range says why and changes nothing."""
+    return rx.form(
+        rx.vstack(
+            rx.grid(
+                _date_field("range_from", "range_from", DashboardState.range_from),
+                _date_field("range_to", "range_to", DashboardState.range_to),
+                rx.button(_t("apply_range"), type="submit", variant="soft",
+                          disabled=DashboardState.busy,
+                          custom_attrs={"data-testid": "apply-range"}),
+                columns="minmax(0, 1fr) minmax(0, 1fr) auto", spacing="3", align="end",
+                width="100%", max_width="480px",
+            ),
+            rx.cond(
+                DashboardState.has_range_error,
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("triangle-alert", size=16)),
+                    rx.callout.text(DashboardState.range_error),
+                    color_scheme="red", size="1", role="alert",
+                    custom_attrs={"data-testid": "range-error"},
+                ),
+            ),
+            rx.text(_t("custom_note"), size="1", color=rx.color("gray", 10)),
+            spacing="2", width="100%",
+        ),
+        on_submit=DashboardState.apply_range, reset_on_submit=False, no_validate=True,
+        width="100%", margin_top="12px",
+        custom_attrs={"data-testid": "custom-range"},
+    )
+
+
 def filters() -> rx.Component:
-    """Period, currency, product and configuration."""
+    """Period (a preset or custom dates), currency, product and configuration."""
     return rx.box(
         rx.grid(
             _select("range", DashboardState.range_options, DashboardState.range_key,
@@ -56,6 +98,7 @@ def filters() -> rx.Component:
                     "configuration-filter"),
             columns=rx.breakpoints(initial="2", md="4"), spacing="3", width="100%",
         ),
+        rx.cond(DashboardState.is_custom, custom_range()),
         rx.hstack(
             rx.cond(DashboardState.busy, rx.spinner(size="1")),
             rx.text(_t("configuration_note"), size="1", color=rx.color("gray", 10)),

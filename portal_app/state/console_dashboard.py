@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
@@ -42,6 +42,7 @@ from portal_app.state.console import CONSOLE_LOCALE, ConsoleState
 
 ALL = "all"  # "no filter" (Radix selects refuse "")
 DEFAULT_RANGE = "12m"
+CUSTOM = "custom"
 RANGES: dict[str, int | None] = {"3m": 3, "6m": 6, "12m": 12, "24m": 24, ALL: None}
 """Date-range presets: the last N months (this one included), or the whole history."""
 
@@ -55,6 +56,16 @@ TEXT: dict[str, str] = {
     "range_12m": "Last 12 months",
     "range_24m": "Last 24 months",
     "range_all": "All time",
+    "range_custom": "Custom range",
+    "range_from": "From",
+    "range_to": "To",
+    "apply_range": "Apply",
+    "custom_note": "Charts and tables show every month the range touches; the tiles "
+                   "describe its last month.",
+    "error_dates_missing": "Enter both dates of the range.",
+    "error_date_invalid": "“{value}” is not a date. Use the date picker or YYYY-MM-DD.",
+    "error_date_future": "The range can't go past today ({today}).",
+    "error_dates_order": "The start date ({start}) is after the end date ({end}).",
     "currency": "Currency",
     "product": "Product",
     "all_products": "All products",
@@ -70,6 +81,7 @@ TEXT: dict[str, str] = {
     "kpi_net_revenue_churn": "Net revenue churn",
     "kpi_save_rate": "Cancel-flow save rate",
     "now": "Now",
+    "end_of": "End of {period}",
     "vs_end_of": "vs end of {period}",
     "vs": "vs {period}",
     "no_previous": "nothing to compare with",
@@ -236,12 +248,63 @@ def _month(value: datetime | None) -> str:
     return "" if value is None else i18n.format_date(value, CONSOLE_LOCALE, format="MMM y")
 
 
+class RangeInvalid(ValueError):
+    """The custom range the merchant entered cannot be applied; ``message`` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _day(value: date) -> str:
+    return i18n.format_date(datetime.combine(value, time(), UTC), CONSOLE_LOCALE)
+
+
+def custom_range(start: str, end: str, *, now: datetime,
+                 text: dict[str, str] = TEXT) -> tuple[datetime, datetime]:
+    """The ``Filters`` start and end of a range of two ISO dates (both days included).
+
+    The end is the last instant of the ``end`` day, or ``now`` when that day is
+    today. Raises RangeInvalid (with a message for the merchant) when a date is
+    missing or malformed, lies after today, or the start follows the end.
+
+    Examples
+    --------
+    >>> now = datetime(2026, 1, 31, 12, tzinfo=UTC)
+    >>> [d.isoformat() for d in custom_range("2025-11-03", "2025-12-31", now=now)]
+    ['2025-11-03T00:00:00+00:00', '2025-12-31T23:59:59.999999+00:00']
+    """
+    if not start.strip() or not end.strip():
+        raise RangeInvalid(text["error_dates_missing"])
+    days = []
+    for value in (start.strip(), end.strip()):
+        try:
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            raise RangeInvalid(text["error_date_invalid"].format(value=value)) from None
+    first, last = days
+    today = now.astimezone(UTC).date()
+    if first > today or last > today:
+        raise RangeInvalid(text["error_date_future"].format(today=_day(today)))
+    if first > last:
+        raise RangeInvalid(text["error_dates_order"].format(start=_day(first), end=_day(last)))
+    begin = datetime.combine(first, time(), UTC)
+    finish = min(now, datetime.combine(last + timedelta(days=1), time(), UTC)
+                 - timedelta(microseconds=1))
+    return begin, finish
+
+
 GOOD_WHEN_UP = {"mrr": True, "customers": True, "logo_churn": False,
                 "net_revenue_churn": False, "save_rate": True}
 
 
-def kpi_tile(kpi: Kpi, *, money: Callable[[int], str], text: dict[str, str]) -> KpiTile:
-    """Format one KPI: its value, its change since the previous period, and the change's tone."""
+def kpi_tile(kpi: Kpi, *, money: Callable[[int], str], text: dict[str, str],
+             current: bool = True) -> KpiTile:
+    """Format one KPI: its value, its change since the previous period, and the change's tone.
+
+    ``current`` is False when the range ends before this month: the levels then
+    describe the end of the range's last month, not now.
+    """
     if kpi.kind == "money":
         value = "—" if kpi.value is None else money(int(kpi.value))
     elif kpi.kind == "count":
@@ -253,7 +316,8 @@ def kpi_tile(kpi: Kpi, *, money: Callable[[int], str], text: dict[str, str]) -> 
         caption = (_month(kpi.period) + " · "
                    + text["vs"].format(period=_month(kpi.previous_period)))
     else:
-        caption = text["now"] + " · " + text["vs_end_of"].format(
+        caption = (text["now"] if current else text["end_of"].format(period=_month(kpi.period))
+                   ) + " · " + text["vs_end_of"].format(
             period=_month(kpi.previous_period))
     if change is None:
         return KpiTile(kpi.key, text[f"kpi_{kpi.key}"], value, text["no_previous"], caption,
@@ -346,10 +410,17 @@ class DashboardState(ConsoleState):
     status: str = "loading"  # loading | empty | ready | error
     busy: bool = False  # recomputing after a filter change (the old numbers stay)
     range_key: str = DEFAULT_RANGE
+    range_from: str = ""  # the applied custom range, ISO dates (both days included)
+    range_to: str = ""
+    range_error: str = ""  # why the custom range just entered was not applied
+    today: str = ""  # ISO date: the date inputs' maximum
+    _shown_from: str = ""  # the first day of the months currently shown
+    _ends_now: bool = True  # the range ends today (the tiles describe now)
     currency: str = ""
     product: str = ALL
     configuration: str = ALL
-    range_options: list[Option] = [Option(key, TEXT[f"range_{key}"]) for key in RANGES]
+    range_options: list[Option] = [Option(key, TEXT[f"range_{key}"])
+                                   for key in (*RANGES, CUSTOM)]
     currency_options: list[Option] = []
     product_options: list[Option] = []
     configuration_options: list[Option] = []
@@ -375,11 +446,32 @@ class DashboardState(ConsoleState):
         """Whether the experiments table has rows."""
         return bool(self.experiments)
 
-    def _filters(self, end: datetime) -> Filters:
+    @rx.var
+    def is_custom(self) -> bool:
+        """Whether the merchant chose their own dates."""
+        return self.range_key == CUSTOM
+
+    @rx.var
+    def has_range_error(self) -> bool:
+        """Whether the last custom range entered was refused."""
+        return bool(self.range_error)
+
+    def _span(self, now: datetime) -> tuple[datetime | None, datetime]:
+        if self.range_key == CUSTOM:
+            try:
+                return custom_range(self.range_from, self.range_to, now=now)
+            except RangeInvalid:  # only valid ranges are stored; be safe all the same
+                self.range_key = DEFAULT_RANGE
         months = RANGES.get(self.range_key)
+        return (None if months is None else add_months(now, 1 - months)), now
+
+    def _filters(self, now: datetime) -> Filters:
+        start, end = self._span(now)
+        self.today = now.date().isoformat()
+        self._ends_now = end.date() == now.date()
+        self._shown_from = "" if start is None else start.date().isoformat()
         return Filters(
-            currency=self.currency, end=end,
-            start=None if months is None else add_months(end, 1 - months),
+            currency=self.currency, end=end, start=start,
             products=None if self.product == ALL else (self.product,),
             configurations=None if self.configuration == ALL else (self.configuration,),
         )
@@ -423,7 +515,11 @@ class DashboardState(ConsoleState):
         money = partial(_money, currency=self.currency)
         exponent = i18n.minor_exponent(self.currency)
         labels = TEXT
-        self.tiles = [kpi_tile(k, money=money, text=TEXT) for k in dashboard.kpis]
+        self.tiles = [kpi_tile(k, money=money, text=TEXT, current=self._ends_now)
+                      for k in dashboard.kpis]
+        if not self._shown_from and not dashboard.mrr.is_empty():  # all time
+            first: datetime = dashboard.mrr["period"].min()  # type: ignore[assignment]
+            self._shown_from = first.date().isoformat()
         self.has_revenue = not dashboard.is_empty
         self.mrr_chart = figures.mrr_figure(dashboard.mrr, money=money, exponent=exponent,
                                             labels=labels)
@@ -479,8 +575,32 @@ class DashboardState(ConsoleState):
 
     @rx.event
     def set_range(self, value: str):
-        """Show the last N months (or all time)."""
+        """Show the last N months (or all time); "custom" reveals the date inputs."""
+        self.range_error = ""
+        if value == CUSTOM:
+            # start from the period on screen: the same numbers until the merchant applies
+            self.range_key = CUSTOM
+            self.range_from = self._shown_from or self.today
+            self.range_to = self.today
+            return
         self.range_key = value if value in RANGES else DEFAULT_RANGE
+        yield from self._changed()
+
+    @rx.event
+    def apply_range(self, form: dict[str, Any]):
+        """Show the custom range ``form["range_from"]`` to ``form["range_to"]`` if it is valid.
+
+        An invalid range only sets :attr:`range_error`: the numbers on screen stay.
+        """
+        start, end = str(form.get("range_from", "")), str(form.get("range_to", ""))
+        try:
+            now = unit_of_work().clock()
+            custom_range(start, end, now=now)
+        except RangeInvalid as refused:
+            self.range_error = refused.message
+            return
+        self.range_key, self.range_from, self.range_to = CUSTOM, start.strip(), end.strip()
+        self.range_error = ""
         yield from self._changed()
 
     @rx.event
@@ -515,7 +635,9 @@ class DashboardState(ConsoleState):
         if dashboard is None:
             return None
         frame = dashboard.table(table)
-        return rx.download(data=csv_text(frame), filename=f"{table}-{self.currency}.csv",
+        suffix = f"-{self.range_from}_{self.range_to}" if self.range_key == CUSTOM else ""
+        return rx.download(data=csv_text(frame),
+                           filename=f"{table}-{self.currency}{suffix}.csv",
                            mime_type="text/csv")
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -166,3 +167,91 @@ def test_range_changes_the_charts_not_the_tiles(account_id: str, make_uow, histo
     assert [t.value for t in state.tiles] == tiles
     run(DashboardState.set_range, state, "bogus")
     assert state.range_key == "12m"
+
+
+def _offers_shown(history, start: str, end: str) -> int:
+    """Cancel flows in dollars that met an offer, started in [start, end): counted plainly."""
+    flows = history.flows
+    started = flows.filter(pl.col("step") == "started").select("flow", "created")
+    met = flows.filter((pl.col("step") == "offer_presented") & (pl.col("currency") == "usd"))
+    begin, until = (datetime.fromisoformat(d).replace(tzinfo=UTC) for d in (start, end))
+    return started.filter(pl.col("flow").is_in(met["flow"].implode())
+                          & (pl.col("created") >= begin) & (pl.col("created") < until)).height
+
+
+def _periods(state: DashboardState) -> list[str]:
+    return [str(x)[:7] for x in state.mrr_chart.data[0].x]
+
+
+def test_a_custom_range_narrows_charts_tables_tiles_and_csv(account_id: str, make_uow,
+                                                            clock, history) -> None:
+    configurations.create_configuration({"features": {}}, account_id=account_id,
+                                        uow=make_uow())
+    import_synthetic_history(account_id, uow_factory=make_uow, now=clock(), n_events=3_000,
+                             seed=11)
+    state = _signed_in(account_id, make_uow)
+    run(DashboardState.load, state)
+    assert len(_periods(state)) == 12
+    chart, offers = state.mrr_chart, [(o.name, o.shown) for o in state.offers]
+
+    # choosing "Custom range" shows the period on screen in the inputs, and recomputes nothing
+    assert run(DashboardState.set_range, state, "custom") == []
+    assert state.is_custom and (state.range_from, state.range_to) == ("2025-02-01",
+                                                                       "2026-01-31")
+    assert state.today == "2026-01-31" and state.mrr_chart is chart
+
+    run(DashboardState.apply_range, state, {"range_from": "2025-03-15",
+                                            "range_to": "2025-06-10"})
+
+    assert state.range_error == "" and state.status == "ready"
+    assert _periods(state) == ["2025-03", "2025-04", "2025-05", "2025-06"]
+    assert [(o.name, o.shown) for o in state.offers] != offers
+    shown = sum(int(o.shown.replace(",", "")) for o in state.offers)
+    flows = _offers_shown(history, "2025-03-15", "2025-06-11")
+    assert shown == flows
+    # the tiles describe the range's last month, and say so
+    mrr = _tile(state, "mrr")
+    june = metrics.mrr(history.subscriptions.lazy().filter(pl.col("currency") == "usd")) \
+        .collect().filter(pl.col("period").dt.strftime("%Y-%m") == "2025-06")["mrr"][0]
+    assert mrr.value == i18n.format_money(int(june), "usd", "en")
+    assert mrr.caption.startswith("End of Jun 2025 · vs end of May 2025")
+
+    result = run(DashboardState.download, state, "mrr")[0]
+    assert "mrr-usd-2025-03-15_2025-06-10.csv" in str(result)
+    assert [row[0][:7] for row in _csv(result)[1:]] == ["2025-03", "2025-04", "2025-05",
+                                                        "2025-06"]
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("2025-06-10", "2025-03-15", "The start date (Jun 10, 2025) is after the end date "
+                                 "(Mar 15, 2025)."),
+    ("2025-12-01", "2026-02-01", "The range can't go past today (Jan 31, 2026)."),
+    ("2025-13-01", "2025-12-31", "“2025-13-01” is not a date. Use the date picker or "
+                                 "YYYY-MM-DD."),
+    ("", "2025-12-31", "Enter both dates of the range."),
+])
+def test_an_invalid_custom_range_says_why_and_keeps_the_numbers(
+        account_id: str, make_uow, history, start: str, end: str, message: str) -> None:
+    _load(account_id, to_stripe_events(history), make_uow, tag=f"i{account_id.lower()}")
+    state = _signed_in(account_id, make_uow)
+    run(DashboardState.load, state)
+    run(DashboardState.set_range, state, "custom")
+    run(DashboardState.apply_range, state, {"range_from": "2025-09-01",
+                                            "range_to": "2025-11-30"})
+    assert _periods(state) == ["2025-09", "2025-10", "2025-11"]
+    chart, tiles = state.mrr_chart, [t.value for t in state.tiles]
+
+    assert run(DashboardState.apply_range, state, {"range_from": start,
+                                                   "range_to": end}) == []
+
+    assert state.range_error == message and state.has_range_error
+    assert state.mrr_chart is chart and [t.value for t in state.tiles] == tiles
+    assert (state.range_key, state.range_from, state.range_to) == ("custom", "2025-09-01",
+                                                                   "2025-11-30")
+    # the downloads keep following the range that is shown
+    rows = _csv(run(DashboardState.download, state, "churn")[0])
+    assert [row[0][:7] for row in rows[1:]] == ["2025-09", "2025-10", "2025-11"]
+
+    run(DashboardState.set_range, state, "3m")  # back to a preset: the message goes
+    assert state.range_error == "" and not state.is_custom
+    assert _periods(state) == ["2025-11", "2025-12", "2026-01"]
