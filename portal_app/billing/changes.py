@@ -1059,6 +1059,7 @@ def reactivate_subscription(subscription_id: str, *, account_id: str, uow: UnitO
         sub.cancel_at = None
         sub.canceled_at = None
         sub.cancellation_details = {"comment": None, "feedback": None, "reason": None}
+        sub.cancellation_origin = None
         _emit_updated(sub, before, uow)
         uow.commit()
         return sub

@@ -179,6 +179,10 @@ class Subscription(SQLModel, table=True):
         default=lambda: {"comment": None, "feedback": None, "reason": None}
     )
     pause_collection: dict[str, Any] | None = json_field(default=None)
+    # Portico's own, never rendered: the origin (``UnitOfWork.origin``) of the request
+    # that set the cancellation at period end, so the events of the end itself (written
+    # by the clock, with no request) name it too. Cleared when reactivated.
+    cancellation_origin: dict[str, Any] | None = json_field(default=None)
     # pause_collection["resumes_at"] as a column, so the clock can find pauses that end.
     pause_resumes_at: datetime | None = time_field(nullable=True, index=True)
     latest_invoice: str | None = None

@@ -612,6 +612,7 @@ def create_subscription(
             trial_start=now if trialing else None, trial_end=trial_end,
             cancel_at_period_end=cancel_at_period_end,
             cancel_at=period_end if cancel_at_period_end else None,
+            cancellation_origin=_request_origin(uow) if cancel_at_period_end else None,
             metadata_=dict(metadata or {}), created=now,
         )
         uow.add(sub)
@@ -1060,14 +1061,22 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
         before = render_subscription(sub, uow.session)
         boundary = sub.current_period_end
         if sub.cancel_at_period_end or (sub.cancel_at is not None and sub.cancel_at <= boundary):
-            changes.end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
-            # The final invoice: the usage reported up to the end, billed in arrears.
-            invoice = changes.invoice_pending_items(sub, uow=uow, pending=False,
-                                                    usage_until=boundary,
-                                                    billing_reason="subscription_cancel")
-            _end(sub, at=boundary, reason="cancellation_requested", uow=uow, before=before)
-            if invoice is not None:
-                _emit_invoice_events(invoice, uow=uow, account_id=account_id)
+            # The end's events name the request that scheduled it (the clock has none).
+            previous = uow.origin
+            if sub.cancellation_origin:
+                uow.origin = dict(sub.cancellation_origin)
+            try:
+                changes.end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
+                # The final invoice: the usage reported up to the end, billed in arrears.
+                invoice = changes.invoice_pending_items(sub, uow=uow, pending=False,
+                                                        usage_until=boundary,
+                                                        billing_reason="subscription_cancel")
+                _end(sub, at=boundary, reason="cancellation_requested", uow=uow,
+                     before=before)
+                if invoice is not None:
+                    _emit_invoice_events(invoice, uow=uow, account_id=account_id)
+            finally:
+                uow.origin = previous
             uow.commit()
             return sub
         if sub.status == SubscriptionStatus.past_due and _retry_open_invoices(sub, uow=uow):
@@ -1122,6 +1131,11 @@ def _retry_open_invoices(sub: Subscription, *, uow: UnitOfWork) -> bool:
     return still_failing
 
 
+def _request_origin(uow: UnitOfWork) -> dict[str, Any] | None:
+    """The unit of work's origin, as a subscription keeps it for its scheduled end."""
+    return dict(uow.origin) if uow.origin else None
+
+
 def _end(sub: Subscription, *, at: datetime, reason: str, uow: UnitOfWork,
          before: dict[str, Any]) -> None:
     sub.status = SubscriptionStatus.canceled
@@ -1153,6 +1167,8 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
     period end bills the last period's usage in a final invoice when the period
     ends (:func:`renew_subscription`); a declined final charge leaves that
     invoice open and the subscription canceled. A pending scheduled change is canceled with the subscription.
+    The events of an end at period end carry the origin of the unit of work that
+    scheduled it (``UnitOfWork.origin``, kept on the subscription until reactivated).
     ``customer_id`` restricts the change to that customer's subscription (the
     portal passes its session's customer). Raises ResourceMissing, InvalidRequest.
     """
@@ -1173,6 +1189,7 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
         if at_period_end:
             sub.cancel_at_period_end = True
             sub.cancel_at = sub.current_period_end
+            sub.cancellation_origin = _request_origin(uow)
             uow.add(sub)
             uow.flush()
             changes.end_schedules(sub, uow=uow, event="subscription_schedule.released")

@@ -32,6 +32,7 @@ from portal_app.billing.models import (
 )
 from portal_app.billing.periods import shift
 from portal_app.billing.services import ItemSpec
+from portal_app.db import UnitOfWork
 from portal_app.events.models import Event
 from tests.conftest import START
 from tests.portal_app.billing.helpers import (
@@ -759,6 +760,80 @@ def test_cancel_at_period_end_takes_effect_at_the_boundary(
     assert len(invoices_of(make_uow, sub.id)) == 1
     deleted = events_of(make_uow, account_id)[-1]
     assert (deleted.type, deleted.created) == ("customer.subscription.deleted", FEB_28)
+
+
+ORIGIN = {"portal_session": "bps_test", "configuration": "bpc_test",
+          "cancellation_flow": "cflow_test", "experiment": "exp_test", "variant": "var_test"}
+
+
+def uow_from(make_uow: MakeUow, origin: dict[str, Any] | None) -> UnitOfWork:
+    """A unit of work whose changes come from ``origin`` (as a portal request's do)."""
+    uow = make_uow()
+    uow.origin = origin
+    return uow
+
+
+def ending(make_uow: MakeUow, account_id: str, sub_id: str) -> Event:
+    """The subscription's ``customer.subscription.deleted`` event (there is one)."""
+    [deleted] = [e for e in events_of(make_uow, account_id, object_id=sub_id)
+                 if e.type == "customer.subscription.deleted"]
+    return deleted
+
+
+@pytest.mark.parametrize("origin", [ORIGIN, None], ids=["with_origin", "without_origin"])
+def test_the_end_at_period_end_carries_the_origin_of_the_cancellation(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price, origin: dict[str, Any] | None) -> None:
+    sub = subscribe(account_id, make_uow, customer, monthly)
+    clock.set(START + timedelta(days=3))
+    services.cancel_subscription(sub.id, account_id=account_id,
+                                 uow=uow_from(make_uow, origin), at_period_end=True)
+    scheduled = events_of(make_uow, account_id, object_id=sub.id)[-1]
+    assert scheduled.origin == origin
+    # Portico's bookkeeping, not a field of Stripe's subscription.
+    assert "cancellation_origin" not in scheduled.data_object
+
+    services.advance_clock(clock, datetime(2026, 4, 1, tzinfo=UTC), account_id=account_id,
+                           uow_factory=make_uow)
+    deleted = ending(make_uow, account_id, sub.id)
+    assert (deleted.created, deleted.origin) == (FEB_28, origin)
+    assert "cancellation_origin" not in deleted.data_object
+
+
+def test_a_reactivated_subscription_forgets_the_origin_of_its_cancellation(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    from portal_app.billing import changes
+
+    sub = subscribe(account_id, make_uow, customer, monthly)
+    services.cancel_subscription(sub.id, account_id=account_id,
+                                 uow=uow_from(make_uow, ORIGIN), at_period_end=True)
+    changes.reactivate_subscription(sub.id, account_id=account_id, uow=make_uow())
+    assert load(make_uow, Subscription, sub.id).cancellation_origin is None
+    # Canceled again later by the merchant's API (no origin): that end names nothing.
+    services.advance_clock(clock, FEB_28 + timedelta(days=1), account_id=account_id,
+                           uow_factory=make_uow)
+    services.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
+                                 at_period_end=True)
+    services.advance_clock(clock, datetime(2026, 4, 1, tzinfo=UTC), account_id=account_id,
+                           uow_factory=make_uow)
+    deleted = ending(make_uow, account_id, sub.id)
+    assert deleted.created == datetime(2026, 3, 31, 12, tzinfo=UTC)
+    assert deleted.origin is None
+    renewed = [e for e in events_of(make_uow, account_id, object_id=sub.id)
+               if e.created == FEB_28 and e.type == "customer.subscription.updated"]
+    assert renewed and all(e.origin is None for e in renewed)
+
+
+def test_a_subscription_created_to_cancel_ends_with_its_creation_origin(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    sub = services.create_subscription(
+        account_id=account_id, uow=uow_from(make_uow, ORIGIN), customer=customer.id,
+        items=[ItemSpec(monthly.id)], cancel_at_period_end=True)
+    services.advance_clock(clock, datetime(2026, 4, 1, tzinfo=UTC), account_id=account_id,
+                           uow_factory=make_uow)
+    assert ending(make_uow, account_id, sub.id).origin == ORIGIN
 
 
 def test_cancel_now(account_id: str, make_uow: MakeUow, clock: FrozenClock,

@@ -337,6 +337,39 @@ def test_experiment_exposures_and_churn_of_a_saved_customer(shop: Shop,
     assert updated.origin == completed.origin
 
 
+def test_churn_at_period_end_names_the_experiment_and_variant(shop: Shop,
+                                                              clock: FrozenClock) -> None:
+    offer_id = make_offer(shop, "contact", contact_email="help@acme.test")
+    exp = experiments.create_experiment(
+        account_id=shop.account_id, uow=shop.make_uow(), name="Talk to us",
+        configuration=shop.config.id,
+        variants=[VariantSpec(name="control", weight=1),
+                  VariantSpec(name="contact", weight=1, offers={"default": offer_id})])
+    experiments.start_experiment(exp.id, account_id=shop.account_id, uow=shop.make_uow())
+    customer = shop.customer()
+    sub = shop.subscribe(customer)
+    session = shop.session(customer)
+    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    if flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow()):
+        flows.decline_offer(session, flow.id, uow=shop.make_uow())
+    done = flows.confirm_cancel(session, flow.id, uow=shop.make_uow())
+    assert done.experiment_id == exp.id and done.variant_id is not None
+    assert subscription(shop, sub.id).status == "active"  # at_period_end: not yet
+
+    # The clock ends it at the period end, with no request of its own: the event
+    # still names the flow, experiment and variant that scheduled the cancellation.
+    billing.advance_clock(clock, sub.current_period_end + timedelta(days=1),
+                          account_id=shop.account_id, uow_factory=shop.make_uow)
+    [deleted] = [e for e in events(shop, "customer.subscription.deleted")
+                 if e.object_id == sub.id]
+    assert deleted.created == sub.current_period_end
+    assert deleted.origin == {"portal_session": session.id, "configuration": shop.config.id,
+                              "cancellation_flow": flow.id, "experiment": exp.id,
+                              "variant": done.variant_id}
+    assert deleted.data_object["status"] == "canceled"
+    assert "cancellation_origin" not in deleted.data_object
+
+
 def accept_via_policy(shop: Shop, offer_id: str, reason: str = "too_expensive"
                       ) -> tuple[Subscription, flows.FlowView, Any]:
     customer = shop.customer()
