@@ -104,7 +104,7 @@ def filters() -> rx.Component:
             rx.text(_t("configuration_note"), size="1", color=rx.color("gray", 10)),
             spacing="2", align="center", margin_top="8px",
         ),
-        margin_bottom="20px",
+        margin_bottom="20px", custom_attrs={"data-testid": "dashboard-filters"},
     )
 
 

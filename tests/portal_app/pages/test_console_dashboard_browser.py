@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from analytics.dashboard import add_months
 from portal_app.accounts import services as accounts
 from portal_app.billing.clock import utc_now
 from portal_app.events.synthetic_history import import_synthetic_history
@@ -80,6 +82,42 @@ def test_dashboard_tiles_charts_filter_and_csv(page, merchant: str) -> None:
     assert lines[0].startswith("offer,offer_type,currency,shown,accepted,save_rate,")
     assert len(lines) >= 2 and all(",eur," in line for line in lines[1:])
 
+    # a custom range: an impossible one is explained and changes nothing, a real one applies
+    page.get_by_test_id("range-filter").click()
+    page.get_by_role("option", name="Custom range").click()
+    start = page.get_by_test_id("range-from")
+    start.wait_for()
+    now = utc_now()
+    assert start.input_value() == add_months(now, -11).date().isoformat()
+    assert page.get_by_test_id("range-to").input_value() == now.date().isoformat()
+    eur = mrr.inner_text()
+    start.fill("2025-06-10")
+    page.get_by_test_id("range-to").fill("2025-03-15")
+    page.get_by_test_id("apply-range").click()
+    error = page.get_by_test_id("range-error")
+    error.wait_for()
+    assert "after the end date" in error.inner_text()
+    assert mrr.inner_text() == eur
+
+    first = add_months(now, -5)  # three whole months, ending two months before this one
+    last = add_months(now, -2) - timedelta(days=1)
+    start.fill(first.date().isoformat())
+    page.get_by_test_id("range-to").fill(last.date().isoformat())
+    page.get_by_test_id("apply-range").click()
+    ended = last.strftime("End of %b %Y")
+    page.wait_for_function(
+        "e => document.querySelector('[data-testid=kpi-mrr]').textContent.includes(e)",
+        arg=ended)
+    assert error.count() == 0
+    with page.expect_download() as info:
+        page.get_by_test_id("download-mrr").first.click()
+    download = info.value
+    assert download.suggested_filename == (
+        f"mrr-eur-{first.date().isoformat()}_{last.date().isoformat()}.csv")
+    rows = Path(download.path()).read_text().splitlines()[1:]
+    assert [row[:7] for row in rows] == [add_months(now, m).strftime("%Y-%m")
+                                         for m in (-5, -4, -3)]
+
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_screenshots(page, merchant: str, width: int) -> None:
@@ -96,3 +134,18 @@ def test_screenshots(page, merchant: str, width: int) -> None:
         page.screenshot(path=str(SHOTS / f"issue6-dashboard-{width}-part{part}.png"),
                         full_page=True, clip={"x": 0, "y": top, "width": width,
                                               "height": min(1400, height - top)})
+
+    # the filter row with a custom range: refused (with its message), then applied
+    page.get_by_test_id("range-filter").click()
+    page.get_by_role("option", name="Custom range").click()
+    page.get_by_test_id("range-to").fill("2025-01-01")
+    page.get_by_test_id("apply-range").click()
+    page.get_by_test_id("range-error").wait_for()
+    filters = page.get_by_test_id("dashboard-filters")
+    filters.screenshot(path=str(SHOTS / f"issue6-dashboard-range-error-{width}.png"))
+    page.get_by_test_id("range-from").fill("2025-09-01")
+    page.get_by_test_id("range-to").fill("2025-12-31")
+    page.get_by_test_id("apply-range").click()
+    page.get_by_test_id("range-error").wait_for(state="detached")
+    page.wait_for_timeout(800)
+    filters.screenshot(path=str(SHOTS / f"issue6-dashboard-range-{width}.png"))
