@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import select
 
+from portal_app import i18n
 from portal_app.accounts.models import Account
 from portal_app.billing.errors import InvalidRequest, SessionExpired
 from portal_app.billing.models import Coupon, Customer, Price, Subscription, SubscriptionItem
@@ -69,8 +70,10 @@ def create_session(
     flow_data: Mapping[str, Any] | None = None,
 ) -> CreatedSession:
     """Create a portal session for ``customer``. Raises InvalidRequest, ResourceMissing."""
-    if locale is not None and locale not in LOCALES:
-        raise InvalidRequest(f"Invalid locale: must be one of {', '.join(LOCALES)}",
+    # Stripe's locales, plus any language Portico has a catalog for (Arabic, ...).
+    accepted = [*LOCALES, *(lang for lang in i18n.available_locales() if lang not in LOCALES)]
+    if locale is not None and locale not in accepted:
+        raise InvalidRequest(f"Invalid locale: must be one of {', '.join(accepted)}",
                              param="locale")
     with uow:
         cust = uow.get(Customer, customer, account_id=account_id, param="customer",

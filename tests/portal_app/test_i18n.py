@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po, write_po
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -102,15 +102,15 @@ def test_negotiate(requested: str | None, header: str | None, expected: str) -> 
 
 
 @pytest.fixture
-def with_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The real locales folder plus a small French catalog."""
+def with_italian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The real locales folder plus a small Italian catalog (a language Portico lacks)."""
     locales = tmp_path / "locales"
     shutil.copytree(i18n.LOCALES_DIR, locales)
-    catalog = Catalog(locale="fr")
-    catalog.add("No invoices yet.", "Aucune facture pour l’instant.")
-    catalog.add("Return to {business}", "Retour à {business}")
-    (locales / "fr" / "LC_MESSAGES").mkdir(parents=True)
-    with (locales / "fr" / "LC_MESSAGES" / "messages.po").open("wb") as handle:
+    catalog = Catalog(locale="it")
+    catalog.add("No invoices yet.", "Ancora nessuna fattura.")
+    catalog.add("Return to {business}", "Torna a {business}")
+    (locales / "it" / "LC_MESSAGES").mkdir(parents=True)
+    with (locales / "it" / "LC_MESSAGES" / "messages.po").open("wb") as handle:
         write_po(handle, catalog)
     caches = (i18n.available_locales, i18n._read_catalog, i18n.msgids)
     monkeypatch.setattr(i18n, "LOCALES_DIR", locales)
@@ -122,15 +122,16 @@ def with_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         cached.cache_clear()
 
 
-def test_a_new_catalog_is_a_new_language(with_french: Path) -> None:
-    assert i18n.available_locales() == ("en", "fr")
-    assert i18n.negotiate("auto", "fr-CA,fr;q=0.9,en;q=0.5") == "fr-CA"
-    assert i18n.negotiate("auto", "de, fr;q=0.4") == "fr"
-    assert i18n.gettext("fr-CA", "Return to {business}", business="Acme") == "Retour à Acme"
-    french = i18n.catalog("fr")
-    assert french["No invoices yet."] == "Aucune facture pour l’instant."
-    assert french["No subscriptions yet"] == "No subscriptions yet"  # untranslated: the id
-    assert set(french) == set(i18n.msgids())
+def test_a_new_catalog_is_a_new_language(with_italian: Path) -> None:
+    assert "it" not in SHIPPED
+    assert i18n.available_locales() == tuple(sorted({*SHIPPED, "it"}))
+    assert i18n.negotiate("auto", "it-CH,it;q=0.9,en;q=0.5") == "it-CH"
+    assert i18n.negotiate("auto", "ko, it;q=0.4") == "it"
+    assert i18n.gettext("it-CH", "Return to {business}", business="Acme") == "Torna a Acme"
+    italian = i18n.catalog("it")
+    assert italian["No invoices yet."] == "Ancora nessuna fattura."
+    assert italian["No subscriptions yet"] == "No subscriptions yet"  # untranslated: the id
+    assert set(italian) == set(i18n.msgids())
 
 
 def test_english_catalog_covers_every_message() -> None:
@@ -139,3 +140,57 @@ def test_english_catalog_covers_every_message() -> None:
     assert all(english.values())
     assert i18n.gettext("en", "Return to {business}", business="Acme") == "Return to Acme"
     assert i18n.gettext("en", "not in any catalog") == "not in any catalog"
+
+
+SHIPPED = ("ar", "de", "en", "fr")
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def test_the_shipped_languages_are_the_catalogs() -> None:
+    assert i18n.available_locales() == SHIPPED
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_catalog_translates_every_message_with_its_placeholders(language: str) -> None:
+    """A new message id fails here until every language has it (pybabel update, translate)."""
+    path = i18n.LOCALES_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=language)
+    entries = {str(m.id): m for m in po if m.id}
+    assert sorted(set(i18n.msgids()) - set(entries)) == []  # missing from the catalog
+    for msgid in i18n.msgids():
+        entry = entries[msgid]
+        assert not entry.fuzzy, msgid
+        assert entry.string, msgid
+        assert sorted(PLACEHOLDER.findall(str(entry.string))) == \
+            sorted(PLACEHOLDER.findall(msgid)), msgid
+        values = dict.fromkeys(PLACEHOLDER.findall(msgid), "x")
+        i18n.gettext(language, msgid, **values)  # formats: no stray braces
+
+
+@pytest.mark.parametrize(("locale", "message", "expected"), [
+    ("de", "Payment method", "Zahlungsmethode"),
+    ("de-AT", "Invoice history", "Rechnungsverlauf"),
+    ("fr", "Payment method", "Moyen de paiement"),
+    ("fr-CA", "Next invoice", "Prochaine facture"),
+    ("ar", "Your subscriptions", "اشتراكاتك"),
+])
+def test_translations_reach_regional_variants(locale: str, message: str, expected: str) -> None:
+    assert i18n.gettext(locale, message) == expected
+    assert i18n.catalog(locale)[message] == expected
+
+
+def test_placeholders_are_filled_in_the_translation() -> None:
+    assert i18n.gettext("de", "Renews on {date}", date="28.02.2026") == \
+        "Verlängert sich am 28.02.2026"
+    assert i18n.gettext("fr", "Return to {business}", business="Acme") == "Retour à Acme"
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("de-DE,de;q=0.9,en;q=0.5", "de-DE"),
+    ("fr-CH, fr;q=0.9", "fr-CH"),
+    ("ar-EG,ar;q=0.9", "ar-EG"),
+    ("ko, fr;q=0.4", "fr"),
+])
+def test_negotiate_picks_the_shipped_catalogs(header: str, expected: str) -> None:
+    assert i18n.negotiate("auto", header) == expected

@@ -679,7 +679,8 @@ def test_a_metered_item_shows_its_usage_and_amount_so_far(
                 if c.id == sub.id)
     assert (card.amount, card.interval) == ("€10.00", "per month")  # usage comes on top
     german = usage_line(session, sub.id, make_uow, locale="de")
-    assert german.usage.startswith("1.234 API calls") and "61,70" in german.usage
+    assert german.usage == "1.234 API calls in diesem Zeitraum · bisher 61,70\xa0€"
+    assert german.detail == "0,05\xa0€ pro Einheit · nach Nutzung abgerechnet"
 
     # The renewal bills it; the new period starts from nothing.
     billing.advance_clock(clock, from_unix(to_unix(sub.current_period_end)) + timedelta(hours=1),

@@ -10,6 +10,7 @@ import pytest
 from portal_app.billing import meters
 from portal_app.billing import services as billing
 from portal_app.billing.clock import FrozenClock
+from portal_app.billing.errors import InvalidRequest
 from portal_app.billing.models import Subscription
 from portal_app.db import UnitOfWork
 from portal_app.portal import configurations, sessions
@@ -91,8 +92,34 @@ def test_overview_in_german_formats_money_and_dates(account_id: str,
 
     [sub] = view.subscriptions
     assert sub.amount == "19,99\xa0€"
-    assert sub.date_line == "Renews on 28.02.2026"  # no German catalog yet: English words
+    assert (sub.interval, sub.status_label) == ("pro Monat", "Aktiv")
+    assert sub.date_line == "Verlängert sich am 28.02.2026"
     assert view.invoices[0].date == "31.01.2026"
+    assert view.invoices[0].status_label == "Bezahlt"
+    assert view.return_label.startswith("Zurück zu ")
+    assert view.direction == "ltr"
+
+
+def test_a_language_with_a_catalog_is_a_session_locale(account_id: str,
+                                                       make_uow: UowFactory) -> None:
+    customer, _sub = subscribed_customer(account_id, make_uow)
+    assert "ar" not in sessions.LOCALES  # not one of Stripe's: accepted for its catalog
+    assert portal_session(account_id, customer, make_uow, locale="ar").locale == "ar"
+    with pytest.raises(InvalidRequest) as refused:
+        portal_session(account_id, customer, make_uow, locale="tlh")
+    assert refused.value.param == "locale"
+
+
+def test_overview_in_arabic_is_right_to_left(account_id: str, make_uow: UowFactory) -> None:
+    customer, _sub = subscribed_customer(account_id, make_uow)
+    session = portal_session(account_id, customer, make_uow, locale="ar")
+
+    view = load_overview(session, locale="ar", uow=make_uow())
+
+    assert view.direction == "rtl"
+    [sub] = view.subscriptions
+    assert (sub.interval, sub.status_label) == ("شهريًا", "نشط")
+    assert sub.date_line.startswith("يتجدد في ")
 
 
 def test_quantity_interval_trial_and_cancellation_lines(account_id: str,
@@ -149,10 +176,13 @@ def test_recent_invoices_newest_first(account_id: str, make_uow: UowFactory,
 
 
 @pytest.mark.parametrize(("session_locale", "preferred", "accept", "expected"), [
-    ("de", [], "en-US", "de"),  # an explicit locale wins, even without a catalog
+    ("it", [], "en-US", "it"),  # an explicit locale wins, even without a catalog
+    ("de", [], "en-US", "de"),
     ("auto", ["en-GB"], "fr-FR", "en-GB"),  # the customer's preference before the browser's
     (None, [], "en-AU,en;q=0.8", "en-AU"),
-    ("auto", [], "fr-FR", "en"),  # no French catalog: English
+    ("auto", [], "fr-FR", "fr-FR"),  # the browser's, when it has a catalog
+    ("auto", [], "ko-KR", "en"),  # no Korean catalog: English
+    ("auto", [], "ar-EG,ar;q=0.9", "ar-EG"),  # a catalog Stripe's locales lack
 ])
 def test_resolve_locale(account_id: str, make_uow: UowFactory, session_locale: str | None,
                         preferred: list[str], accept: str, expected: str) -> None:
@@ -190,4 +220,4 @@ def test_a_usage_only_subscription_shows_what_its_usage_costs_so_far(
     [sub] = load_overview(session, locale="fr", uow=make_uow()).subscriptions
 
     assert sub.amount == "7,50\u00a0€"
-    assert sub.interval == "so far this period"  # no French catalog yet: English text
+    assert sub.interval == "à ce jour sur cette période"

@@ -101,6 +101,20 @@ def test_the_expired_page_uses_the_sessions_locale(app: Starlette, account_id: s
     page = client(app).get(url[url.index("/p/"):]).text
 
     assert '<html lang="de" dir="ltr">' in page
+    assert "<title>Dieser Link ist abgelaufen</title>" in page
+    assert "Zu Ihrer Sicherheit sind Abrechnungslinks nur kurz gültig" in page
+    assert "This link has expired" not in page
+
+
+def test_the_expired_page_follows_the_browsers_language(app: Starlette) -> None:
+    french = client(app).get("/p/not-a-real-token",
+                             headers={"accept-language": "fr-FR,fr;q=0.9"}).text
+    assert '<html lang="fr-FR" dir="ltr">' in french
+    assert "<h1>Ce lien a expiré</h1>" in french
+
+    arabic = client(app).get("/p/not-a-real-token", headers={"accept-language": "ar"}).text
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert "<h1>انتهت صلاحية هذا الرابط</h1>" in arabic
 
 
 @pytest.fixture

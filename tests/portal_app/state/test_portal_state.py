@@ -55,14 +55,54 @@ def test_load_shows_the_overview_of_the_cookies_session(account_id: str,
 
     assert state.view == "ready"
     assert (state.lang, state.direction) == ("de", "ltr")
-    assert state.t["Your subscriptions"] == "Your subscriptions"  # every id, English for now
-    assert state.page_title == "Billing · Acme Cloud"
+    assert state.t["Your subscriptions"] == "Ihre Abonnements"
+    assert state.t["Payment method"] == "Zahlungsmethode"
+    assert state.t["Invoice history"] == "Rechnungsverlauf"
+    assert state.page_title == "Abrechnung · Acme Cloud"
     assert state.business_initial == "A"
     assert [s.amount for s in state.subscriptions] == ["19,99\xa0€"]
     assert state.has_payment_method
     assert state.payment_method.description == "Visa •••• 4242"
     assert len(state.invoices) == 1
-    assert state.return_label == "Return to Acme Cloud"
+    assert state.return_label == "Zurück zu Acme Cloud"
+    assert state.subscriptions[0].status_label == "Aktiv"
+
+
+def test_an_arabic_session_is_right_to_left(account_id: str, make_uow: UowFactory) -> None:
+    customer, _ = subscribed_customer(account_id, make_uow)
+    state = state_with(opened(account_id, customer, make_uow, locale="ar"))
+
+    PortalState.load.fn(state)
+
+    assert state.view == "ready"
+    assert (state.lang, state.direction) == ("ar", "rtl")
+    assert state.t["Your subscriptions"] == "اشتراكاتك"
+    assert state.page_title == "الفوترة · Acme Cloud"
+    assert state.return_label == "العودة إلى Acme Cloud"
+
+
+def test_auto_locale_picks_a_catalog_from_accept_language(account_id: str,
+                                                          make_uow: UowFactory) -> None:
+    customer, _ = subscribed_customer(account_id, make_uow)
+    state = state_with(opened(account_id, customer, make_uow, locale="auto"),
+                       accept_language="fr-FR,fr;q=0.9,en;q=0.5")
+
+    PortalState.load.fn(state)
+
+    assert state.lang == "fr-FR"
+    assert state.t["Invoice history"] == "Historique des factures"
+    assert state.subscriptions[0].amount == "19,99\xa0€"
+
+
+def test_an_expired_link_speaks_the_browsers_language(account_id: str,
+                                                      make_uow: UowFactory) -> None:
+    state = state_with("theme=dark", accept_language="de-DE,de;q=0.9")
+
+    PortalState.load.fn(state)
+
+    assert state.view == "expired"
+    assert state.page_title == "Dieser Link ist abgelaufen"
+    assert state.t["This link has expired"] == "Dieser Link ist abgelaufen"
 
 
 def test_auto_locale_follows_the_handshakes_accept_language(account_id: str,
