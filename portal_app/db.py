@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from types import TracebackType
@@ -103,6 +104,26 @@ def _customer_of(obj: dict[str, Any]) -> str | None:
     return customer if isinstance(customer, str) else None
 
 
+# SQLite has one writer at a time, and its busy handler waits for the write lock
+# by sleeping and retrying, which gives long latency tails when several threads
+# of one process write at once. One lock per SQLite database serializes this
+# process's units of work in arrival order instead (readers included: they are
+# short, and the embedded default is a one-process deployment; PostgreSQL is
+# the way to scale out). The timeout keeps a unit of work that waits on another
+# thread from deadlocking: past it, SQLite's own locking decides as before.
+_SQLITE_TURNS: dict[str, threading.RLock] = {}
+_SQLITE_TURNS_GUARD = threading.Lock()
+SQLITE_TURN_TIMEOUT = 10.0
+
+
+def _sqlite_turn(engine: Engine) -> threading.RLock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(engine.url)
+    with _SQLITE_TURNS_GUARD:
+        return _SQLITE_TURNS.setdefault(key, threading.RLock())
+
+
 class UnitOfWork:
     """A transaction: everything in it commits together or not at all.
 
@@ -128,6 +149,7 @@ class UnitOfWork:
         self.origin: dict[str, Any] | None = origin
         self._session: Session | None = None
         self._depth = 0
+        self._turn: threading.RLock | None = None
         self.events = EventLog(self)
 
     @property
@@ -139,6 +161,9 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         # Re-entrant: a service called from another service joins its transaction.
         if self._depth == 0:
+            turn = _sqlite_turn(self.engine)
+            if turn is not None and turn.acquire(timeout=SQLITE_TURN_TIMEOUT):
+                self._turn = turn
             self._session = Session(self.engine, expire_on_commit=False)
         self._depth += 1
         return self
@@ -157,9 +182,14 @@ class UnitOfWork:
                 # A read-only unit of work: keep what it loaded usable after the
                 # block (a rollback would expire every row it returns).
                 session.expunge_all()
-            if session.in_transaction():
-                session.rollback()
-            session.close()
+            try:
+                if session.in_transaction():
+                    session.rollback()
+                session.close()
+            finally:
+                turn, self._turn = self._turn, None
+                if turn is not None:
+                    turn.release()
 
     def commit(self) -> None:
         """Commit, unless an outer service owns the transaction (it commits)."""

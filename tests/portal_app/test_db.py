@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -134,3 +135,47 @@ def test_times_come_back_aware_utc(account_id: str, make_uow: MakeUow,
     assert isinstance(loaded, Customer)
     assert loaded.created == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
     assert loaded.created.utcoffset() == timedelta(0)
+
+
+def _in_other_thread(make_uow: MakeUow, log: list[str], entered: threading.Event) -> None:
+    with make_uow():
+        entered.set()
+        log.append("second entered")
+
+
+def test_sqlite_units_of_work_of_one_process_take_turns(make_uow: MakeUow) -> None:
+
+    uow = make_uow()
+    if uow.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process turn exists only for SQLite")
+    log: list[str] = []
+    entered = threading.Event()
+    with uow:
+        other = threading.Thread(target=_in_other_thread, args=(make_uow, log, entered))
+        other.start()
+        # The other thread may not enter while this unit of work is open.
+        assert not entered.wait(0.3)
+        log.append("first left")
+    other.join(10)
+    assert log == ["first left", "second entered"]
+
+
+def test_a_unit_of_work_waiting_on_another_thread_does_not_deadlock(
+        make_uow: MakeUow, monkeypatch: pytest.MonkeyPatch) -> None:
+
+    import portal_app.db
+
+    uow = make_uow()
+    if uow.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process turn exists only for SQLite")
+    monkeypatch.setattr(portal_app.db, "SQLITE_TURN_TIMEOUT", 0.2)
+    log: list[str] = []
+    entered = threading.Event()
+    with uow:
+        other = threading.Thread(target=_in_other_thread, args=(make_uow, log, entered))
+        other.start()
+        # Past the timeout the other thread goes on without its turn (SQLite's own
+        # locking decides), so waiting for it here cannot hang.
+        assert entered.wait(10)
+        other.join(10)
+    assert log == ["second entered"]
