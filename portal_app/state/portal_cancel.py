@@ -9,7 +9,7 @@ browser sends is only a choice the service checks against the configuration.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import reflex as rx
@@ -81,6 +81,28 @@ class CancelState(ManageState):
         session = self._session(uow)
         return (session, uow) if session is not None else None
 
+    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any], *,
+              missing_ends_flow: bool = False) -> tuple[PortalSession, Any] | None:
+        """Run one step of the flow on the re-checked session.
+
+        Returns the session and the step's result, or None when the session has
+        lapsed (the expired view shows) or the service refused (the error shows;
+        with ``missing_ends_flow`` a vanished flow or subscription ends the page).
+        """
+        live = self._live()
+        if live is None:
+            return None
+        session, uow = live
+        try:
+            result = action(session, uow)
+        except BillingError as error:
+            self._fail(error)
+            if missing_ends_flow and isinstance(error, ResourceMissing):
+                self.step = "unavailable"
+            return None
+        self.working = False
+        return session, result
+
     @rx.event
     def load(self) -> None:
         """The cancel page for the route's subscription (on_load): the flow starts here."""
@@ -126,17 +148,11 @@ class CancelState(ManageState):
             return
         self.working, self.error = True, ""
         yield
-        live = self._live()
-        if live is None:
+        done = self._call(lambda session, uow: cancel.submit_reason(
+            session, self._flow_id, self.reason, self.comment, locale=self.lang, uow=uow))
+        if done is None:
             return
-        session, uow = live
-        try:
-            offer = cancel.submit_reason(session, self._flow_id, self.reason, self.comment,
-                                         locale=self.lang, uow=uow)
-        except BillingError as error:
-            self._fail(error)
-            return
-        self.working = False
+        offer = done[1]
         self.offer = offer or NO_OFFER
         self.step = "offer" if offer is not None else "confirm"
 
@@ -147,18 +163,10 @@ class CancelState(ManageState):
             return
         self.working, self.error = True, ""
         yield
-        live = self._live()
-        if live is None:
-            return
-        session, uow = live
-        try:
-            saved = cancel.accept_offer(session, self._flow_id, self.offer.id, locale=self.lang,
-                                        uow=uow)
-        except BillingError as error:
-            self._fail(error)
-            return
-        self.working = False
-        yield self._complete(session, saved, "saved")
+        done = self._call(lambda session, uow: cancel.accept_offer(
+            session, self._flow_id, self.offer.id, locale=self.lang, uow=uow))
+        if done is not None:
+            yield self._complete(done[0], done[1], "saved")
 
     @rx.event
     def decline_offer(self) -> Iterator[Any]:
@@ -167,16 +175,9 @@ class CancelState(ManageState):
             return
         self.working, self.error = True, ""
         yield
-        live = self._live()
-        if live is None:
-            return
-        session, uow = live
-        try:
-            cancel.decline_offer(session, self._flow_id, uow=uow)
-        except BillingError as error:
-            self._fail(error)
-            return
-        self.working, self.step = False, "confirm"
+        if self._call(lambda session, uow: cancel.decline_offer(
+                session, self._flow_id, uow=uow)) is not None:
+            self.step = "confirm"
 
     @rx.event
     def back(self) -> None:
@@ -192,17 +193,12 @@ class CancelState(ManageState):
             return
         self.working, self.error = True, ""
         yield
-        live = self._live()
-        if live is None:
+        done = self._call(lambda session, uow: cancel.submit_reason(
+            session, self._flow_id, None, "", locale=self.lang, uow=uow))
+        if done is None:
             return
-        session, uow = live
-        try:
-            offer = cancel.submit_reason(session, self._flow_id, None, "", locale=self.lang,
-                                         uow=uow)
-        except BillingError as error:
-            self._fail(error)
-            return
-        self.working, self.offer = False, offer or NO_OFFER
+        offer = done[1]
+        self.offer = offer or NO_OFFER
         self.step = "offer" if offer is not None else "confirm"
 
     @rx.event
@@ -212,19 +208,10 @@ class CancelState(ManageState):
             return
         self.working, self.error = True, ""
         yield
-        live = self._live()
-        if live is None:
-            return
-        session, uow = live
-        try:
-            done = cancel.confirm_cancel(session, self._flow_id, locale=self.lang, uow=uow)
-        except BillingError as error:
-            self._fail(error)
-            if isinstance(error, ResourceMissing):
-                self.step = "unavailable"
-            return
-        self.working = False
-        yield self._complete(session, done, "done")
+        done = self._call(lambda session, uow: cancel.confirm_cancel(
+            session, self._flow_id, locale=self.lang, uow=uow), missing_ends_flow=True)
+        if done is not None:
+            yield self._complete(done[0], done[1], "done")
 
     def _complete(self, session: PortalSession, outcome: cancel.Outcome, step: str) -> Any:
         """The session flow's ``after_completion``, else the outcome on this page."""
