@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from portal_app import seed
-from portal_app.billing.errors import BillingError
+from portal_app.errors import BillingError
 from portal_app.db import get_engine
 from portal_app.migrate import upgrade
 from portal_app.settings import get_settings
@@ -71,7 +71,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def _seed_history(account_id: str, *, engine: Engine) -> None:
-    from portal_app.billing.clock import utc_now
+    from portal_app.clock import utc_now
     from portal_app.db import UnitOfWork
     from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
 

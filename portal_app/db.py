@@ -12,8 +12,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from portal_app.billing.clock import Clock, utc_now
-from portal_app.billing.errors import ResourceMissing
+from portal_app.clock import Clock, utc_now
+from portal_app.errors import ResourceMissing
 from portal_app.settings import get_settings
 
 T = TypeVar("T", bound=SQLModel)

@@ -11,7 +11,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
-from portal_app.billing.clock import as_utc
+from portal_app.clock import as_utc
 
 
 class UTCDateTime(TypeDecorator[datetime]):

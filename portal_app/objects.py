@@ -16,7 +16,7 @@ from typing import Any
 import stripe
 from sqlmodel import Session, col, select
 
-from portal_app.billing.clock import to_unix
+from portal_app.clock import to_unix
 from portal_app.billing.models import (
     Coupon,
     Customer,

@@ -32,8 +32,8 @@ from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ConsoleUser
 from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.billing.clock import FrozenClock, as_utc, utc_now
-from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
+from portal_app.clock import FrozenClock, as_utc, utc_now
+from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.billing.models import (
     Customer,
     Interval,

@@ -23,7 +23,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from portal_app.accounts import services as accounts  # noqa: E402
-from portal_app.billing.clock import FrozenClock  # noqa: E402
+from portal_app.clock import FrozenClock  # noqa: E402
 from portal_app.db import UnitOfWork, get_engine  # noqa: E402
 from portal_app.migrate import upgrade  # noqa: E402
 

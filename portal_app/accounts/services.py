@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import col, select
 
 from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser
-from portal_app.billing.errors import AuthenticationFailed, InvalidRequest
+from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.db import UnitOfWork
 
 CONSOLE_SESSION_TTL = timedelta(hours=12)

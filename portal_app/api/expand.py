@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from portal_app.billing.errors import InvalidRequest
+from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Customer,
     Invoice,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from portal_app.billing.errors import InvalidRequest
+from portal_app.errors import InvalidRequest
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 

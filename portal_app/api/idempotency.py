@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import select
 
 from portal_app.api.models import IdempotencyRecord
-from portal_app.billing.errors import IdempotencyConflict, InvalidRequest
+from portal_app.errors import IdempotencyConflict, InvalidRequest
 from portal_app.db import UnitOfWork
 
 KEY_TTL = timedelta(hours=24)  # Stripe prunes keys after 24 hours

@@ -24,8 +24,8 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, PageRequest, paginate
 from portal_app.api.pipeline import ApiRequest, Registry
-from portal_app.billing.clock import Clock, utc_now
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import Clock, utc_now
+from portal_app.errors import InvalidRequest
 from portal_app.retention import experiments, offers, policies
 from portal_app.retention.experiments import VariantSpec
 from portal_app.retention.models import Experiment, ExperimentStatus, Offer, OfferType

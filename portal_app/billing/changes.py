@@ -33,8 +33,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.billing import processor
-from portal_app.billing.clock import as_utc, from_unix, to_unix
-from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.clock import as_utc, from_unix, to_unix
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
     Customer,

@@ -24,8 +24,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from portal_app.billing.clock import as_utc
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import as_utc
+from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     METER_FORMULAS,
     Customer,

@@ -12,7 +12,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal_app.billing.errors import CardDeclined, CardError, InvalidRequest
+from portal_app.errors import CardDeclined, CardError, InvalidRequest
 
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from portal_app.billing import services
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import FrozenClock
+from portal_app.errors import InvalidRequest
 from portal_app.billing.services import ItemSpec
 from portal_app.db import UnitOfWork, UnitOfWorkFactory
 from portal_app.objects import (
@@ -38,7 +38,7 @@ T = TypeVar("T")
 class BillingProvider(Protocol):
     """Billing as the portal sees it, for one merchant account.
 
-    Every method raises the typed errors of ``portal_app.billing.errors``:
+    Every method raises the typed errors of ``portal_app.errors``:
     ResourceMissing, InvalidRequest, CardError/CardDeclined.
     """
 

@@ -20,8 +20,8 @@ from portal_app.billing.changes import (
     _rows,
     end_schedules,
 )
-from portal_app.billing.clock import from_unix, to_unix
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import from_unix, to_unix
+from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Interval,
     ScheduleStatus,

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from portal_app.accounts.models import Account
 from portal_app.billing import meters, processor
-from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Charge,
     Coupon,

@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from portal_app.accounts import services as accounts
-from portal_app.billing.errors import AuthenticationFailed
+from portal_app.errors import AuthenticationFailed
 from portal_app.console.strings import TEXT
 from portal_app.db import UnitOfWork
 from portal_app.settings import get_settings

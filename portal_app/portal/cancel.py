@@ -20,8 +20,8 @@ from decimal import Decimal
 
 from portal_app import i18n
 from portal_app.billing import services as billing
-from portal_app.billing.clock import from_unix
-from portal_app.billing.errors import BillingError
+from portal_app.clock import from_unix
+from portal_app.errors import BillingError
 from portal_app.billing.models import Interval, Price, Subscription
 from portal_app.db import UnitOfWork
 from portal_app.i18n import _

@@ -30,8 +30,8 @@ from portal_app import i18n
 from portal_app.billing import changes, meters
 from portal_app.billing import services as billing
 from portal_app.billing.changes import ChangePreview, ItemChange, ScheduledChange
-from portal_app.billing.clock import from_unix
-from portal_app.billing.errors import BillingError, CardError, InvalidRequest
+from portal_app.clock import from_unix
+from portal_app.errors import BillingError, CardError, InvalidRequest
 from portal_app.billing.models import (
     Coupon,
     CouponDuration,

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from portal_app import i18n
 from portal_app.accounts.models import Account
 from portal_app.billing import meters
-from portal_app.billing.clock import from_unix
+from portal_app.clock import from_unix
 from portal_app.billing.models import (
     Customer,
     Interval,

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from portal_app import i18n
 from portal_app.accounts.models import Account
-from portal_app.billing.errors import InvalidRequest, SessionExpired
+from portal_app.errors import InvalidRequest, SessionExpired
 from portal_app.billing.models import Coupon, Customer, Price, Subscription, SubscriptionItem
 from portal_app.db import UnitOfWork
 from portal_app.portal.configurations import default_configuration, validate_url

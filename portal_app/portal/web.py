@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from portal_app import i18n
-from portal_app.billing.errors import SessionExpired
+from portal_app.errors import SessionExpired
 from portal_app.db import UnitOfWork, UnitOfWorkFactory
 from portal_app.i18n import _
 from portal_app.portal import sessions

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from portal_app.billing.clock import to_unix
-from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.clock import to_unix
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import Price, Product, Subscription
 from portal_app.db import UnitOfWork
 from portal_app.portal.configurations import CANCELLATION_REASONS

@@ -36,8 +36,8 @@ from sqlalchemy import CursorResult, update
 from sqlmodel import col, select
 
 from portal_app.billing import services as billing
-from portal_app.billing.clock import from_unix, to_unix
-from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.clock import from_unix, to_unix
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
     CouponDuration,

@@ -19,8 +19,8 @@ from sqlmodel import col, func, select
 
 from portal_app.billing import changes
 from portal_app.billing import services as billing
-from portal_app.billing.clock import to_unix
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import to_unix
+from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Coupon,
     Interval,

@@ -35,7 +35,7 @@ from analytics.dashboard import (
 from analytics.dashboard import configurations as flow_configurations
 from analytics.dashboard import products as history_products
 from portal_app import i18n
-from portal_app.billing.errors import AuthenticationFailed
+from portal_app.errors import AuthenticationFailed
 from portal_app.events import analytics_source
 from portal_app.state import console as console_state
 from portal_app.state.console import CONSOLE_LOCALE, ConsoleState

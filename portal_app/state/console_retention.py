@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal_app import i18n
 from portal_app.accounts.services import ConsoleIdentity
-from portal_app.billing.clock import from_unix
-from portal_app.billing.errors import AuthenticationFailed, InvalidRequest, ResourceMissing
+from portal_app.clock import from_unix
+from portal_app.errors import AuthenticationFailed, InvalidRequest, ResourceMissing
 from portal_app.console.strings import TEXT
 from portal_app.db import UnitOfWork
 from portal_app.portal.configurations import CANCELLATION_REASONS

@@ -21,7 +21,7 @@ from granian.server.embed import Server
 from sqlalchemy.engine import Engine
 
 from portal_app.api.routes import build_api
-from portal_app.billing.clock import Clock, FrozenClock
+from portal_app.clock import Clock, FrozenClock
 
 
 class FollowingClock:

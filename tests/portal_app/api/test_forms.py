@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
 from portal_app.api.forms import decode, parse_body, to_bool, to_int, to_metadata, to_str
-from portal_app.billing.errors import InvalidRequest
+from portal_app.errors import InvalidRequest
 
 
 def test_nested_maps_lists_and_appends() -> None:

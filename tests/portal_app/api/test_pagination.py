@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import stripe
 
-from portal_app.billing.clock import FrozenClock
+from portal_app.clock import FrozenClock
 
 
 @pytest.fixture

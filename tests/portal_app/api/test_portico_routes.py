@@ -16,7 +16,7 @@ from granian.server.embed import Server
 from sqlalchemy.engine import Engine
 
 from portal_app.api.portico_routes import build_api
-from portal_app.billing.clock import FrozenClock
+from portal_app.clock import FrozenClock
 from tests.portal_app.api.conftest import ApiServer
 
 

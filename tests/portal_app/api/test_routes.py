@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import stripe
 
-from portal_app.billing.clock import FrozenClock, to_unix
+from portal_app.clock import FrozenClock, to_unix
 
 
 @pytest.fixture

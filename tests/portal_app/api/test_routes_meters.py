@@ -9,7 +9,7 @@ import httpx
 import pytest
 import stripe
 
-from portal_app.billing.clock import FrozenClock, to_unix
+from portal_app.clock import FrozenClock, to_unix
 from tests.conftest import START
 from tests.portal_app.api.test_shapes import mismatches
 

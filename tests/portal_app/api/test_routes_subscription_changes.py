@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import stripe
 
-from portal_app.billing.clock import FrozenClock, to_unix
+from portal_app.clock import FrozenClock, to_unix
 from portal_app.objects import stripe_fields
 
 HALF = datetime(2026, 2, 14, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 
 from portal_app.billing import changes, promotions, services
 from portal_app.billing.changes import ItemChange
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import CardDeclined, InvalidRequest, ResourceMissing
+from portal_app.clock import FrozenClock
+from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Customer,
     InvoiceItem,

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from portal_app.billing import changes, services
 from portal_app.billing.changes import ItemChange
-from portal_app.billing.clock import FrozenClock
+from portal_app.clock import FrozenClock
 from portal_app.billing.models import Customer, Price, SubscriptionItem
 from portal_app.billing.services import ItemSpec
 from tests.portal_app.billing.helpers import MakeUow, charges_of, invoices_of
@@ -27,8 +27,8 @@ import json, sys, time
 from datetime import datetime
 from portal_app.billing import changes
 from portal_app.billing.changes import ItemChange
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import BillingError
+from portal_app.clock import FrozenClock
+from portal_app.errors import BillingError
 from portal_app.db import UnitOfWork
 
 args = json.loads(sys.argv[1])

@@ -16,8 +16,8 @@ from sqlmodel import col, select
 
 from portal_app.billing import changes, services
 from portal_app.billing.changes import ItemChange
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import FrozenClock
+from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Invoice,
     InvoiceItem,

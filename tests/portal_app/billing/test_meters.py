@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal_app.billing import changes, meters, services
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import InvalidRequest, ResourceMissing
+from portal_app.clock import FrozenClock
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import Customer, Meter, MeterStatus, Price, SubscriptionItem
 from portal_app.billing.services import ItemSpec
 from tests.conftest import START

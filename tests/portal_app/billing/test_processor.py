@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal_app.billing import processor
-from portal_app.billing.errors import CardDeclined, CardError, InvalidRequest
+from portal_app.errors import CardDeclined, CardError, InvalidRequest
 
 NOW = datetime(2026, 1, 31, 12, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import stripe
 
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import CardDeclined, InvalidRequest, ResourceMissing
+from portal_app.clock import FrozenClock
+from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.billing.provider import BillingProvider, LocalBillingProvider
 from portal_app.billing.services import ItemSpec
 from portal_app.objects import stripe_fields

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from portal_app.billing import services
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import (
+from portal_app.clock import FrozenClock
+from portal_app.errors import (
     BillingError,
     CardDeclined,
     CardError,

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal_app.accounts import services as accounts
-from portal_app.billing.errors import AuthenticationFailed
+from portal_app.errors import AuthenticationFailed
 from portal_app.console import web
 from portal_app.db import UnitOfWork
 

@@ -8,7 +8,7 @@ import pytest
 from analytics.events import scan_events
 from analytics.ingest import flow_frame, subscription_frame
 from portal_app.billing import services as billing
-from portal_app.billing.errors import InvalidRequest
+from portal_app.errors import InvalidRequest
 from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
 from portal_app.portal import configurations
 from portal_app.retention import experiments, offers

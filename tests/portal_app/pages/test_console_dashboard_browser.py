@@ -10,7 +10,7 @@ import pytest
 
 from analytics.dashboard import add_months
 from portal_app.accounts import services as accounts
-from portal_app.billing.clock import utc_now
+from portal_app.clock import utc_now
 from portal_app.events.synthetic_history import import_synthetic_history
 from portal_app.portal import configurations
 

@@ -17,8 +17,8 @@ from sqlmodel import col, select
 
 from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.billing.clock import FrozenClock, from_unix, to_unix
-from portal_app.billing.errors import CardDeclined, InvalidRequest, ResourceMissing
+from portal_app.clock import FrozenClock, from_unix, to_unix
+from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Invoice,
     Price,

@@ -9,8 +9,8 @@ import pytest
 
 from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import FrozenClock
+from portal_app.errors import InvalidRequest
 from portal_app.billing.models import Subscription
 from portal_app.db import UnitOfWork
 from portal_app.portal import configurations, sessions

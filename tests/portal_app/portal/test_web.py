@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal_app.billing import services as billing
-from portal_app.billing.clock import FrozenClock
+from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions, web
 from portal_app.settings import get_settings

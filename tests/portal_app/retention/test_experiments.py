@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from portal_app.billing.clock import FrozenClock
-from portal_app.billing.errors import InvalidRequest
+from portal_app.clock import FrozenClock
+from portal_app.errors import InvalidRequest
 from portal_app.retention import experiments, flows, offers, policies
 from portal_app.retention.experiments import VariantSpec
 from tests.portal_app.retention.conftest import Shop

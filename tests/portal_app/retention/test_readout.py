@@ -7,7 +7,7 @@ import pytest
 
 from analytics.ingest import RAW_SCHEMA
 from portal_app.accounts import services as accounts
-from portal_app.billing.errors import ResourceMissing
+from portal_app.errors import ResourceMissing
 from portal_app.retention import experiments, flows, offers, readout
 from portal_app.retention.experiments import VariantSpec
 from portal_app.retention.models import Experiment

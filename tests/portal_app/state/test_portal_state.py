@@ -10,7 +10,7 @@ import reflex as rx
 from reflex.istate.data import RouterData
 
 from portal_app.billing import services as billing
-from portal_app.billing.clock import FrozenClock
+from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
 from portal_app.portal.web import COOKIE_NAME

@@ -1,6 +1,7 @@
-"""Billing errors, named after the business fact; each knows its Stripe type and status.
+"""Portico's errors, named after the business fact; each knows its Stripe type and status.
 
-Services raise these; only ``portal_app.api`` turns them into HTTP responses, and
+Shared vocabulary: the billing contract, the portal, retention and the console
+raise these; only ``portal_app.api`` turns them into HTTP responses, and
 the portal pages show ``user_message``.
 """
 
