@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from portal_app import seed
-from portal_app.errors import BillingError
 from portal_app.db import get_engine
+from portal_app.errors import BillingError
 from portal_app.migrate import upgrade
 from portal_app.settings import get_settings
 

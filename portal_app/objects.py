@@ -16,7 +16,6 @@ from typing import Any
 import stripe
 from sqlmodel import Session, col, select
 
-from portal_app.clock import to_unix
 from portal_app.billing.models import (
     Coupon,
     Customer,
@@ -34,6 +33,7 @@ from portal_app.billing.models import (
     SubscriptionItem,
     SubscriptionSchedule,
 )
+from portal_app.clock import to_unix
 from portal_app.events.models import Event
 from portal_app.portal.models import PortalConfiguration, PortalSession
 

@@ -32,8 +32,6 @@ from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ConsoleUser
 from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.clock import FrozenClock, as_utc, utc_now
-from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.billing.models import (
     Customer,
     Interval,
@@ -43,7 +41,9 @@ from portal_app.billing.models import (
     SubscriptionStatus,
 )
 from portal_app.billing.periods import shift
+from portal_app.clock import FrozenClock, as_utc, utc_now
 from portal_app.db import UnitOfWork, get_engine
+from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.events.models import Event
 from portal_app.portal import configurations, sessions
 from portal_app.portal.configurations import CANCELLATION_REASONS

@@ -13,8 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import col, select
 
 from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser
-from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.db import UnitOfWork
+from portal_app.errors import AuthenticationFailed, InvalidRequest
 
 CONSOLE_SESSION_TTL = timedelta(hours=12)
 _hasher = PasswordHasher()

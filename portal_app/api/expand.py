@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Customer,
     Invoice,
@@ -22,6 +21,7 @@ from portal_app.billing.models import (
     Subscription,
 )
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.objects import (
     render_configuration,
     render_customer,

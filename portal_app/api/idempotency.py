@@ -17,8 +17,8 @@ from typing import Any
 from sqlmodel import select
 
 from portal_app.api.models import IdempotencyRecord
-from portal_app.errors import IdempotencyConflict, InvalidRequest
 from portal_app.db import UnitOfWork
+from portal_app.errors import IdempotencyConflict, InvalidRequest
 
 KEY_TTL = timedelta(hours=24)  # Stripe prunes keys after 24 hours
 MAX_KEY_LENGTH = 255

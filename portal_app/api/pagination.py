@@ -16,8 +16,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from portal_app.api.forms import to_int, to_str
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.objects import list_object
 
 DEFAULT_LIMIT = 10

@@ -29,8 +29,8 @@ from portal_app.api import idempotency
 from portal_app.api.expand import expand
 from portal_app.api.forms import parse_body, refuse_unknown, to_list, to_str
 from portal_app.clock import Clock, utc_now
-from portal_app.errors import AuthenticationFailed, BillingError, InvalidRequest
 from portal_app.db import UnitOfWork, get_engine
+from portal_app.errors import AuthenticationFailed, BillingError, InvalidRequest
 from portal_app.ids import random_id
 from portal_app.objects import API_VERSION
 

@@ -25,8 +25,6 @@ from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, PageRequest, pagin
 from portal_app.api.pipeline import ApiRequest, Registry
 from portal_app.billing import changes, meters, promotions, schedules
 from portal_app.billing import services as billing
-from portal_app.clock import Clock, from_unix, utc_now
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
     Customer,
@@ -42,6 +40,8 @@ from portal_app.billing.models import (
     SubscriptionSchedule,
     SubscriptionStatus,
 )
+from portal_app.clock import Clock, from_unix, utc_now
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.objects import (
     list_object,
     render_configuration,

@@ -33,8 +33,6 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.billing import processor
-from portal_app.clock import as_utc, from_unix, to_unix
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
     Customer,
@@ -56,7 +54,9 @@ from portal_app.billing.promotions import (
     check_promotion,
     retrieve_promotion_code_by_code,
 )
+from portal_app.clock import as_utc, from_unix, to_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.objects import (
     render_invoice_item,
     render_subscription,

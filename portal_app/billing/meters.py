@@ -24,8 +24,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from portal_app.clock import as_utc
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     METER_FORMULAS,
     Customer,
@@ -37,7 +35,9 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionItem,
 )
+from portal_app.clock import as_utc
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.ids import random_id
 from portal_app.objects import render_meter
 

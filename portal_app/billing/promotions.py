@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from portal_app.clock import as_utc
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import Coupon, Customer, PromotionCode
+from portal_app.clock import as_utc
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.objects import render_promotion_code
 
 

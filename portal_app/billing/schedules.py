@@ -20,8 +20,6 @@ from portal_app.billing.changes import (
     _rows,
     end_schedules,
 )
-from portal_app.clock import from_unix, to_unix
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Interval,
     ScheduleStatus,
@@ -30,7 +28,9 @@ from portal_app.billing.models import (
     SubscriptionStatus,
 )
 from portal_app.billing.periods import shift
+from portal_app.clock import from_unix, to_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.objects import render_subscription, render_subscription_schedule
 
 

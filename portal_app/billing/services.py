@@ -18,7 +18,6 @@ from sqlmodel import col, select
 
 from portal_app.accounts.models import Account
 from portal_app.billing import meters, processor
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Charge,
     Coupon,
@@ -41,6 +40,7 @@ from portal_app.billing.models import (
 )
 from portal_app.billing.periods import next_period_end, shift
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.i18n import format_money
 from portal_app.objects import (
     render_coupon,

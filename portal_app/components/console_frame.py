@@ -10,7 +10,14 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.console.web import LOGOUT_PATH
+from portal_app.routes import (
+    CONSOLE,
+    CONSOLE_CONFIGURATIONS,
+    CONSOLE_DASHBOARD,
+    CONSOLE_EVENTS,
+    CONSOLE_LOGOUT,
+    CONSOLE_OFFERS,
+)
 from portal_app.state.console import ConsoleState
 
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
@@ -31,11 +38,11 @@ class NavEntry:
 
 
 NAV = (
-    NavEntry("nav_overview", "/console", "layout-dashboard", True),
-    NavEntry("nav_configurations", "/console/configurations", "sliders-horizontal", False),
-    NavEntry("nav_offers", "/console/offers", "flask-conical", True),
-    NavEntry("nav_dashboard", "/console/dashboard", "chart-line", True),
-    NavEntry("nav_events", "/console/events", "list", True),
+    NavEntry("nav_overview", CONSOLE, "layout-dashboard", True),
+    NavEntry("nav_configurations", CONSOLE_CONFIGURATIONS, "sliders-horizontal", False),
+    NavEntry("nav_offers", CONSOLE_OFFERS, "flask-conical", True),
+    NavEntry("nav_dashboard", CONSOLE_DASHBOARD, "chart-line", True),
+    NavEntry("nav_events", CONSOLE_EVENTS, "list", True),
 )
 
 
@@ -94,7 +101,7 @@ def sign_out_form(*, compact: bool = False) -> rx.Component:
         rx.el.input(type="hidden", name="csrf_token", value=ConsoleState.csrf_token),
         button,
         method="post",
-        action=LOGOUT_PATH,
+        action=CONSOLE_LOGOUT,
         on_submit=None,  # a plain browser POST, not a Reflex event
         style={"width": "auto" if compact else "100%", "margin": "0"},
     )

@@ -9,9 +9,8 @@ from typing import Any
 import reflex as rx
 
 from portal_app.components.console_frame import DESKTOP_ONLY, MONO, PHONE_ONLY
+from portal_app.routes import CONSOLE_EXPERIMENTS, CONSOLE_OFFERS
 from portal_app.state.console_retention import (
-    EXPERIMENTS,
-    OFFERS,
     REASON_KEYS,
     ExperimentRow,
     ExperimentsState,
@@ -55,8 +54,8 @@ def section_tabs(state: type[RetentionState], active: str) -> rx.Component:
         )
 
     return rx.hstack(
-        tab("tab_offers", OFFERS, "gift"),
-        tab("tab_experiments", EXPERIMENTS, "flask-conical"),
+        tab("tab_offers", CONSOLE_OFFERS, "gift"),
+        tab("tab_experiments", CONSOLE_EXPERIMENTS, "flask-conical"),
         spacing="1", padding="3px", border_radius="8px", background=rx.color("gray", 3),
         width="fit-content", margin_bottom="20px", as_="nav",
     )
@@ -793,7 +792,7 @@ def experiment_header() -> rx.Component:
     return rx.vstack(
         rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text(_t(X, "back"), size="2"),
                           align="center", spacing="1"),
-                href=EXPERIMENTS, color=MUTED, underline="none"),
+                href=CONSOLE_EXPERIMENTS, color=MUTED, underline="none"),
         rx.flex(
             rx.hstack(rx.heading(X.name, size="6", weight="bold", letter_spacing="-0.02em"),
                       status_badge(X.status_label, X.tone, X.exp_status),
@@ -802,7 +801,7 @@ def experiment_header() -> rx.Component:
                 rx.cond(X.is_draft, rx.fragment(
                     rx.link(rx.button(rx.icon("pencil", size=14), _t(X, "edit"),
                                       variant="soft", color_scheme="gray"),
-                            href=EXPERIMENTS + "?edit=" + X.experiment_id),
+                            href=CONSOLE_EXPERIMENTS + "?edit=" + X.experiment_id),
                     rx.button(rx.icon("play", size=14), _t(X, "start"), color_scheme="green",
                               on_click=X.ask("start", ""),
                               custom_attrs={"data-testid": "start-experiment"}),
@@ -996,7 +995,7 @@ def confirm_dialog() -> rx.Component:
 def experiment_detail() -> rx.Component:
     """Loading, missing, error, or the experiment."""
     missing = empty(X, "search-x", "experiment_missing", "experiments_lead",
-                    rx.link(rx.button(_t(X, "back")), href=EXPERIMENTS), "experiment-missing")
+                    rx.link(rx.button(_t(X, "back")), href=CONSOLE_EXPERIMENTS), "experiment-missing")
     return rx.match(
         X.status,
         ("loading", loading(X, "loading_experiment", "experiment-loading")),

@@ -30,16 +30,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from portal_app.accounts import services as accounts
-from portal_app.errors import AuthenticationFailed
 from portal_app.console.strings import TEXT
 from portal_app.db import UnitOfWork
+from portal_app.errors import AuthenticationFailed
+from portal_app.routes import CONSOLE, CONSOLE_LOGIN, CONSOLE_LOGOUT
 from portal_app.settings import get_settings
 
 COOKIE = "portico_console"
 LOGIN_COOKIE = "portico_console_login"
-LOGIN_PATH = "/console/login"
-LOGOUT_PATH = "/console/logout"
-HOME_PATH = "/console"
 LOGIN_FORM_TTL = 15 * 60  # seconds a sign-in form stays usable
 
 
@@ -49,20 +47,20 @@ def safe_next(target: str | None) -> str:
     Only relative console paths are accepted, so ``next`` cannot send a freshly
     signed-in merchant to another site (``//evil.test``, ``https://...``, ``/\\evil``).
     """
-    if not target or not target.startswith(HOME_PATH) or "\\" in target:
-        return HOME_PATH
+    if not target or not target.startswith(CONSOLE) or "\\" in target:
+        return CONSOLE
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not (
-        parts.path == HOME_PATH or parts.path.startswith(HOME_PATH + "/")
+        parts.path == CONSOLE or parts.path.startswith(CONSOLE + "/")
     ):
-        return HOME_PATH
+        return CONSOLE
     return target
 
 
 def login_url(next_path: str | None = None) -> str:
     """The sign-in page, returning to ``next_path`` afterwards."""
     target = safe_next(next_path)
-    return LOGIN_PATH if target == HOME_PATH else f"{LOGIN_PATH}?{urlencode({'next': target})}"
+    return CONSOLE_LOGIN if target == CONSOLE else f"{CONSOLE_LOGIN}?{urlencode({'next': target})}"
 
 
 def _origin(url: str) -> str | None:
@@ -112,7 +110,7 @@ def _login_page(*, next_path: str, email: str = "", error: str | None = None,
         title=escape(TEXT["sign_in_title"]),
         product=escape(TEXT["product"]),
         lead=escape(TEXT["sign_in_lead"]),
-        action=escape(LOGIN_PATH),
+        action=escape(CONSOLE_LOGIN),
         csrf=escape(nonce),
         next=escape(next_path),
         email_label=escape(TEXT["email"]),
@@ -125,7 +123,7 @@ def _login_page(*, next_path: str, email: str = "", error: str | None = None,
     )
     response = HTMLResponse(html, status_code=status_code,
                             headers={"Cache-Control": "no-store"})
-    response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_TTL, path=LOGIN_PATH,
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_TTL, path=CONSOLE_LOGIN,
                         httponly=True, samesite="strict", secure=get_settings().secure_cookies)
     return response
 
@@ -175,7 +173,7 @@ async def login(request: Request) -> Response:
                            status_code=401)
     response = RedirectResponse(next_path, status_code=303)
     _set_session_cookie(response, signed_in.token)
-    response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict",
+    response.delete_cookie(LOGIN_COOKIE, path=CONSOLE_LOGIN, httponly=True, samesite="strict",
                            secure=get_settings().secure_cookies)
     return response
 
@@ -196,15 +194,15 @@ async def logout(request: Request) -> Response:
             return Response(TEXT["form_expired"], status_code=403, media_type="text/plain")
         await run_in_threadpool(accounts.sign_out, token, uow=_uow())
     # Without a live session there is nothing to protect: just drop the stale cookie.
-    response = RedirectResponse(f"{LOGIN_PATH}?signed_out=1", status_code=303)
+    response = RedirectResponse(f"{CONSOLE_LOGIN}?signed_out=1", status_code=303)
     _clear_session_cookie(response)
     return response
 
 
 ROUTES: list = [
-    Route(LOGIN_PATH, login_form, methods=["GET"]),
-    Route(LOGIN_PATH, login, methods=["POST"]),
-    Route(LOGOUT_PATH, logout, methods=["POST"]),
+    Route(CONSOLE_LOGIN, login_form, methods=["GET"]),
+    Route(CONSOLE_LOGIN, login, methods=["POST"]),
+    Route(CONSOLE_LOGOUT, logout, methods=["POST"]),
 ]
 
 LOGIN_TEMPLATE = """<!doctype html>

@@ -15,8 +15,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.accounts.models import Account
-from portal_app.errors import InvalidRequest
 from portal_app.db import UnitOfWork, UnitOfWorkFactory, _customer_of
+from portal_app.errors import InvalidRequest
 from portal_app.events.models import Event
 
 DEFAULT_BATCH_SIZE = 1_000

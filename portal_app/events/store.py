@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from portal_app.errors import ResourceMissing
 from portal_app.db import UnitOfWork
+from portal_app.errors import ResourceMissing
 from portal_app.events.models import Event
 from portal_app.objects import render_event
 

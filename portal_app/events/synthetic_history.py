@@ -19,9 +19,9 @@ from typing import Any
 from sqlmodel import col, select
 
 from analytics import synthetic
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import Product
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.events.importer import ImportResult, import_events
 from portal_app.portal.models import PortalConfiguration
 from portal_app.retention import experiments, offers

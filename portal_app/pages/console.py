@@ -11,20 +11,24 @@ import reflex as rx
 from portal_app.components import console_retention as retention
 from portal_app.components.console_events import event_dialog, events_list, filters
 from portal_app.components.console_frame import coming_soon, console_frame, page_header
+from portal_app.routes import (
+    CONSOLE,
+    CONSOLE_CONFIGURATIONS,
+    CONSOLE_DASHBOARD,
+    CONSOLE_EVENTS,
+    CONSOLE_EXPERIMENT,
+    CONSOLE_EXPERIMENTS,
+    CONSOLE_OFFERS,
+)
 from portal_app.state.console import ConsoleState, EventsState, OverviewState
 from portal_app.state.console_retention import (
-    EXPERIMENT,
-    EXPERIMENTS,
-    OFFERS,
     ExperimentsState,
     ExperimentState,
     OffersState,
 )
 
-OVERVIEW = "/console"
-EVENTS = "/console/events"
 PLACEHOLDERS = (  # route, nav key, lead key
-    ("/console/configurations", "nav_configurations", "configurations_lead"),
+    (CONSOLE_CONFIGURATIONS, "nav_configurations", "configurations_lead"),
 )
 
 
@@ -68,18 +72,18 @@ def overview_page() -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.link(rx.button(_t("view_events"), rx.icon("arrow-right", size=14)),
-                        href=EVENTS),
+                        href=CONSOLE_EVENTS),
                 align="center", gap="16px", wrap="wrap",
             ),
             size="3", margin_bottom="24px",
         ),
         rx.grid(
             _section_card("sliders-horizontal", "nav_configurations", "configurations_lead",
-                          "/console/configurations", False),
-            _section_card("flask-conical", "nav_offers", "offers_lead", OFFERS, True),
+                          CONSOLE_CONFIGURATIONS, False),
+            _section_card("flask-conical", "nav_offers", "offers_lead", CONSOLE_OFFERS, True),
             _section_card("chart-line", "nav_dashboard", "dashboard_lead",
-                          "/console/dashboard", True),
-            _section_card("list", "nav_events", "events_lead", EVENTS, True),
+                          CONSOLE_DASHBOARD, True),
+            _section_card("list", "nav_events", "events_lead", CONSOLE_EVENTS, True),
             columns=rx.breakpoints(initial="1", sm="2"), spacing="4",
         ),
     )
@@ -100,7 +104,7 @@ def offers_page() -> rx.Component:
     """The account's retention offers and its configurations' offer per reason."""
     return console_frame(
         "nav_offers",
-        retention.section_tabs(OffersState, OFFERS),
+        retention.section_tabs(OffersState, CONSOLE_OFFERS),
         retention.header(OffersState, "offers_title", "offers_lead",
                          rx.cond(OffersState.has_offers, retention.new_offer_button())),
         retention.offers_list(),
@@ -113,7 +117,7 @@ def experiments_page() -> rx.Component:
     """The account's experiments, and the dialog that drafts one."""
     return console_frame(
         "nav_offers",
-        retention.section_tabs(ExperimentsState, EXPERIMENTS),
+        retention.section_tabs(ExperimentsState, CONSOLE_EXPERIMENTS),
         retention.header(ExperimentsState, "experiments_title", "experiments_lead",
                          rx.cond(ExperimentsState.has_experiments,
                                  retention.new_experiment_button())),
@@ -126,7 +130,7 @@ def experiment_page() -> rx.Component:
     """One experiment: its lifecycle and its live read-out (``?id=exp_...``)."""
     return console_frame(
         "nav_offers",
-        retention.section_tabs(ExperimentState, EXPERIMENTS),
+        retention.section_tabs(ExperimentState, CONSOLE_EXPERIMENTS),
         retention.experiment_detail(),
     )
 
@@ -141,15 +145,15 @@ def _placeholder(nav_key: str, lead_key: str):
 
 def register(app: rx.App) -> None:
     """Add the console's pages to ``app``."""
-    app.add_page(overview_page, route=OVERVIEW, title="Console · Portico",
+    app.add_page(overview_page, route=CONSOLE, title="Console · Portico",
                  on_load=OverviewState.load)
-    app.add_page(events_page, route=EVENTS, title="Events · Portico console",
+    app.add_page(events_page, route=CONSOLE_EVENTS, title="Events · Portico console",
                  on_load=EventsState.load)
-    app.add_page(offers_page, route=OFFERS, title="Offers · Portico console",
+    app.add_page(offers_page, route=CONSOLE_OFFERS, title="Offers · Portico console",
                  on_load=OffersState.load)
-    app.add_page(experiments_page, route=EXPERIMENTS, title="Experiments · Portico console",
+    app.add_page(experiments_page, route=CONSOLE_EXPERIMENTS, title="Experiments · Portico console",
                  on_load=ExperimentsState.load)
-    app.add_page(experiment_page, route=EXPERIMENT, title="Experiment · Portico console",
+    app.add_page(experiment_page, route=CONSOLE_EXPERIMENT, title="Experiment · Portico console",
                  on_load=ExperimentState.load)
     for route, nav_key, lead_key in PLACEHOLDERS:
         app.add_page(_placeholder(nav_key, lead_key), route=route,

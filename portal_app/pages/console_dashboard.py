@@ -6,9 +6,8 @@ import reflex as rx
 
 from portal_app.components.console_dashboard import content
 from portal_app.components.console_frame import console_frame, page_header
+from portal_app.routes import CONSOLE_DASHBOARD
 from portal_app.state.console_dashboard import DashboardState
-
-DASHBOARD = "/console/dashboard"
 
 
 def dashboard_page() -> rx.Component:
@@ -22,5 +21,5 @@ def dashboard_page() -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add the dashboard page to ``app``."""
-    app.add_page(dashboard_page, route=DASHBOARD, title="Dashboard · Portico console",
+    app.add_page(dashboard_page, route=CONSOLE_DASHBOARD, title="Dashboard · Portico console",
                  on_load=DashboardState.load)

@@ -25,6 +25,7 @@ from portal_app.components.portal_manage import (
     update_content,
 )
 from portal_app.i18n import _
+from portal_app.routes import PORTAL
 from portal_app.state.portal import PortalState
 from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import (
@@ -35,7 +36,6 @@ from portal_app.state.portal_manage import (
     UpdateState,
 )
 
-PORTAL_ROUTE = "/portal"
 CONTENT_WIDTH = "640px"
 
 
@@ -210,13 +210,13 @@ def done_page() -> rx.Component:
     return frame(done_content())
 
 
-SUBSCRIPTION_ROUTE = f"{PORTAL_ROUTE}/subscriptions/[subscription]"
+SUBSCRIPTION_ROUTE = f"{PORTAL}/subscriptions/[subscription]"
 
 
 def register(app: rx.App) -> None:
     """Add the portal's pages to ``app``."""
     title = PortalState.page_title
-    app.add_page(portal_page, route=PORTAL_ROUTE, title=title, on_load=ManageState.load)
+    app.add_page(portal_page, route=PORTAL, title=title, on_load=ManageState.load)
     app.add_page(update_page, route=f"{SUBSCRIPTION_ROUTE}/update", title=title,
                  on_load=UpdateState.load)
     app.add_page(update_page, route=f"{SUBSCRIPTION_ROUTE}/confirm", title=title,

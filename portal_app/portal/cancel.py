@@ -20,10 +20,10 @@ from decimal import Decimal
 
 from portal_app import i18n
 from portal_app.billing import services as billing
-from portal_app.clock import from_unix
-from portal_app.errors import BillingError
 from portal_app.billing.models import Interval, Price, Subscription
+from portal_app.clock import from_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import BillingError
 from portal_app.i18n import _
 from portal_app.portal import manage
 from portal_app.portal.models import PortalSession

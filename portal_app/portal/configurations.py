@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import Price, Product
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.objects import render_configuration
 from portal_app.portal.models import PortalConfiguration
 

@@ -30,8 +30,6 @@ from portal_app import i18n
 from portal_app.billing import changes, meters
 from portal_app.billing import services as billing
 from portal_app.billing.changes import ChangePreview, ItemChange, ScheduledChange
-from portal_app.clock import from_unix
-from portal_app.errors import BillingError, CardError, InvalidRequest
 from portal_app.billing.models import (
     Coupon,
     CouponDuration,
@@ -44,7 +42,9 @@ from portal_app.billing.models import (
     SubscriptionStatus,
 )
 from portal_app.billing.periods import shift
+from portal_app.clock import from_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import BillingError, CardError, InvalidRequest
 from portal_app.i18n import _
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.portal.overview import (
@@ -54,8 +54,8 @@ from portal_app.portal.overview import (
     SubscriptionView,
     _subscription_view,
 )
+from portal_app.routes import PORTAL
 
-PORTAL = "/portal"
 Flow = Literal["subscription_update", "subscription_update_confirm", "subscription_cancel",
                "subscription_pause"]
 

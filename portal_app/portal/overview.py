@@ -17,7 +17,6 @@ from sqlmodel import col, select
 from portal_app import i18n
 from portal_app.accounts.models import Account
 from portal_app.billing import meters
-from portal_app.clock import from_unix
 from portal_app.billing.models import (
     Customer,
     Interval,
@@ -30,6 +29,7 @@ from portal_app.billing.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from portal_app.clock import from_unix
 from portal_app.db import UnitOfWork
 from portal_app.i18n import _
 from portal_app.portal.models import PortalConfiguration, PortalSession

@@ -22,11 +22,12 @@ from sqlmodel import select
 
 from portal_app import i18n
 from portal_app.accounts.models import Account
-from portal_app.errors import InvalidRequest, SessionExpired
 from portal_app.billing.models import Coupon, Customer, Price, Subscription, SubscriptionItem
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest, SessionExpired
 from portal_app.portal.configurations import default_configuration, validate_url
 from portal_app.portal.models import PortalConfiguration, PortalSession
+from portal_app.routes import portal_link
 from portal_app.settings import get_settings
 
 OPEN_WITHIN = timedelta(minutes=5)
@@ -47,7 +48,7 @@ def digest(secret: str) -> str:
 
 def portal_url(token: str) -> str:
     """The public link that opens a session."""
-    return f"{get_settings().public_url}/p/{token}"
+    return get_settings().public_url + portal_link(token)
 
 
 @dataclass(frozen=True)

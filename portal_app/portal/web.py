@@ -16,15 +16,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from portal_app import i18n
-from portal_app.errors import SessionExpired
 from portal_app.db import UnitOfWork, UnitOfWorkFactory
+from portal_app.errors import SessionExpired
 from portal_app.i18n import _
 from portal_app.portal import sessions
 from portal_app.portal.manage import flow_path
+from portal_app.routes import PORTAL_LINK
 from portal_app.settings import get_settings
 
 COOKIE_NAME = "portico_portal"
-PORTAL_PAGE = "/portal"
 # The token is in this response's URL: don't cache it, don't leak it as a Referer.
 LINK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -56,7 +56,7 @@ def portal_link(uow_factory: UnitOfWorkFactory = UnitOfWork
 
 def routes(uow_factory: UnitOfWorkFactory = UnitOfWork) -> list[Route]:
     """The portal's plain HTTP routes."""
-    return [Route("/p/{token}", portal_link(uow_factory), methods=["GET"])]
+    return [Route(PORTAL_LINK, portal_link(uow_factory), methods=["GET"])]
 
 
 ROUTES: list = routes()

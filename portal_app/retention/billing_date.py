@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal_app.billing import services as billing
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import Subscription, SubscriptionStatus
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.objects import render_subscription
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from portal_app.clock import to_unix
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import Price, Product, Subscription
+from portal_app.clock import to_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.portal.configurations import CANCELLATION_REASONS
 from portal_app.portal.models import PortalConfiguration
 from portal_app.retention.assignment import ordered_variants

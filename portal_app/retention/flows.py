@@ -36,8 +36,6 @@ from sqlalchemy import CursorResult, update
 from sqlmodel import col, select
 
 from portal_app.billing import services as billing
-from portal_app.clock import from_unix, to_unix
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Coupon,
     CouponDuration,
@@ -45,7 +43,9 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from portal_app.clock import from_unix, to_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.retention.assignment import assign
 from portal_app.retention.experiments import experiment_for

@@ -19,8 +19,6 @@ from sqlmodel import col, func, select
 
 from portal_app.billing import changes
 from portal_app.billing import services as billing
-from portal_app.clock import to_unix
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Coupon,
     Interval,
@@ -31,7 +29,9 @@ from portal_app.billing.models import (
     SubscriptionStatus,
 )
 from portal_app.billing.periods import shift
+from portal_app.clock import to_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.portal.configurations import CANCELLATION_REASONS, validate_url
 from portal_app.retention.billing_date import postpone_next_billing
 from portal_app.retention.models import (

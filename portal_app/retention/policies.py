@@ -14,8 +14,8 @@ from typing import Any
 from sqlmodel import select
 
 from portal_app.clock import to_unix
-from portal_app.errors import InvalidRequest
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.portal.configurations import CANCELLATION_REASONS
 from portal_app.portal.models import PortalConfiguration
 from portal_app.retention.models import DEFAULT_REASON, Offer, RetentionPolicy

@@ -27,10 +27,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal_app import i18n
 from portal_app.accounts import services as accounts
 from portal_app.accounts.services import ConsoleIdentity
-from portal_app.errors import AuthenticationFailed, ResourceMissing
 from portal_app.console.strings import TEXT
 from portal_app.console.web import COOKIE, login_url, trusted_origin
 from portal_app.db import UnitOfWork
+from portal_app.errors import AuthenticationFailed, ResourceMissing
 from portal_app.events import store
 
 CONSOLE_LOCALE = "en"  # merchant-facing, English for now (see console/strings.py)

@@ -23,19 +23,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal_app import i18n
 from portal_app.accounts.services import ConsoleIdentity
 from portal_app.clock import from_unix
-from portal_app.errors import AuthenticationFailed, InvalidRequest, ResourceMissing
 from portal_app.console.strings import TEXT
 from portal_app.db import UnitOfWork
+from portal_app.errors import AuthenticationFailed, InvalidRequest, ResourceMissing
 from portal_app.portal.configurations import CANCELLATION_REASONS
 from portal_app.retention import choices, experiments, offers, policies, readout
 from portal_app.retention.experiments import VariantSpec
 from portal_app.retention.models import DEFAULT_REASON, ExperimentStatus, OfferType
+from portal_app.routes import CONSOLE_EXPERIMENT
 from portal_app.state import console as console_state
 from portal_app.state.console import CONSOLE_LOCALE, ConsoleState
 
-OFFERS = "/console/offers"
-EXPERIMENTS = "/console/experiments"
-EXPERIMENT = "/console/experiments/view"  # ?id=exp_...
 NONE = "none"  # "no offer" in a select (Radix selects refuse "")
 REASON_KEYS = (DEFAULT_REASON, *CANCELLATION_REASONS)
 KINDS = tuple(str(kind) for kind in OfferType)
@@ -1140,7 +1138,7 @@ class ExperimentsState(RetentionState):
         except ResourceMissing:
             return rx.toast.error(_t("experiment_missing"))
         if rendered["status"] != ExperimentStatus.draft:
-            return rx.redirect(f"{EXPERIMENT}?id={exp.id}")
+            return rx.redirect(f"{CONSOLE_EXPERIMENT}?id={exp.id}")
         self._clear_error()
         self.form_key += 1
         self.editing_id = exp.id
@@ -1271,7 +1269,7 @@ class ExperimentsState(RetentionState):
             return
         self.dialog_open = False
         yield rx.toast.success(message)
-        yield rx.redirect(f"{EXPERIMENT}?id={exp.id}")
+        yield rx.redirect(f"{CONSOLE_EXPERIMENT}?id={exp.id}")
 
     def _variant_error(self, error: InvalidRequest | FieldProblem) -> None:
         """Point an error about ``variants[i][...]`` at that variant's inputs."""
@@ -1297,7 +1295,7 @@ def _experiment_row(r: Mapping[str, Any], configurations: Mapping[str, str]) -> 
                                                               r["configuration"]),
         variants=" · ".join(names),
         started=i18n.format_date(from_unix(started), CONSOLE_LOCALE) if started else "—",
-        href=f"{EXPERIMENT}?id={r['id']}")
+        href=f"{CONSOLE_EXPERIMENT}?id={r['id']}")
 
 
 class ExperimentState(RetentionState):

@@ -15,8 +15,8 @@ from http.cookies import CookieError, SimpleCookie
 import reflex as rx
 
 from portal_app import i18n
-from portal_app.errors import ResourceMissing, SessionExpired
 from portal_app.db import UnitOfWork
+from portal_app.errors import ResourceMissing, SessionExpired
 from portal_app.i18n import _
 from portal_app.portal import sessions
 from portal_app.portal.models import PortalSession

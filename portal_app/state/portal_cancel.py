@@ -14,8 +14,8 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.errors import BillingError, ResourceMissing
 from portal_app.db import UnitOfWork
+from portal_app.errors import BillingError, ResourceMissing
 from portal_app.portal import cancel, manage
 from portal_app.portal.cancel import NO_OFFER, OfferCard, ReasonChoice
 from portal_app.portal.models import PortalSession

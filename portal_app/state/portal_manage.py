@@ -15,8 +15,8 @@ from typing import Any
 import reflex as rx
 
 from portal_app import i18n
-from portal_app.errors import BillingError, ResourceMissing, SessionExpired
 from portal_app.db import UnitOfWork
+from portal_app.errors import BillingError, ResourceMissing, SessionExpired
 from portal_app.i18n import _
 from portal_app.portal import manage
 from portal_app.portal.manage import (

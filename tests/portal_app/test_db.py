@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from portal_app.errors import ResourceMissing
 from portal_app.billing.models import Customer
 from portal_app.db import UnitOfWork, _sqlite_turn
+from portal_app.errors import ResourceMissing
 from portal_app.events.models import Event
 from tests.conftest import START
 

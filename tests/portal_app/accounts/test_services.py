@@ -12,8 +12,8 @@ from sqlmodel import select
 from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ApiKey, ConsoleSession, ConsoleUser
 from portal_app.clock import FrozenClock
-from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.db import UnitOfWork
+from portal_app.errors import AuthenticationFailed, InvalidRequest
 
 MakeUow = Callable[[], UnitOfWork]
 

@@ -10,8 +10,6 @@ import pytest
 
 from portal_app.billing import changes, promotions, services
 from portal_app.billing.changes import ItemChange
-from portal_app.clock import FrozenClock
-from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Customer,
     InvoiceItem,
@@ -22,7 +20,9 @@ from portal_app.billing.models import (
     SubscriptionStatus,
 )
 from portal_app.billing.services import ItemSpec
+from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
+from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from tests.portal_app.billing.helpers import (
     MakeUow,
     charges_of,

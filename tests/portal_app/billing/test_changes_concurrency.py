@@ -17,9 +17,9 @@ from sqlmodel import select
 
 from portal_app.billing import changes, services
 from portal_app.billing.changes import ItemChange
-from portal_app.clock import FrozenClock
 from portal_app.billing.models import Customer, Price, SubscriptionItem
 from portal_app.billing.services import ItemSpec
+from portal_app.clock import FrozenClock
 from tests.portal_app.billing.helpers import MakeUow, charges_of, invoices_of
 
 CHILD = """

@@ -16,8 +16,6 @@ from sqlmodel import col, select
 
 from portal_app.billing import changes, services
 from portal_app.billing.changes import ItemChange
-from portal_app.clock import FrozenClock
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import (
     Invoice,
     InvoiceItem,
@@ -26,7 +24,9 @@ from portal_app.billing.models import (
     SubscriptionItem,
 )
 from portal_app.billing.services import ItemSpec
+from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from tests.portal_app.billing.helpers import events_of, invoices_of, lines_of, read
 
 START = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal_app.billing import changes, meters, services
-from portal_app.clock import FrozenClock
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.billing.models import Customer, Meter, MeterStatus, Price, SubscriptionItem
 from portal_app.billing.services import ItemSpec
+from portal_app.clock import FrozenClock
+from portal_app.errors import InvalidRequest, ResourceMissing
 from tests.conftest import START
 from tests.portal_app.billing.helpers import (
     MakeUow,

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import stripe
 
+from portal_app.billing.provider import BillingProvider
+from portal_app.billing.providers.local import LocalBillingProvider
+from portal_app.billing.services import ItemSpec
 from portal_app.clock import FrozenClock
 from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
-from portal_app.billing.provider import BillingProvider, LocalBillingProvider
-from portal_app.billing.services import ItemSpec
 from portal_app.objects import stripe_fields
 from tests.portal_app.billing.helpers import MakeUow, count_rows
 

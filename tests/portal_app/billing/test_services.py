@@ -12,14 +12,6 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from portal_app.billing import services
-from portal_app.clock import FrozenClock
-from portal_app.errors import (
-    BillingError,
-    CardDeclined,
-    CardError,
-    InvalidRequest,
-    ResourceMissing,
-)
 from portal_app.billing.models import (
     Coupon,
     Customer,
@@ -32,7 +24,15 @@ from portal_app.billing.models import (
 )
 from portal_app.billing.periods import shift
 from portal_app.billing.services import ItemSpec
+from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
+from portal_app.errors import (
+    BillingError,
+    CardDeclined,
+    CardError,
+    InvalidRequest,
+    ResourceMissing,
+)
 from portal_app.events.models import Event
 from tests.conftest import START
 from tests.portal_app.billing.helpers import (

@@ -10,9 +10,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal_app.accounts import services as accounts
-from portal_app.errors import AuthenticationFailed
 from portal_app.console import web
 from portal_app.db import UnitOfWork
+from portal_app.errors import AuthenticationFailed
+from portal_app.routes import CONSOLE_LOGIN, CONSOLE_LOGOUT
 
 ORIGIN = {"Origin": "http://testserver"}
 PASSWORD = "correct horse battery"
@@ -39,9 +40,9 @@ def form_token(html: str) -> str:
 
 def sign_in(client: TestClient, email: str, password: str, *, next_path: str = "",
             headers: dict | None = None):
-    page = client.get(web.LOGIN_PATH)
+    page = client.get(CONSOLE_LOGIN)
     assert page.status_code == 200
-    return client.post(web.LOGIN_PATH, headers=ORIGIN if headers is None else headers,
+    return client.post(CONSOLE_LOGIN, headers=ORIGIN if headers is None else headers,
                        data={"email": email, "password": password, "next": next_path,
                              "csrf_token": form_token(page.text)})
 
@@ -53,7 +54,7 @@ def set_cookie_header(response, name: str) -> str:
 
 
 def test_login_form_is_a_styled_page_with_a_bound_token(client: TestClient) -> None:
-    page = client.get(web.LOGIN_PATH)
+    page = client.get(CONSOLE_LOGIN)
 
     assert page.headers["content-type"].startswith("text/html")
     assert "<style>" in page.text and 'type="password"' in page.text
@@ -78,7 +79,7 @@ def test_good_login_sets_a_strict_httponly_cookie_and_redirects(
     assert identity.email == user_email
 
     # Signed in already: the form sends the browser straight on.
-    again = client.get(web.LOGIN_PATH, params={"next": "/console/events"})
+    again = client.get(CONSOLE_LOGIN, params={"next": "/console/events"})
     assert again.status_code == 303 and again.headers["location"] == "/console/events"
 
 
@@ -103,8 +104,8 @@ def test_bad_password_is_401_without_a_cookie(client: TestClient, user_email: st
 
 
 def test_login_without_the_form_token_is_refused(client: TestClient, user_email: str) -> None:
-    client.get(web.LOGIN_PATH)
-    response = client.post(web.LOGIN_PATH, headers=ORIGIN,
+    client.get(CONSOLE_LOGIN)
+    response = client.post(CONSOLE_LOGIN, headers=ORIGIN,
                            data={"email": user_email, "password": PASSWORD,
                                  "csrf_token": "forged"})
     assert response.status_code == 403
@@ -143,7 +144,7 @@ def test_logout_needs_the_sessions_csrf_token(client: TestClient, user_email: st
                                               data: dict) -> None:
     token, _ = signed_in(client, user_email, make_uow)
 
-    response = client.post(web.LOGOUT_PATH, headers=ORIGIN, data=data)
+    response = client.post(CONSOLE_LOGOUT, headers=ORIGIN, data=data)
 
     assert response.status_code == 403
     accounts.console_identity(token, uow=make_uow())  # still signed in
@@ -153,7 +154,7 @@ def test_logout_from_another_origin_is_refused(client: TestClient, user_email: s
                                                make_uow) -> None:
     token, csrf = signed_in(client, user_email, make_uow)
 
-    response = client.post(web.LOGOUT_PATH, headers={"Origin": "https://evil.test"},
+    response = client.post(CONSOLE_LOGOUT, headers={"Origin": "https://evil.test"},
                            data={"csrf_token": csrf})
 
     assert response.status_code == 403
@@ -164,10 +165,10 @@ def test_logout_ends_the_session_and_clears_the_cookie(client: TestClient, user_
                                                        make_uow) -> None:
     token, csrf = signed_in(client, user_email, make_uow)
 
-    response = client.post(web.LOGOUT_PATH, headers=ORIGIN, data={"csrf_token": csrf})
+    response = client.post(CONSOLE_LOGOUT, headers=ORIGIN, data={"csrf_token": csrf})
 
     assert response.status_code == 303
-    assert response.headers["location"].startswith(web.LOGIN_PATH)
+    assert response.headers["location"].startswith(CONSOLE_LOGIN)
     cleared = set_cookie_header(response, web.COOKIE).lower()
     assert "max-age=0" in cleared or "expires=" in cleared
     with pytest.raises(AuthenticationFailed):
@@ -184,7 +185,7 @@ def test_secure_cookies_over_https(user_email: str, monkeypatch) -> None:
     client = TestClient(Starlette(routes=web.ROUTES), base_url="https://billing.acme.test",
                         follow_redirects=False)
     try:
-        page = client.get(web.LOGIN_PATH)
+        page = client.get(CONSOLE_LOGIN)
         assert "secure" in set_cookie_header(page, web.LOGIN_COOKIE).lower()
         response = sign_in(client, user_email, PASSWORD,
                            headers={"Origin": "https://billing.acme.test"})

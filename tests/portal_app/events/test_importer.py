@@ -13,9 +13,9 @@ from analytics.events import scan_events
 from analytics.ingest import flow_frame, subscription_frame
 from analytics.synthetic import generate, to_stripe_events
 from portal_app.accounts import services as accounts
-from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.cli import main
 from portal_app.db import UnitOfWork, get_engine
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.events import store
 from portal_app.events.importer import import_events
 from portal_app.settings import get_settings

@@ -10,8 +10,8 @@ import pytest
 from portal_app.accounts import services as accounts
 from portal_app.billing import services as billing
 from portal_app.clock import FrozenClock
-from portal_app.errors import ResourceMissing
 from portal_app.db import UnitOfWork
+from portal_app.errors import ResourceMissing
 from portal_app.events import store
 
 UowFactory = Callable[[], UnitOfWork]

@@ -17,8 +17,6 @@ from sqlmodel import col, select
 
 from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.clock import FrozenClock, from_unix, to_unix
-from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.billing.models import (
     Invoice,
     Price,
@@ -27,7 +25,9 @@ from portal_app.billing.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from portal_app.clock import FrozenClock, from_unix, to_unix
 from portal_app.db import UnitOfWork
+from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from portal_app.events.models import Event
 from portal_app.portal import configurations, manage, sessions
 from portal_app.portal.manage import ChangeRequest

@@ -9,10 +9,10 @@ import pytest
 
 from portal_app.billing import meters
 from portal_app.billing import services as billing
-from portal_app.clock import FrozenClock
-from portal_app.errors import InvalidRequest
 from portal_app.billing.models import Subscription
+from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
 from portal_app.portal import configurations, sessions
 from portal_app.portal.models import PortalSession
 from portal_app.portal.overview import RECENT_INVOICES, load_overview, resolve_locale

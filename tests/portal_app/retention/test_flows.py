@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import col, select
 
 from portal_app.billing import services as billing
+from portal_app.billing.models import Invoice, Subscription
 from portal_app.clock import FrozenClock, to_unix
 from portal_app.errors import InvalidRequest, ResourceMissing
-from portal_app.billing.models import Invoice, Subscription
 from portal_app.events.models import Event
 from portal_app.retention import experiments, flows, offers, policies
 from portal_app.retention.experiments import VariantSpec

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from portal_app.billing import services as billing
+from portal_app.billing.models import Subscription
 from portal_app.clock import FrozenClock
 from portal_app.errors import InvalidRequest
-from portal_app.billing.models import Subscription
 from portal_app.retention import flows, offers, policies
 from portal_app.retention.models import Offer
 from tests.portal_app.retention.conftest import Shop
