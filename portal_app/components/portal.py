@@ -8,28 +8,10 @@ the view models.
 from __future__ import annotations
 
 import reflex as rx
-from reflex.vars import Var
 
+from portal_app.components.shared import card, status_badge, tr
 from portal_app.portal.overview import InvoiceView
 from portal_app.state.portal import PortalState
-
-CARD_STYLE = {
-    "background": "var(--color-panel-solid)",
-    "border": "1px solid var(--gray-a4)",
-    "border_radius": "14px",
-    "box_shadow": "0 1px 2px var(--black-a2), 0 6px 20px -8px var(--black-a3)",
-}
-
-
-def tr(message: str) -> Var:
-    """``message`` in the session's language (``pybabel extract -k tr`` finds the id)."""
-    return PortalState.t[message]  # type: ignore[return-value]  # a Var on the class
-
-
-def card(*children: rx.Component, padding: object = None, **props) -> rx.Component:
-    """A white panel with a hairline border and a soft shadow."""
-    return rx.box(*children, padding=padding or rx.breakpoints(initial="18px", sm="24px"),
-                  width="100%", style=CARD_STYLE, **props)
 
 
 def section(title: str, icon: str, *children: rx.Component) -> rx.Component:
@@ -44,12 +26,6 @@ def section(title: str, icon: str, *children: rx.Component) -> rx.Component:
         *children,
         direction="column", spacing="3", width="100%",
     )
-
-
-def status_badge(label: Var | str, color: Var | str) -> rx.Component:
-    """A status pill coloured by the view model's colour name."""
-    return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2",
-                    high_contrast=False, white_space="nowrap")
 
 
 def empty_subscriptions() -> rx.Component:
@@ -138,6 +114,3 @@ def return_link(**props) -> rx.Component:
     )
 
 
-def skeleton_block(height: str, width: str = "100%") -> rx.Component:
-    """A grey placeholder while the overview loads."""
-    return rx.skeleton(rx.box(height=height, width=width), loading=True)

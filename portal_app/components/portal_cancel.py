@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.components.portal import card, tr
-from portal_app.components.portal_manage import (
+from portal_app.components.shared import (
     SELECTED,
     UNSELECTED,
     back_link,
     buttons,
+    card,
     flow_skeleton,
     form_error,
     page_heading,
     primary,
     secondary,
+    tr,
     unavailable,
 )
 from portal_app.i18n import _
 from portal_app.portal.cancel import ReasonChoice
+from portal_app.routes import PORTAL
 from portal_app.state.portal_cancel import CancelState
-from portal_app.state.portal_manage import PORTAL
 
 OFFER_ICONS = (("coupon", "badge_percent"), ("pause", "circle_pause"),
                ("price_change", "arrow_down_wide_narrow"), ("trial_extension", "gift"),

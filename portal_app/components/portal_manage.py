@@ -11,7 +11,20 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from portal_app.components.portal import card, status_badge, tr
+from portal_app.components.shared import (
+    SELECTED,
+    UNSELECTED,
+    buttons,
+    card,
+    flow_skeleton,
+    form_error,
+    page_heading,
+    primary,
+    secondary,
+    status_badge,
+    tr,
+    unavailable,
+)
 from portal_app.i18n import _
 from portal_app.portal.manage import (
     ItemChoice,
@@ -27,9 +40,6 @@ from portal_app.state.portal_manage import (
     PauseState,
     UpdateState,
 )
-
-SELECTED = {"border": "2px solid var(--accent-9)", "background": "var(--accent-2)"}
-UNSELECTED = {"border": "1px solid var(--gray-a5)", "background": "var(--color-panel-solid)"}
 
 
 def _route(sub_id: Var | str, step: str) -> str:
@@ -168,74 +178,6 @@ def banner() -> rx.Component:
             size="2", width="100%", role="status",
         ),
     )
-
-
-def back_link() -> rx.Component:
-    """Back to the overview."""
-    return rx.link(
-        rx.hstack(rx.icon("arrow_left", size=16, class_name="portal-flip"),
-                  rx.text(tr("Back to your subscriptions")), align="center", spacing="2"),
-        href=PORTAL, size="2", weight="medium", underline="hover", class_name="portal-back",
-    )
-
-
-def page_heading(title: str, subtitle: Var | str = "") -> rx.Component:
-    return rx.flex(
-        back_link(),
-        rx.heading(tr(title), size=rx.breakpoints(initial="6", md="7"), weight="bold",
-                   letter_spacing="-0.02em", class_name="portal-flow-title"),
-        rx.cond(subtitle != "", rx.text(subtitle, size="3", color="var(--gray-11)")),
-        direction="column", spacing="3",
-    )
-
-
-def form_error(message: Var | str) -> rx.Component:
-    return rx.cond(message != "",
-                   rx.callout(message, icon="circle_alert", color_scheme="red", size="2",
-                              class_name="portal-error", role="alert"))
-
-
-def flow_skeleton() -> rx.Component:
-    return rx.flex(
-        *[rx.skeleton(rx.box(height=h, width="100%"), loading=True)
-          for h in ("28px", "120px", "120px")],
-        direction="column", spacing="4", width="100%", aria_busy="true",
-    )
-
-
-def unavailable(message: Var | str) -> rx.Component:
-    """A flow that can't run for this subscription: say why, offer the way back."""
-    return card(
-        rx.flex(
-            rx.center(rx.icon("info", size=22, color="var(--accent-11)"), width="44px",
-                      height="44px", border_radius="50%", background="var(--accent-3)"),
-            rx.text(tr("This isn't available"), size="4", weight="bold"),
-            rx.text(message, size="2", color="var(--gray-11)", class_name="portal-unavailable"),
-            rx.button(tr("Back to your subscriptions"), on_click=rx.redirect(PORTAL),
-                      variant="soft", radius="large", margin_top="8px"),
-            direction="column", align="center", spacing="2", text_align="center",
-            padding_y="8px",
-        ),
-    )
-
-
-def primary(label: str, *, on_click: object, loading: Var | bool = False,
-            disabled: Var | bool = False, class_name: str = "", color: str = "blue"
-            ) -> rx.Component:
-    return rx.button(tr(label), on_click=on_click, loading=loading, disabled=disabled,
-                     size="3", radius="large", color_scheme=color,
-                     width=rx.breakpoints(initial="100%", sm="auto"), class_name=class_name)
-
-
-def secondary(label: str, *, on_click: object, class_name: str = "") -> rx.Component:
-    return rx.button(tr(label), on_click=on_click, size="3", radius="large", variant="soft",
-                     color_scheme="gray", width=rx.breakpoints(initial="100%", sm="auto"),
-                     class_name=class_name)
-
-
-def buttons(*children: rx.Component) -> rx.Component:
-    return rx.flex(*children, direction=rx.breakpoints(initial="column-reverse", sm="row"),
-                   justify="end", spacing="3", width="100%")
 
 
 # --- change plan ------------------------------------------------------------------------

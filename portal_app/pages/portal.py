@@ -7,14 +7,11 @@ Pages only arrange components; everything they show comes from PortalState
 import reflex as rx
 
 from portal_app.components.portal import (
-    card,
     empty_subscriptions,
     invoices_card,
     payment_method_card,
     return_link,
     section,
-    skeleton_block,
-    tr,
 )
 from portal_app.components.portal_cancel import cancel_content
 from portal_app.components.portal_manage import (
@@ -24,6 +21,7 @@ from portal_app.components.portal_manage import (
     subscription_card,
     update_content,
 )
+from portal_app.components.shared import card, skeleton_block, tr
 from portal_app.i18n import _
 from portal_app.routes import PORTAL
 from portal_app.state.portal import PortalState
