@@ -4,7 +4,7 @@
 
 Starts, on loopback ports:
 
-- Portico's HTTP API (``portal_app.http:build_http_app``) served by Granian, as
+- Portico's HTTP API (``portal_app.web.app:build_http_app``) served by Granian, as
   ``make run`` serves it, on a fresh temporary SQLite database migrated with Alembic;
 - localstripe (PyPI), in memory only (see ``portal_app.testing.localstripe``).
 
@@ -117,7 +117,7 @@ def portico(*, workers: int) -> Iterator[Server]:
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-             "--no-ws", "--log-level", "warning", "portal_app.http:build_http_app"],
+             "--no-ws", "--log-level", "warning", "portal_app.web.app:build_http_app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -22,8 +22,11 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from portal_app import seed
-from portal_app.db import get_engine
+from portal_app.clock import utc_now
+from portal_app.db import UnitOfWork, get_engine
 from portal_app.errors import BillingError
+from portal_app.events.importer import import_events
+from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
 from portal_app.migrate import upgrade
 from portal_app.settings import get_settings
 
@@ -71,10 +74,6 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def _seed_history(account_id: str, *, engine: Engine) -> None:
-    from portal_app.clock import utc_now
-    from portal_app.db import UnitOfWork
-    from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
-
     if has_synthetic_history(account_id, uow=UnitOfWork(engine)):
         return
     result = import_synthetic_history(account_id, uow_factory=lambda: UnitOfWork(engine),
@@ -119,9 +118,6 @@ def cmd_advance_clock(args: argparse.Namespace) -> int:
 
 
 def cmd_import_events(args: argparse.Namespace) -> int:
-    from portal_app.db import UnitOfWork
-    from portal_app.events.importer import import_events
-
     engine = get_engine(args.database_url)
     account_id = args.account or seed.find_demo_account(engine=engine)
     if account_id is None:

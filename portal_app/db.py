@@ -12,8 +12,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+import portal_app.models  # noqa: F401  (registers every table, for create_schema)
 from portal_app.clock import Clock, utc_now
 from portal_app.errors import ResourceMissing
+from portal_app.events.models import Event
 from portal_app.settings import get_settings
 
 T = TypeVar("T", bound=SQLModel)
@@ -54,14 +56,13 @@ class EventLog:
         previous_attributes: dict[str, Any] | None = None,
         customer_id: str | None = None,
     ) -> Any:
-        """Record that ``data_object`` changed; written only if the change commits."""
-        from portal_app.events.models import Event
+        """Record that ``data_object`` changed; written only if the change commits.
 
+        ``data_object`` is stored as given: the ledger hands over its snapshots
+        already as the event store keeps them (a subscription's discounts expanded).
+        """
         if customer_id is None:
-            customer_id = _customer_of(data_object)
-        if data_object.get("object") == "subscription" and data_object.get("discounts"):
-            data_object = {**data_object,
-                           "discounts": _expanded_discounts(self._uow, data_object["discounts"])}
+            customer_id = customer_of(data_object)
         row = Event(
             account_id=account_id,
             type=type,
@@ -78,26 +79,8 @@ class EventLog:
         return row
 
 
-def _expanded_discounts(uow: UnitOfWork, discounts: list[Any]) -> list[Any]:
-    """Discount ids as expanded discount objects (ids of unknown discounts stay ids).
-
-    Snapshots in the event store keep the subscription's discounts expanded, as
-    an ``expand[]=discounts`` request would return them, so that the history
-    alone says what the customer really paid (analytics computes MRR net of
-    discounts from it).
-    """
-    from portal_app.billing.models import Coupon, Discount
-    from portal_app.objects import render_discount
-
-    out: list[Any] = []
-    for item in discounts:
-        discount = uow.session.get(Discount, item) if isinstance(item, str) else None
-        coupon = uow.session.get(Coupon, discount.coupon_id) if discount else None
-        out.append(render_discount(discount, coupon) if discount and coupon else item)
-    return out
-
-
-def _customer_of(obj: dict[str, Any]) -> str | None:
+def customer_of(obj: dict[str, Any]) -> str | None:
+    """The id of the customer a Stripe-shaped object is (or belongs to), if any."""
     if obj.get("object") == "customer":
         return obj["id"]
     customer = obj.get("customer")
@@ -222,6 +205,4 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 def create_schema(engine: Engine | None = None) -> None:
     """Create every table directly (tests); deployments migrate with Alembic."""
-    import portal_app.models  # noqa: F401  (registers the tables)
-
     SQLModel.metadata.create_all(engine or get_engine())

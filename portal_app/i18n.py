@@ -35,10 +35,27 @@ def minor_exponent(currency: str) -> int:
     return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
 
 
+def major_units(amount: int, currency: str) -> Decimal:
+    """``amount`` minor units as an exact Decimal of major units (1050 usd: 10.50; jpy: 1050)."""
+    return Decimal(amount).scaleb(-minor_exponent(currency))
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """An amount in major units (``Decimal("10.50")``) as minor units of ``currency``.
+
+    Raises ValueError when ``amount`` has more decimals than the currency has minor
+    digits (``10.5`` yen), rather than rounding money the merchant typed.
+    """
+    scaled = amount.scaleb(minor_exponent(currency))
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than {minor_exponent(currency)} decimals")
+    return int(scaled)
+
+
 def format_money(amount: int, currency: str, locale: str) -> str:
     """``amount`` minor units of ``currency`` as the customer's locale writes it."""
-    major = Decimal(amount).scaleb(-minor_exponent(currency))
-    return numbers.format_currency(major, currency.upper(), locale=babel_locale(locale))
+    return numbers.format_currency(major_units(amount, currency), currency.upper(),
+                                   locale=babel_locale(locale))
 
 
 def format_number(value: int, locale: str) -> str:
@@ -111,8 +128,8 @@ def _parse_accept_language(header: str) -> list[str]:
 
 
 @cache
-def _read_catalog(language: str) -> dict[str, str]:
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def _read_catalog(language: str, domain: str = DOMAIN) -> dict[str, str]:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{domain}.po"
     if not path.exists():
         return {}
     with path.open("rb") as handle:
@@ -121,24 +138,27 @@ def _read_catalog(language: str) -> dict[str, str]:
 
 
 @cache
-def msgids() -> tuple[str, ...]:
-    """Every message id of the template catalog (``locales/messages.pot``)."""
-    path = LOCALES_DIR / f"{DOMAIN}.pot"
+def msgids(domain: str = DOMAIN) -> tuple[str, ...]:
+    """Every message id of a domain's template catalog (``locales/messages.pot``)."""
+    path = LOCALES_DIR / f"{domain}.pot"
     with path.open("rb") as handle:
         return tuple(str(m.id) for m in read_po(handle) if m.id)
 
 
-def catalog(locale: str) -> dict[str, str]:
-    """Every message id mapped to its translation for ``locale`` (the id when missing)."""
+def catalog(locale: str, *, domain: str = DOMAIN) -> dict[str, str]:
+    """Every message id mapped to its translation for ``locale`` (the id when missing).
+
+    ``domain`` names another catalog family (the console's is ``console``).
+    """
     language = babel_locale(locale).language
-    translated = _read_catalog(language)
-    return {msgid: translated.get(msgid) or msgid for msgid in msgids()}
+    translated = _read_catalog(language, domain)
+    return {msgid: translated.get(msgid) or msgid for msgid in msgids(domain)}
 
 
-def gettext(locale: str, message: str, **values: object) -> str:
-    """One translated message, with ``{name}`` placeholders filled in."""
+def gettext(locale: str, message: str, *, domain: str = DOMAIN, **values: object) -> str:
+    """One translated message of ``domain``, with ``{name}`` placeholders filled in."""
     language = babel_locale(locale).language
-    text = _read_catalog(language).get(message) or message
+    text = _read_catalog(language, domain).get(message) or message
     return text.format(**values) if values else text
 
 

@@ -1,9 +1,9 @@
-"""The Reflex app: wiring only. Pages live in ``pages/``, HTTP routes in ``http.py``."""
+"""The Reflex app: wiring only. Pages live in ``pages/``, plain HTTP routes in ``web/``."""
 
 import reflex as rx
 
-from portal_app.http import SecurityHeaders, build_http_app
 from portal_app.pages import console, console_dashboard, portal
+from portal_app.web.app import SecurityHeaders, build_http_app
 
 app = rx.App(
     # Our Starlette routes first (the Reflex app is mounted under them), then the

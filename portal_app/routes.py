@@ -9,6 +9,7 @@ from __future__ import annotations
 # --- the customer portal ------------------------------------------------------------------
 PORTAL_LINK = "/p/{token}"  # the session link (plain HTTP): binds the browser, redirects
 PORTAL = "/portal"  # the portal page (Reflex)
+PORTAL_DONE = "/portal/done"  # the hosted confirmation after a deep-linked flow (Reflex)
 
 # --- the merchant console (Reflex pages) ----------------------------------------------------
 CONSOLE = "/console"

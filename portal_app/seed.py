@@ -4,7 +4,7 @@
 (``settings.demo_secret_key``), a portal configuration, three products priced
 monthly and yearly in USD and EUR, two coupons, and about fifty customers who
 sign up across the last 365 days. A :class:`FrozenClock` starts a year ago and
-:func:`billing.services.advance_clock` carries it to now between sign-ups,
+:func:`portal_app.billing.renewals.advance_clock` carries it to now between sign-ups,
 cancellations and card changes, so every renewal, failed charge, trial end and
 cancellation happened through the ledger and left its invoices and events.
 
@@ -28,10 +28,19 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, col, select
 
+import portal_app.models  # noqa: F401  (registers every table, for delete_account)
 from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ConsoleUser
-from portal_app.billing import meters
-from portal_app.billing import services as billing
+from portal_app.billing import (
+    cancellations,
+    catalog,
+    coupons,
+    customers,
+    meters,
+    payment_methods,
+    renewals,
+    subscriptions,
+)
 from portal_app.billing.models import (
     Customer,
     Interval,
@@ -40,11 +49,12 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from portal_app.billing.periods import shift
+from portal_app.billing.provider import ItemSpec
 from portal_app.clock import FrozenClock, as_utc, utc_now
 from portal_app.db import UnitOfWork, get_engine
 from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.events.models import Event
+from portal_app.periods import shift
 from portal_app.portal import configurations, sessions
 from portal_app.portal.configurations import CANCELLATION_REASONS
 from portal_app.settings import get_settings
@@ -309,10 +319,10 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
     accounts.create_console_user(account_id=account_id, email=DEMO_EMAIL, password=DEMO_PASSWORD,
                                  uow=uow())
     prices = _create_catalog(account_id=account_id, uow=uow)
-    coupons = [
-        billing.create_coupon(account_id=account_id, uow=uow(), name="Welcome: 20% off 3 months",
+    coupon_ids = [
+        coupons.create_coupon(account_id=account_id, uow=uow(), name="Welcome: 20% off 3 months",
                               percent_off=20, duration="repeating", duration_in_months=3).id,
-        billing.create_coupon(account_id=account_id, uow=uow(), name="Partner: 10% off",
+        coupons.create_coupon(account_id=account_id, uow=uow(), name="Partner: 10% off",
                               percent_off=10, duration="forever").id,
     ]
     _create_configuration(account_id=account_id, prices=prices, uow=uow)
@@ -328,29 +338,29 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
         if plan.cancel_at is not None:
             actions.append((plan.cancel_at, 2, "cancel", plan))
     actions.sort(key=lambda a: (a[0], a[1], a[3].index))
-    subscriptions: dict[int, tuple[str, str]] = {}  # plan index -> (customer, subscription)
+    signed_up: dict[int, tuple[str, str]] = {}  # plan index -> (customer, subscription)
     for when, _, kind, plan in actions:
         if when > clock():
-            billing.advance_clock(clock, when, account_id=account_id, uow_factory=uow)
+            renewals.advance_clock(clock, when, account_id=account_id, uow_factory=uow)
         if kind == "signup":
             addon = (_usage_addon(plan, meter_id=meter.id, account_id=account_id, uow=uow)
                      if plan.email == FEATURED_EMAIL else None)
-            subscriptions[plan.index] = _sign_up(plan, account_id=account_id, prices=prices,
-                                                 coupons=coupons, uow=uow, addon=addon)
+            signed_up[plan.index] = _sign_up(plan, account_id=account_id, prices=prices,
+                                             coupon_ids=coupon_ids, uow=uow, addon=addon)
         elif kind == "switch_card":
-            customer_id, _ = subscriptions[plan.index]
-            pm = billing.attach_payment_method("pm_card_chargeCustomerFail",
-                                               customer_id=customer_id, account_id=account_id,
-                                               uow=uow())
-            billing.update_customer(customer_id, account_id=account_id, uow=uow(),
-                                    default_payment_method=pm.id)
+            customer_id, _ = signed_up[plan.index]
+            pm = payment_methods.attach_payment_method(
+                "pm_card_chargeCustomerFail", customer_id=customer_id, account_id=account_id,
+                uow=uow())
+            customers.update_customer(customer_id, account_id=account_id, uow=uow(),
+                                      default_payment_method=pm.id)
         else:
-            _, subscription_id = subscriptions[plan.index]
-            billing.cancel_subscription(subscription_id, account_id=account_id, uow=uow(),
-                                        at_period_end=plan.cancel_at_period_end,
-                                        feedback=plan.feedback, comment=plan.comment)
-    billing.advance_clock(clock, now, account_id=account_id, uow_factory=uow)
-    _report_usage(plans, subscriptions, account_id=account_id, seed=seed, uow=uow)
+            _, subscription_id = signed_up[plan.index]
+            cancellations.cancel_subscription(subscription_id, account_id=account_id, uow=uow(),
+                                              at_period_end=plan.cancel_at_period_end,
+                                              feedback=plan.feedback, comment=plan.comment)
+    renewals.advance_clock(clock, now, account_id=account_id, uow_factory=uow)
+    _report_usage(plans, signed_up, account_id=account_id, seed=seed, uow=uow)
     return SeedResult(account_id=account_id, created=True,
                       seconds=time.perf_counter() - began,
                       counts=demo_counts(account_id, engine=engine))
@@ -361,11 +371,11 @@ def _create_catalog(*, account_id: str, uow: Callable[[], UnitOfWork]
     """Three products, each monthly and yearly in USD and EUR: price ids by (product, interval, currency)."""
     prices: dict[tuple[int, Interval, str], str] = {}
     for index, (name, description, monthly) in enumerate(CATALOG):
-        product = billing.create_product(account_id=account_id, uow=uow(), name=name,
+        product = catalog.create_product(account_id=account_id, uow=uow(), name=name,
                                          description=description)
         for interval, months in ((Interval.month, 1), (Interval.year, 10)):
             for currency, amount in monthly.items():
-                price = billing.create_price(
+                price = catalog.create_price(
                     account_id=account_id, uow=uow(), product=product.id, currency=currency,
                     unit_amount=amount * months, interval=interval.value,
                     nickname=f"{name} {interval.value}ly ({currency.upper()})",
@@ -412,23 +422,23 @@ def _create_configuration(*, account_id: str, prices: dict[tuple[int, Interval, 
 def _usage_addon(plan: Plan, *, meter_id: str, account_id: str,
                  uow: Callable[[], UnitOfWork]) -> str:
     """A metered "API requests" price (1 cent each) in the plan's currency and interval."""
-    product = billing.create_product(account_id=account_id, uow=uow(), name="API requests",
+    product = catalog.create_product(account_id=account_id, uow=uow(), name="API requests",
                                      description="Pay as you go, billed at the end of each period",
                                      unit_label="API requests")
-    return billing.create_price(account_id=account_id, uow=uow(), product=product.id,
+    return catalog.create_price(account_id=account_id, uow=uow(), product=product.id,
                                 currency=plan.currency, unit_amount=1,
                                 interval=plan.interval.value, usage_type="metered",
                                 meter=meter_id).id
 
 
-def _report_usage(plans: list[Plan], subscriptions: dict[int, tuple[str, str]], *,
+def _report_usage(plans: list[Plan], signed_up: dict[int, tuple[str, str]], *,
                   account_id: str, seed: int, uow: Callable[[], UnitOfWork]) -> None:
     """A few API requests a day this period for the featured customer's metered add-on."""
     featured = next((p for p in plans if p.email == FEATURED_EMAIL), None)
-    if featured is None or featured.index not in subscriptions:
+    if featured is None or featured.index not in signed_up:
         return
-    customer_id, subscription_id = subscriptions[featured.index]
-    sub = billing.retrieve_subscription(subscription_id, account_id=account_id, uow=uow())
+    customer_id, subscription_id = signed_up[featured.index]
+    sub = subscriptions.retrieve_subscription(subscription_id, account_id=account_id, uow=uow())
     now = uow().clock()
     rng = random.Random(seed)
     day = max(sub.current_period_start, now - meters.PAST_LIMIT + timedelta(days=1))
@@ -441,19 +451,19 @@ def _report_usage(plans: list[Plan], subscriptions: dict[int, tuple[str, str]], 
 
 
 def _sign_up(plan: Plan, *, account_id: str, prices: dict[tuple[int, Interval, str], str],
-             coupons: list[str], uow: Callable[[], UnitOfWork], addon: str | None = None
+             coupon_ids: list[str], uow: Callable[[], UnitOfWork], addon: str | None = None
              ) -> tuple[str, str]:
-    customer = billing.create_customer(
+    customer = customers.create_customer(
         account_id=account_id, uow=uow(), email=plan.email, name=plan.name,
         address=plan.address, preferred_locales=[plan.locale], payment_method=plan.card,
         metadata={"demo_plan": str(plan.index)},
     )
-    subscription = billing.create_subscription(
+    subscription = subscriptions.create_subscription(
         account_id=account_id, uow=uow(), customer=customer.id,
-        items=[billing.ItemSpec(price=prices[(plan.product, plan.interval, plan.currency)]),
-               *([billing.ItemSpec(price=addon)] if addon else [])],
+        items=[ItemSpec(price=prices[(plan.product, plan.interval, plan.currency)]),
+               *([ItemSpec(price=addon)] if addon else [])],
         trial_period_days=TRIAL_DAYS if plan.trial else None,
-        coupon=coupons[plan.coupon] if plan.coupon is not None else None,
+        coupon=coupon_ids[plan.coupon] if plan.coupon is not None else None,
     )
     return customer.id, subscription.id
 
@@ -483,8 +493,6 @@ def demo_counts(account_id: str, *, engine: Engine | None = None) -> dict[str, i
 
 def delete_account(account_id: str, *, engine: Engine | None = None) -> None:
     """Delete an account and every row that belongs to it, children first."""
-    import portal_app.models  # noqa: F401  (registers every table)
-
     engine = engine or get_engine()
     tables = SQLModel.metadata.sorted_tables
     owned = {t.name: t.c.account_id == account_id for t in tables if "account_id" in t.c}
@@ -551,8 +559,8 @@ def advance_demo_clock(to: datetime, *, engine: Engine | None = None) -> int:
     to = as_utc(to)
     if to <= clock():
         raise InvalidRequest(f"{to:%Y-%m-%d %H:%M} UTC is not in the future.", param="to")
-    return billing.advance_clock(clock, to, account_id=account_id,
-                                 uow_factory=lambda: UnitOfWork(engine, clock=clock))
+    return renewals.advance_clock(clock, to, account_id=account_id,
+                                  uow_factory=lambda: UnitOfWork(engine, clock=clock))
 
 
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoInfo", "SeedResult", "advance_demo_clock",

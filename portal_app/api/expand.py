@@ -12,18 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from portal_app.billing.models import (
-    Customer,
-    Invoice,
-    PaymentMethod,
-    Price,
-    Product,
-    Subscription,
-)
-from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest
-from portal_app.objects import (
-    render_configuration,
+from portal_app.billing.models import Customer, Invoice, PaymentMethod, Price, Product, Subscription
+from portal_app.billing.objects import (
     render_customer,
     render_invoice,
     render_payment_method,
@@ -31,6 +21,9 @@ from portal_app.objects import (
     render_product,
     render_subscription,
 )
+from portal_app.db import UnitOfWork
+from portal_app.errors import InvalidRequest
+from portal_app.objects import render_configuration
 from portal_app.portal.models import PortalConfiguration
 
 MAX_DEPTH = 4

@@ -189,5 +189,61 @@ def refuse_unknown(params: Mapping[str, Any], allowed: Iterable[str], *,
             raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
 
 
+def required(params: Mapping[str, Any], name: str, *, parent: str | None = None) -> Any:
+    """``params[name]``, which must be given and not empty (``parent[name]`` when nested).
+
+    Raises InvalidRequest (``parameter_missing``).
+    """
+    if params.get(name) in (None, ""):
+        param = f"{parent}[{name}]" if parent else name
+        raise InvalidRequest(f"Missing required param: {param}.", param=param,
+                             code="parameter_missing")
+    return params[name]
+
+
+def optional_str(params: Mapping[str, Any], name: str, *, parent: str | None = None
+                 ) -> str | None:
+    """``params[name]`` as a string if given (``""`` stays ``""``: it clears a field).
+
+    Raises InvalidRequest.
+    """
+    if name not in params:
+        return None
+    return to_str(params[name], f"{parent}[{name}]" if parent else name)
+
+
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def to_address(value: Any, param: str) -> dict[str, Any] | None:
+    """Stripe's address hash, every field present (``""`` clears the address).
+
+    Raises InvalidRequest.
+    """
+    if value == "":
+        return None
+    given = to_dict(value, param)
+    refuse_unknown(given, ADDRESS_FIELDS, prefix=param)
+    return {key: to_str(given[key], f"{param}[{key}]") if key in given else None
+            for key in ADDRESS_FIELDS}
+
+
+def to_shipping(value: Any, param: str) -> dict[str, Any] | None:
+    """Stripe's shipping hash: an address and a name, optionally a phone (``""`` clears it).
+
+    Raises InvalidRequest.
+    """
+    if value == "":
+        return None
+    given = to_dict(value, param)
+    refuse_unknown(given, ("address", "name", "phone"), prefix=param)
+    return {"address": to_address(required(given, "address", parent=param),
+                                  f"{param}[address]"),
+            "carrier": None,
+            "name": to_str(required(given, "name", parent=param), f"{param}[name]"),
+            "phone": optional_str(given, "phone"),
+            "tracking_number": None}
+
+
 def _show(value: Any) -> str:
     return repr(value) if not isinstance(value, str) else value

@@ -16,9 +16,10 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from portal_app.api.forms import to_int, to_str
+from portal_app.api.pipeline import ApiRequest
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest, ResourceMissing
-from portal_app.objects import list_object
+from portal_app.stripe_shapes import list_object
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -127,3 +128,36 @@ def paginate(
             rows.reverse()
         data = [render(row, uow.session) for row in rows]
     return list_object(data, url=url, has_more=has_more)
+
+
+def paginate_request(req: ApiRequest, model: type[SQLModel], *, url: str,
+                     render: Callable[[Any, Session], dict[str, Any]],
+                     filters: Mapping[str, Any] | None = None, label: str | None = None
+                     ) -> dict[str, Any]:
+    """:func:`paginate` over the request's account, with its page parameters.
+
+    Raises InvalidRequest, ResourceMissing.
+    """
+    return paginate(model, uow=req.uow, page=PageRequest.from_params(req.params), url=url,
+                    render=render, account_id=req.account_id, filters=filters, label=label)
+
+
+def paginate_list(objects: list[dict[str, Any]], *, page: PageRequest, url: str, label: str
+                  ) -> dict[str, Any]:
+    """One page of an already ordered list of computed objects, by id cursors.
+
+    Raises ResourceMissing when a cursor is not an object of the list.
+    """
+    ids = [obj["id"] for obj in objects]
+    cursor = page.starting_after or page.ending_before
+    if cursor is not None and cursor not in ids:
+        raise ResourceMissing(f"No such {label}: '{cursor}'",
+                              param="starting_after" if page.starting_after else
+                              "ending_before")
+    if page.starting_after:
+        rest = objects[ids.index(page.starting_after) + 1:]
+        return list_object(rest[:page.limit], url=url, has_more=len(rest) > page.limit)
+    if page.ending_before:
+        before = objects[:ids.index(page.ending_before)]
+        return list_object(before[-page.limit:], url=url, has_more=len(before) > page.limit)
+    return list_object(objects[:page.limit], url=url, has_more=len(objects) > page.limit)

@@ -32,7 +32,7 @@ from portal_app.clock import Clock, utc_now
 from portal_app.db import UnitOfWork, get_engine
 from portal_app.errors import AuthenticationFailed, BillingError, InvalidRequest
 from portal_app.ids import random_id
-from portal_app.objects import API_VERSION
+from portal_app.stripe_shapes import API_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,14 @@ class Registry:
             return handler
 
         return register
+
+    @classmethod
+    def joined(cls, *registries: Registry) -> Registry:
+        """One registry with the endpoints of ``registries``, in their order."""
+        joined = cls()
+        for registry in registries:
+            joined.endpoints.extend(registry.endpoints)
+        return joined
 
     def routes(self, *, clock: Clock = utc_now, engine: Engine | None = None) -> list[Route]:
         """Starlette routes for every endpoint, then Stripe's 404 for any other ``/v1`` URL."""

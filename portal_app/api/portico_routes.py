@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from portal_app.api.forms import (
     refuse_unknown,
+    required,
     to_bool,
     to_dict,
     to_float,
@@ -24,6 +25,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, PageRequest, paginate
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.routes import endpoint as stripe_endpoints
 from portal_app.clock import Clock, utc_now
 from portal_app.errors import InvalidRequest
 from portal_app.retention import experiments, offers, policies
@@ -37,13 +39,6 @@ _OFFER_PARAMS = ("name", "headline", "coupon", "pause", "price_change", "trial_e
 _COUPON = ("coupon", "percent_off", "amount_off", "currency", "duration", "duration_in_months")
 _ELIGIBILITY = ("reasons", "products", "prices", "minimum_subscription_age_days",
                 "cooldown_days", "max_redemptions_per_customer")
-
-
-def _required(params: dict[str, Any], name: str) -> Any:
-    if params.get(name) in (None, ""):
-        raise InvalidRequest(f"Missing required param: {name}.", param=name,
-                             code="parameter_missing")
-    return params[name]
 
 
 def _opt_int(given: dict[str, Any], key: str, param: str, *, minimum: int) -> int | None:
@@ -142,8 +137,8 @@ def create_offer(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     fields = _offer_fields(p)
     offer = offers.create_offer(account_id=req.account_id, uow=req.uow,
-                                type=to_str(_required(p, "type"), "type"),
-                                name=fields.pop("name", None) or _required(p, "name"),
+                                type=to_str(required(p, "type"), "type"),
+                                name=fields.pop("name", None) or required(p, "name"),
                                 **fields)
     return offers.render_offer(offer, req.uow)
 
@@ -239,11 +234,11 @@ def create_experiment(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     fields = _experiment_fields(p)
     if "variants" not in fields:
-        _required(p, "variants")
+        required(p, "variants")
     exp = experiments.create_experiment(
         account_id=req.account_id, uow=req.uow,
-        configuration=to_str(_required(p, "configuration"), "configuration"),
-        name=fields.pop("name", None) or _required(p, "name"), **fields)
+        configuration=to_str(required(p, "configuration"), "configuration"),
+        name=fields.pop("name", None) or required(p, "name"), **fields)
     return _render_experiment(req, exp)
 
 
@@ -290,7 +285,7 @@ def stop_experiment(req: ApiRequest) -> dict[str, Any]:
 
 @endpoint("POST", "/v1/portico/experiments/{id}/ship", params=("variant",))
 def ship_variant(req: ApiRequest) -> dict[str, Any]:
-    variant = to_str(_required(req.params, "variant"), "variant")
+    variant = to_str(required(req.params, "variant"), "variant")
     return _render_experiment(req, experiments.ship_variant(
         req.id(), variant_id=variant, account_id=req.account_id, uow=req.uow))
 
@@ -331,7 +326,5 @@ ROUTES = _without_catch_all(endpoint.routes())
 
 def build_api(*, clock: Clock = utc_now, engine: Any = None) -> Starlette:
     """The Stripe-compatible API plus Portico's own (tests); ``clock`` is injectable."""
-    from portal_app.api.routes import endpoint as stripe_endpoints
-
     return Starlette(routes=[*_without_catch_all(endpoint.routes(clock=clock, engine=engine)),
                              *stripe_endpoints.routes(clock=clock, engine=engine)])

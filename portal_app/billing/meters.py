@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from portal_app.billing.ledger_events import append_if_changed
 from portal_app.billing.models import (
     METER_FORMULAS,
     Customer,
@@ -35,11 +36,11 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionItem,
 )
+from portal_app.billing.objects import render_meter
 from portal_app.clock import as_utc
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest
 from portal_app.ids import random_id
-from portal_app.objects import render_meter
 
 # How far from "now" an event's timestamp may be, as Stripe allows.
 PAST_LIMIT = timedelta(days=35)
@@ -155,12 +156,8 @@ def _save(meter: Meter, before: dict[str, Any], event: str, *, uow: UnitOfWork) 
     meter.updated = uow.clock()
     uow.add(meter)
     uow.flush()
-    after = render_meter(meter)
-    previous = {key: before[key] for key in after
-                if before.get(key) != after[key] and key != "updated"}
-    if previous:
-        uow.events.append(event, after, account_id=meter.account_id,
-                          previous_attributes=previous)
+    append_if_changed(event, before, render_meter(meter), uow=uow, account_id=meter.account_id,
+                      ignore=("updated",))
     uow.commit()
     return meter
 

@@ -1,97 +1,223 @@
 """The billing contract: the one door the portal, retention, console and events use.
 
-The portal never talks to a billing system directly: it holds a
-:class:`BillingProvider` bound to one merchant account and receives Stripe-shaped
-dicts (the same shapes ``portal_app.objects`` renders for the API and the
-event store, and the same the ``stripe`` SDK returns), so the local ledger and
-Stripe itself are interchangeable behind it.
+Portico runs on two billing systems: its own ledger, and (later) a merchant's existing
+Stripe account. Code outside ``billing/`` and ``api/`` must not know which, so it never
+touches a ledger table or function: it opens a :class:`BillingProvider` bound to one
+merchant account with ``portal_app.billing.providers.billing_provider(account_id,
+uow=uow)`` and receives Stripe-shaped dicts (:data:`StripeObject`: every field of the
+``stripe`` SDK's class, ``None`` where it does not apply, ids of related objects
+unexpanded), exactly as ``api/`` renders them and as Stripe itself answers. So the local
+ledger (``providers/local.py``) and Stripe are interchangeable behind it.
 
-Methods that take ``customer_id`` act for that customer alone: an object of
-another customer is answered with ResourceMissing, exactly like an object that
-does not exist, so a portal session can never reach past its own customer.
+- Every method names in its docstring the Stripe API call(s) that implement it, so a
+  Stripe-backed provider is ``StripeClient`` calls alone. Where Portico needs something
+  Stripe has no call for, the method or parameter says "Portico extension" and how a
+  Stripe-backed provider would do it.
+- Methods that take ``customer_id`` act for that customer alone: an object of another
+  customer is answered with ResourceMissing, exactly like an object that does not exist,
+  so a portal session can never reach past its own customer. Another account's objects
+  are missing too.
+- Errors are the typed ones of ``portal_app.errors`` (ResourceMissing, InvalidRequest,
+  CardError/CardDeclined), never a billing system's own.
+- Inputs that are more than a scalar are typed here (:class:`ItemSpec`,
+  :class:`ItemChange`).
+- Methods are grouped by area under banners (customers, payment methods, invoices,
+  catalog, subscriptions, changes...). The contract suite in
+  ``tests/portal_app/billing/contract/`` runs every method against each provider.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from portal_app.billing.services import ItemSpec
-
 StripeObject = dict[str, Any]
+
+
+# --- typed inputs (billing-split) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One requested subscription item (Stripe's ``items[]`` on subscriptions.create)."""
+
+    price: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One entry of Stripe's ``items[]`` on subscriptions.update.
+
+    ``id`` names an existing ``si_`` to change or delete; None adds a new item.
+    """
+
+    id: str | None = None
+    price: str | None = None
+    quantity: int | None = None
+    deleted: bool = False
 
 
 class BillingProvider(Protocol):
     """Billing as the portal sees it, for one merchant account.
 
     Every method raises the typed errors of ``portal_app.errors``:
-    ResourceMissing, InvalidRequest, CardError/CardDeclined.
+    ResourceMissing, InvalidRequest, CardError/CardDeclined. Lists are complete
+    (a Stripe-backed provider pages through Stripe's lists with ``auto_paging_iter``).
+    Each area's methods sit under its own banner; every docstring names the Stripe
+    call(s) that implement the method, and marks any "Portico extension" (something
+    Stripe has no call for) with how a Stripe-backed provider would do it.
     """
 
-    # --- what the portal does for a customer (customer-scoped) ---------------------------
+    # --- customers (door-core) -------------------------------------------------------------
 
     def retrieve_customer(self, customer_id: str) -> StripeObject:
-        """The customer (``invoice_settings.default_payment_method`` is their default)."""
+        """The customer (``invoice_settings.default_payment_method`` is their default).
+
+        Stripe: `GET /v1/customers/{id}` (customers.retrieve). Raises ResourceMissing.
+        """
         ...
 
     def update_customer(self, customer_id: str, **details: Any) -> StripeObject:
         """Change the customer's own details (email, name, phone, address, shipping,
-        preferred_locales)."""
-        ...
+        preferred_locales); anything else is InvalidRequest naming the parameter.
 
-    def list_subscriptions(self, customer_id: str, *, status: str | None = None
-                           ) -> list[StripeObject]:
-        """The customer's subscriptions, newest first (not canceled ones unless asked)."""
+        Stripe: `POST /v1/customers/{id}` (customers.update). Raises ResourceMissing,
+        InvalidRequest.
+        """
         ...
-
-    def retrieve_subscription(self, subscription_id: str, *, customer_id: str) -> StripeObject:
-        """One of the customer's subscriptions."""
-        ...
-
-    def cancel_subscription(self, subscription_id: str, *, customer_id: str,
-                            at_period_end: bool = False, feedback: str | None = None,
-                            comment: str | None = None) -> StripeObject:
-        """Cancel one of the customer's subscriptions now or at the end of its period."""
-        ...
-
-    def list_payment_methods(self, customer_id: str) -> list[StripeObject]:
-        """The customer's payment methods, newest first."""
-        ...
-
-    def attach_payment_method(self, payment_method: str, *, customer_id: str
-                              ) -> StripeObject:
-        """Attach a new payment method (or a ``pm_card_*`` test id) to the customer."""
-        ...
-
-    def set_default_payment_method(self, payment_method: str, *, customer_id: str
-                                   ) -> StripeObject:
-        """Make one of the customer's payment methods their default; returns the customer."""
-        ...
-
-    def list_invoices(self, customer_id: str) -> list[StripeObject]:
-        """The customer's invoices, newest first."""
-        ...
-
-    # --- what the merchant (or the demo seed) sets up -------------------------------------
 
     def create_customer(self, *, email: str | None = None, name: str | None = None,
                         payment_method: str | None = None,
                         preferred_locales: Sequence[str] = (),
                         metadata: Mapping[str, str] | None = None) -> StripeObject:
-        """A new customer, optionally with a default payment method."""
+        """A new customer, optionally with a default payment method (a merchant's call).
+
+        Stripe: `POST /v1/customers` (customers.create) with ``payment_method`` and
+        ``invoice_settings[default_payment_method]``. Raises InvalidRequest, CardError.
+        """
         ...
+
+    # --- payment methods (door-core) ---------------------------------------------------------
+
+    def list_payment_methods(self, customer_id: str) -> list[StripeObject]:
+        """The customer's payment methods, newest first.
+
+        Stripe: `GET /v1/customers/{id}/payment_methods` (customers.payment_methods.list).
+        Raises ResourceMissing.
+        """
+        ...
+
+    def retrieve_payment_method(self, payment_method: str, *, customer_id: str
+                                ) -> StripeObject:
+        """One of the customer's payment methods (another's is ResourceMissing).
+
+        Stripe: `GET /v1/customers/{customer}/payment_methods/{id}`
+        (customers.payment_methods.retrieve). Raises ResourceMissing.
+        """
+        ...
+
+    def attach_payment_method(self, payment_method: str, *, customer_id: str
+                              ) -> StripeObject:
+        """Attach a new payment method (or a ``pm_card_*`` test id) to the customer.
+
+        Stripe: `POST /v1/payment_methods/{id}/attach` (payment_methods.attach) with
+        ``customer``. Raises ResourceMissing (another customer's method), CardError.
+        """
+        ...
+
+    def set_default_payment_method(self, payment_method: str, *, customer_id: str
+                                   ) -> StripeObject:
+        """Make one of the customer's payment methods their default; returns the customer.
+
+        Stripe: `POST /v1/customers/{id}` (customers.update) with
+        ``invoice_settings[default_payment_method]``. Raises ResourceMissing.
+        """
+        ...
+
+    # --- invoices (door-core) ----------------------------------------------------------------
+
+    def list_invoices(self, customer_id: str) -> list[StripeObject]:
+        """The customer's invoices, drafts included, newest first.
+
+        Stripe: `GET /v1/invoices` (invoices.list) with ``customer``. Raises ResourceMissing.
+        """
+        ...
+
+    # --- catalog: products, prices, coupons (door-core) --------------------------------------
 
     def create_product(self, *, name: str, description: str | None = None,
                        metadata: Mapping[str, str] | None = None) -> StripeObject:
-        """A new product."""
+        """A new product.
+
+        Stripe: `POST /v1/products` (products.create). Raises InvalidRequest.
+        """
+        ...
+
+    def retrieve_product(self, product_id: str) -> StripeObject:
+        """One product of the account, active or not.
+
+        Stripe: `GET /v1/products/{id}` (products.retrieve). Raises ResourceMissing.
+        """
+        ...
+
+    def list_products(self, *, active: bool | None = None) -> list[StripeObject]:
+        """The account's products (all, or only the (in)active ones), newest first.
+
+        Stripe: `GET /v1/products` (products.list) with ``active``.
+        """
         ...
 
     def create_price(self, *, product: str, currency: str, unit_amount: int,
                      interval: str | None = None, interval_count: int = 1,
-                     nickname: str | None = None) -> StripeObject:
-        """A new price of ``product`` (recurring when ``interval`` is given)."""
+                     nickname: str | None = None, usage_type: str = "licensed",
+                     meter: str | None = None) -> StripeObject:
+        """A new price of ``product`` (recurring when ``interval`` is given; billing the
+        usage a ``meter`` aggregates when ``usage_type`` is ``metered``).
+
+        Stripe: `POST /v1/prices` (prices.create) with
+        ``recurring[interval|interval_count|usage_type|meter]``.
+        Raises InvalidRequest, ResourceMissing.
+        """
         ...
+
+    def retrieve_price(self, price_id: str) -> StripeObject:
+        """One price of the account, active or not.
+
+        Stripe: `GET /v1/prices/{id}` (prices.retrieve). Raises ResourceMissing.
+        """
+        ...
+
+    def list_prices(self, *, product: str | None = None, active: bool | None = None
+                    ) -> list[StripeObject]:
+        """The account's prices (of one ``product``, or only the (in)active ones), newest first.
+
+        Stripe: `GET /v1/prices` (prices.list) with ``product`` and ``active``.
+        """
+        ...
+
+    def create_coupon(self, *, percent_off: float | None = None, amount_off: int | None = None,
+                      currency: str | None = None, duration: str = "once",
+                      duration_in_months: int | None = None, name: str | None = None,
+                      id: str | None = None, max_redemptions: int | None = None
+                      ) -> StripeObject:
+        """A new coupon: ``percent_off`` or ``amount_off`` (with ``currency``), redeemable
+        ``max_redemptions`` times at most.
+
+        Stripe: `POST /v1/coupons` (coupons.create). Raises InvalidRequest.
+        """
+        ...
+
+    def retrieve_coupon(self, coupon_id: str) -> StripeObject:
+        """One coupon of the account (``valid`` says whether it can still be redeemed).
+
+        Stripe: `GET /v1/coupons/{id}` (coupons.retrieve). Raises ResourceMissing.
+        """
+        ...
+
+    # --- subscriptions: create, read, cancel (door-core) -------------------------------------
 
     def create_subscription(self, *, customer: str, items: Sequence[ItemSpec],
                             default_payment_method: str | None = None,
@@ -99,9 +225,240 @@ class BillingProvider(Protocol):
                             coupon: str | None = None,
                             cancel_at_period_end: bool = False,
                             metadata: Mapping[str, str] | None = None) -> StripeObject:
-        """Start a subscription: charge its first invoice, or start its trial."""
+        """Start a subscription: charge its first invoice, or start its trial.
+
+        Stripe: `POST /v1/subscriptions` (subscriptions.create) with ``items``,
+        ``discounts=[{coupon}]`` and ``payment_behavior=error_if_incomplete`` (a declined
+        first charge leaves no subscription). Raises ResourceMissing, InvalidRequest,
+        CardDeclined.
+        """
         ...
 
+    def list_subscriptions(self, customer_id: str, *, status: str | None = None
+                           ) -> list[StripeObject]:
+        """The customer's subscriptions, newest first: every one not canceled, or those of
+        ``status`` (a status, ``ended`` or ``all``).
+
+        Stripe: `GET /v1/subscriptions` (subscriptions.list) with ``customer`` and
+        ``status``. Raises ResourceMissing, InvalidRequest.
+        """
+        ...
+
+    def retrieve_subscription(self, subscription_id: str, *, customer_id: str | None
+                              ) -> StripeObject:
+        """One of the customer's subscriptions; ``customer_id=None`` (said explicitly: the
+        merchant acting, e.g. validating a portal session's ``flow_data``) any of the account.
+
+        Stripe: `GET /v1/subscriptions/{id}` (subscriptions.retrieve); the customer check is
+        Portico's (compare ``customer``). Raises ResourceMissing.
+        """
+        ...
+
+    def cancel_subscription(self, subscription_id: str, *, customer_id: str,
+                            at_period_end: bool = False, feedback: str | None = None,
+                            comment: str | None = None, prorate: bool = False,
+                            invoice_now: bool = False) -> StripeObject:
+        """Cancel one of the customer's subscriptions now or at the end of its period.
+
+        Stripe: now, `DELETE /v1/subscriptions/{id}` (subscriptions.cancel) with
+        ``cancellation_details[feedback|comment]``, ``prorate`` (credit the unused time) and
+        ``invoice_now`` (a final invoice of the usage not billed yet and the prorations);
+        at period end, `POST
+        /v1/subscriptions/{id}` (subscriptions.update) with ``cancel_at_period_end=true``
+        and ``cancellation_details``. Raises ResourceMissing, InvalidRequest.
+        """
+        ...
+
+    # --- test clock (door-core) ------------------------------------------------------------
+
     def advance_clock(self, to: datetime) -> int:
-        """Move the (test) clock to ``to``, renewing everything due on the way."""
+        """Move the (test) clock to ``to``, renewing (or ending) everything due on the way;
+        returns how many renewals ran.
+
+        Stripe: `POST /v1/test_helpers/test_clocks/{id}/advance` (test_helpers.test_clocks.
+        advance) with ``frozen_time``, then wait until its ``status`` is ``ready``; only a
+        test clock advances (InvalidRequest otherwise).
+        """
+        ...
+
+    # --- subscription changes: plan, quantity, schedule, cancel, pause (door-manage) -------
+
+    def preview_subscription_update(self, subscription_id: str, *, customer_id: str,
+                                    items: Sequence[ItemChange],
+                                    proration_behavior: str = "create_prorations",
+                                    proration_date: datetime | None = None,
+                                    coupon: str | None = None,
+                                    promotion_code: str | None = None,
+                                    schedule_at_period_end: bool = False) -> StripeObject:
+        """What :meth:`update_subscription` (or :meth:`schedule_subscription_update`) with
+        the same arguments would bill; changes nothing.
+
+        Stripe: `POST /v1/invoices/create_preview` (invoices.create_preview) with
+        ``subscription``, ``subscription_details[items|proration_behavior|proration_date]``
+        and ``discounts=[{coupon}|{promotion_code}]``: its proration lines are ``lines``;
+        with ``always_invoice`` (or a new billing interval, billed at once) that preview is
+        the invoice charged now (``amount_due_now``), and a second preview with
+        ``proration_behavior=none`` gives the renewal after the change (``next_invoice_*``).
+        ``schedule_at_period_end`` (Portico extension) previews the change as of the period
+        end: Stripe previews it with ``schedule_details[phases]`` instead.
+
+        Returns a ``subscription_update_preview`` (Portico extension object composed of
+        those previews): ``subscription``, ``currency``, ``proration_date`` (unix; pass it
+        to :meth:`update_subscription` so the applied prorations equal these),
+        ``lines`` (Stripe invoice line items of the change), ``total_discount``,
+        ``amount_due_now``, ``next_invoice_date`` (unix), ``next_invoice_amount_due``,
+        ``scheduled_at`` (unix, or None when the change applies now) and ``version`` (the
+        subscription state the preview was made on; see ``expected_version``).
+        Raises ResourceMissing, InvalidRequest (with a stable ``code``: ``no_change``,
+        ``subscription_past_due``, ``pending_scheduled_change``, ``promotion_code_invalid``...).
+        """
+        ...
+
+    def update_subscription(self, subscription_id: str, *, customer_id: str,
+                            items: Sequence[ItemChange] = (),
+                            proration_behavior: str = "create_prorations",
+                            proration_date: datetime | None = None,
+                            coupon: str | None = None, promotion_code: str | None = None,
+                            expected_version: str | None = None) -> StripeObject:
+        """Change the subscription's items (prorated) and/or its discount now.
+
+        Stripe: `POST /v1/subscriptions/{id}` (subscriptions.update) with ``items``,
+        ``proration_behavior``, ``proration_date``, ``discounts=[{coupon}|{promotion_code}]``
+        and ``payment_behavior=error_if_incomplete`` (a declined ``always_invoice`` charge
+        changes nothing). ``expected_version`` (Portico extension: a preview's ``version``)
+        refuses the change with InvalidRequest ``code=subscription_changed`` if the
+        subscription changed since that preview; a Stripe-backed provider honours it by
+        retrieving the subscription (and its pending invoice items), comparing the same
+        digest, and sending the update with ``Idempotency-Key: <version>`` so a doubled
+        confirm applies once. Returns the subscription.
+        Raises ResourceMissing, InvalidRequest, CardDeclined.
+        """
+        ...
+
+    def schedule_subscription_update(self, subscription_id: str, *, customer_id: str,
+                                     items: Sequence[ItemChange],
+                                     expected_version: str | None = None) -> StripeObject:
+        """Change the subscription's items at the end of its current period.
+
+        Stripe: `POST /v1/subscription_schedules` (subscription_schedules.create) with
+        ``from_subscription``, then `POST /v1/subscription_schedules/{id}`
+        (subscription_schedules.update) with ``phases`` = [the current phase until
+        ``current_period_end``, the new items from then] and ``end_behavior=release``.
+        ``expected_version`` as in :meth:`update_subscription`. Returns the subscription
+        schedule. Raises ResourceMissing, InvalidRequest (``pending_scheduled_change`` when
+        one is already waiting).
+        """
+        ...
+
+    def retrieve_subscription_schedule(self, schedule_id: str, *, customer_id: str
+                                       ) -> StripeObject:
+        """One of the customer's subscription schedules (a subscription's ``schedule``).
+
+        Stripe: `GET /v1/subscription_schedules/{id}` (subscription_schedules.retrieve).
+        Raises ResourceMissing.
+        """
+        ...
+
+    def release_subscription_schedule(self, schedule_id: str, *, customer_id: str
+                                      ) -> StripeObject:
+        """Drop the change a schedule waits to make; the subscription goes on as it is.
+
+        Stripe: `POST /v1/subscription_schedules/{id}/release`
+        (subscription_schedules.release). Returns the released schedule.
+        Raises ResourceMissing, InvalidRequest (not an open schedule).
+        """
+        ...
+
+    def reactivate_subscription(self, subscription_id: str, *, customer_id: str
+                                ) -> StripeObject:
+        """Undo a cancellation at period end ("Don't cancel").
+
+        Stripe: `POST /v1/subscriptions/{id}` (subscriptions.update) with
+        ``cancel_at_period_end=false`` and ``cancel_at=""``. Returns the subscription.
+        Raises ResourceMissing, InvalidRequest (``subscription_canceled``, ``no_change``).
+        """
+        ...
+
+    def pause_subscription(self, subscription_id: str, *, customer_id: str,
+                           behavior: str = "void", resumes_at: datetime | None = None
+                           ) -> StripeObject:
+        """Pause collection until ``resumes_at`` (or until resumed).
+
+        Stripe: `POST /v1/subscriptions/{id}` (subscriptions.update) with
+        ``pause_collection[behavior]`` and ``pause_collection[resumes_at]``. Returns the
+        subscription. Raises ResourceMissing, InvalidRequest.
+        """
+        ...
+
+    def resume_subscription(self, subscription_id: str, *, customer_id: str) -> StripeObject:
+        """Lift a pause now.
+
+        Stripe: `POST /v1/subscriptions/{id}` (subscriptions.update) with
+        ``pause_collection=""`` (a subscription whose ``status`` is ``paused``:
+        `POST /v1/subscriptions/{id}/resume`, subscriptions.resume). Returns the
+        subscription. Raises ResourceMissing, InvalidRequest (``subscription_not_paused``).
+        """
+        ...
+
+    def list_subscription_discounts(self, subscription_id: str, *, customer_id: str
+                                    ) -> list[StripeObject]:
+        """The subscription's discounts, newest first, each with ``source.coupon``, also
+        those that have ended (``end`` in the past).
+
+        Stripe: `GET /v1/subscriptions/{id}` (subscriptions.retrieve) with
+        ``expand[]=discounts`` (and ``discounts.source.coupon``). Raises ResourceMissing.
+        """
+        ...
+
+    def create_promotion_code(self, *, coupon: str, code: str,
+                              expires_at: datetime | None = None) -> StripeObject:
+        """A customer-facing ``code`` for ``coupon`` (merchant set-up).
+
+        Stripe: `POST /v1/promotion_codes` (promotion_codes.create) with
+        ``promotion[type]=coupon``, ``promotion[coupon]``, ``code`` and ``expires_at``.
+        Raises InvalidRequest, ResourceMissing.
+        """
+        ...
+
+    def retrieve_promotion_code_by_code(self, code: str) -> StripeObject:
+        """The redeemable promotion code a customer typed (``code``, case-insensitive).
+
+        Stripe: `GET /v1/promotion_codes` (promotion_codes.list) with ``code`` and
+        ``active=true``; none is InvalidRequest ``code=promotion_code_invalid``, one whose
+        ``expires_at`` (or coupon) has passed is ``code=coupon_expired``.
+        """
+        ...
+
+    def list_upcoming_usage(self, subscription_id: str, *, customer_id: str
+                            ) -> list[StripeObject]:
+        """What the next invoice bills so far for each usage-based item of the subscription.
+
+        Stripe: `POST /v1/invoices/create_preview` (invoices.create_preview) with
+        ``subscription``: its metered lines (``quantity`` = the usage counted since the
+        last billing, ``amount`` = what it costs; 0 during a trial), one per metered
+        subscription item (``parent.subscription_item_details.subscription_item``); the
+        count alone is `GET /v1/billing/meters/{id}/event_summaries`
+        (billing.meters.list_event_summaries). Returns Stripe invoice line items.
+        Raises ResourceMissing.
+        """
+        ...
+
+    # --- retention: free days (door-retention) ---------------------------------------------
+
+    def extend_trial(self, subscription_id: str, *, customer_id: str, trial_end: datetime
+                     ) -> StripeObject:
+        """Give the customer free time until ``trial_end`` (after the current period's end).
+
+        The customer keeps the period they paid for: the subscription is ``trialing``
+        until ``trial_end``, and its next invoice and billing cycle start then; nothing is
+        prorated, credited or charged now. Returns the subscription.
+
+        Stripe: `POST /v1/subscriptions/{id}` (subscriptions.update) with ``trial_end``
+        and ``proration_behavior=none``. Portico refuses free time to a subscription that
+        is not live or is paused: a Stripe-backed provider checks ``status``,
+        ``cancel_at_period_end`` and ``pause_collection`` of the retrieved subscription
+        first. Raises ResourceMissing, InvalidRequest (``subscription_canceled``,
+        ``subscription_past_due``, ``subscription_paused``, or ``param=trial_end`` when it
+        is not after the current period's end).
+        """
         ...

@@ -1,37 +1,112 @@
-"""Subscription schedules through the API: create from a subscription, update the
-phases, release, cancel. The portal's scheduled changes are made by
-:func:`portal_app.billing.changes.apply_change` and applied by the clock.
+"""Subscription schedules: the portal's change at the period end, and the schedules API.
+
+The portal schedules a change with :func:`portal_app.billing.changes.apply_change`
+(``schedule_at_period_end``); here it reads that pending change and cancels it.
+The API creates a schedule from a subscription, replaces its phases, releases or
+cancels it. How phases take effect is :mod:`portal_app.billing.schedule_phases`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 
-from portal_app.billing.changes import (
-    OPEN_SCHEDULE,
-    _emit_updated,
-    _load,
-    _open_schedule,
-    _phase_items,
-    _price,
-    _rows,
-    end_schedules,
-)
+from portal_app.billing.cancellations import cancel_subscription
+from portal_app.billing.catalog import recurring_price
+from portal_app.billing.ledger_events import emit_subscription_updated
+from portal_app.billing.metadata import merge_metadata
 from portal_app.billing.models import (
     Interval,
+    Price,
+    Product,
     ScheduleStatus,
     Subscription,
     SubscriptionSchedule,
     SubscriptionStatus,
 )
-from portal_app.billing.periods import shift
+from portal_app.billing.objects import render_subscription, render_subscription_schedule
+from portal_app.billing.schedule_phases import (
+    OPEN_SCHEDULE,
+    end_schedules,
+    open_schedule,
+    phase_items,
+)
+from portal_app.billing.subscription_items import subscription_items
+from portal_app.billing.subscriptions import load_subscription
 from portal_app.clock import from_unix, to_unix
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest
-from portal_app.objects import render_subscription, render_subscription_schedule
+from portal_app.periods import shift
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    """One item of a scheduled change's next phase."""
+
+    price_id: str
+    quantity: int
+    product_name: str
+
+
+@dataclass(frozen=True)
+class ScheduledChange:
+    """A change waiting for the period end (a subscription schedule's next phase)."""
+
+    effective_at: datetime
+    items: tuple[ScheduledItem, ...]
+    schedule_id: str
+
+
+# --- the portal's change at the period end ------------------------------------------------
+
+
+def cancel_scheduled_change(subscription_id: str, *, account_id: str, uow: UnitOfWork,
+                            customer_id: str | None = None) -> Subscription:
+    """Release the subscription's pending schedule (the change will not happen).
+
+    Raises ResourceMissing, InvalidRequest.
+    """
+    with uow:
+        sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
+                                customer_id=customer_id)
+        if open_schedule(sub, uow) is None:
+            raise InvalidRequest("This subscription has no scheduled change.",
+                                 code="no_change")
+        before = render_subscription(sub, uow.session)
+        end_schedules(sub, uow=uow, event="subscription_schedule.released")
+        emit_subscription_updated(sub, before, uow=uow)
+        uow.commit()
+        return sub
+
+
+def pending_change(subscription_id: str, *, account_id: str, uow: UnitOfWork,
+                   customer_id: str | None = None) -> ScheduledChange | None:
+    """The change scheduled for the period end, if any. Raises ResourceMissing."""
+    with uow:
+        sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
+                                customer_id=customer_id, lock=False)
+        schedule = open_schedule(sub, uow)
+        if schedule is None:
+            return None
+        upcoming = [p for i, p in enumerate(schedule.phases) if i > schedule.current_phase]
+        if not upcoming:
+            return None
+        phase = upcoming[0]
+        items = []
+        for spec in phase["items"]:
+            price = uow.session.get(Price, spec["price"])
+            product = uow.session.get(Product, price.product_id) if price else None
+            items.append(ScheduledItem(price_id=spec["price"], quantity=spec.get("quantity") or 1,
+                                       product_name=product.name if product else ""))
+        return ScheduledChange(effective_at=from_unix(phase["start_date"]), items=tuple(items),
+                               schedule_id=schedule.id)
+
+
+# --- the schedules API -------------------------------------------------------------------
 
 
 def create_subscription_schedule(*, account_id: str, uow: UnitOfWork, from_subscription: str
@@ -41,11 +116,12 @@ def create_subscription_schedule(*, account_id: str, uow: UnitOfWork, from_subsc
     Raises ResourceMissing, InvalidRequest.
     """
     with uow:
-        sub = _load(from_subscription, account_id=account_id, uow=uow, customer_id=None)
+        sub = load_subscription(from_subscription, account_id=account_id, uow=uow,
+                                customer_id=None)
         if sub.status == SubscriptionStatus.canceled:
             raise InvalidRequest("This subscription is canceled.", code="subscription_canceled",
                                  param="from_subscription")
-        if _open_schedule(sub, uow) is not None:
+        if open_schedule(sub, uow) is not None:
             raise InvalidRequest("The subscription is already managed by a schedule.",
                                  code="pending_scheduled_change", param="from_subscription")
         schedule = SubscriptionSchedule(
@@ -53,8 +129,8 @@ def create_subscription_schedule(*, account_id: str, uow: UnitOfWork, from_subsc
             status=ScheduleStatus.active, current_phase=0,
             phases=[{"start_date": to_unix(sub.current_period_start),
                      "end_date": to_unix(sub.current_period_end),
-                     "items": _phase_items([(item, price, item.quantity)
-                                            for item, price, _ in _rows(sub, uow)]),
+                     "items": phase_items([(item, price, item.quantity)
+                                           for item, price, _ in subscription_items(sub, uow)]),
                      "proration_behavior": "create_prorations"}],
             created=uow.clock())
         uow.add(schedule)
@@ -108,9 +184,7 @@ def update_subscription_schedule(schedule_id: str, *, account_id: str, uow: Unit
                                                 uow=uow)
             schedule.current_phase = 0
         if metadata is not None:
-            from portal_app.billing.services import _merge_metadata
-
-            schedule.metadata_ = _merge_metadata(schedule.metadata_, metadata)
+            schedule.metadata_ = merge_metadata(schedule.metadata_, metadata)
         uow.add(schedule)
         uow.flush()
         uow.events.append("subscription_schedule.updated",
@@ -137,14 +211,14 @@ def _validated_phases(phases: Sequence[Mapping[str, Any]], *, sub: Subscription,
         specs = []
         for j, item in enumerate(items):
             param = f"phases[{index}][items][{j}][price]"
-            price, _ = _price(str(item.get("price") or ""), account_id=account_id, uow=uow,
-                              param=param)
+            price, _ = recurring_price(str(item.get("price") or ""), account_id=account_id,
+                                       uow=uow, param=param)
             if price.currency != sub.currency:
                 raise InvalidRequest("Every price must be in the subscription's currency.",
                                      param=param, code="currency_mismatch")
             specs.append({"price": price.id, "quantity": int(item.get("quantity") or 1),
                           "_item": None})
-            assert price.interval is not None  # _price admits recurring prices only
+            assert price.interval is not None  # recurring_price admits no other
             interval = (price.interval, price.interval_count)
         phase_start = int(phase.get("start_date") or start) if index == 0 else start
         end = phase.get("end_date")
@@ -177,10 +251,11 @@ def release_subscription_schedule(schedule_id: str, *, account_id: str, uow: Uni
         if schedule.status not in OPEN_SCHEDULE or schedule.subscription_id is None:
             raise InvalidRequest(f"You cannot release a {schedule.status} schedule.",
                                  code="schedule_not_open")
-        sub = _load(schedule.subscription_id, account_id=account_id, uow=uow, customer_id=None)
+        sub = load_subscription(schedule.subscription_id, account_id=account_id, uow=uow,
+                                customer_id=None)
         before = render_subscription(sub, uow.session)
         end_schedules(sub, uow=uow, event="subscription_schedule.released")
-        _emit_updated(sub, before, uow)
+        emit_subscription_updated(sub, before, uow=uow)
         uow.commit()
         return schedule
 
@@ -191,16 +266,12 @@ def cancel_subscription_schedule(schedule_id: str, *, account_id: str, uow: Unit
 
     Raises InvalidRequest.
     """
-    from portal_app.billing import services
-
     with uow:
         schedule = uow.get(SubscriptionSchedule, schedule_id, account_id=account_id,
                            label="subscription schedule")
         if schedule.status not in OPEN_SCHEDULE or schedule.subscription_id is None:
             raise InvalidRequest(f"You cannot cancel a {schedule.status} schedule.",
                                  code="schedule_not_open")
-        services.cancel_subscription(schedule.subscription_id, account_id=account_id, uow=uow)
+        cancel_subscription(schedule.subscription_id, account_id=account_id, uow=uow)
         uow.commit()
         return schedule
-
-

@@ -1,6 +1,6 @@
 """The churn dashboard's parts: filters, KPI tiles, chart cards, tables, states.
 
-Every string comes from ``DashboardState.labels``; every number arrives formatted.
+Every word comes from the console catalog (``ct_var``); every number arrives formatted.
 """
 
 from __future__ import annotations
@@ -9,25 +9,18 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.components.console_frame import DESKTOP_ONLY, PHONE_ONLY
-from portal_app.state.console_dashboard import (
-    DashboardState,
-    ExperimentRow,
-    KpiTile,
-    OfferRow,
-)
+from portal_app.components.console_widgets import DESKTOP_ONLY, PHONE_ONLY, ct_var
+from portal_app.console.dashboard_views import ExperimentRow, KpiTile, OfferRow
+from portal_app.state.console_dashboard import DashboardState
 
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+EXPOSED = ct_var("Exposed")  # a column, and (lower case) a unit on phones
 
 
-def _t(key: str) -> Any:  # a Var of the dashboard's text mapping
-    return DashboardState.labels[key]
-
-
-def _select(label_key: str, options: Any, value: Any, on_change: Any,
+def _select(text: Any, options: Any, value: Any, on_change: Any,
             test_id: str) -> rx.Component:
     return rx.vstack(
-        rx.text(_t(label_key), size="1", weight="medium", color=rx.color("gray", 11)),
+        rx.text(text, size="1", weight="medium", color=rx.color("gray", 11)),
         rx.select.root(
             rx.select.trigger(width="100%", custom_attrs={"data-testid": test_id}),
             rx.select.content(
@@ -41,9 +34,9 @@ def _select(label_key: str, options: Any, value: Any, on_change: Any,
     )
 
 
-def _date_field(label_key: str, name: str, value: Any) -> rx.Component:
+def _date_field(text: Any, name: str, value: Any) -> rx.Component:
     return rx.vstack(
-        rx.text(_t(label_key), as_="label", html_for=name.replace("_", "-"), size="1",
+        rx.text(text, as_="label", html_for=name.replace("_", "-"), size="1",
                 weight="medium", color=rx.color("gray", 11)),
         rx.input(type="date", name=name, id=name.replace("_", "-"), default_value=value,
                  max=DashboardState.today, required=True, disabled=DashboardState.busy,
@@ -57,9 +50,9 @@ def custom_range() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.grid(
-                _date_field("range_from", "range_from", DashboardState.range_from),
-                _date_field("range_to", "range_to", DashboardState.range_to),
-                rx.button(_t("apply_range"), type="submit", variant="soft",
+                _date_field(ct_var("From"), "range_from", DashboardState.range_from),
+                _date_field(ct_var("To"), "range_to", DashboardState.range_to),
+                rx.button(ct_var("Apply"), type="submit", variant="soft",
                           disabled=DashboardState.busy,
                           custom_attrs={"data-testid": "apply-range"}),
                 columns="minmax(0, 1fr) minmax(0, 1fr) auto", spacing="3", align="end",
@@ -74,7 +67,8 @@ def custom_range() -> rx.Component:
                     custom_attrs={"data-testid": "range-error"},
                 ),
             ),
-            rx.text(_t("custom_note"), size="1", color=rx.color("gray", 10)),
+            rx.text(ct_var("Charts and tables show every month the range touches; the tiles "
+                           "describe its last month."), size="1", color=rx.color("gray", 10)),
             spacing="2", width="100%",
         ),
         on_submit=DashboardState.apply_range, reset_on_submit=False, no_validate=True,
@@ -87,13 +81,13 @@ def filters() -> rx.Component:
     """Period (a preset or custom dates), currency, product and configuration."""
     return rx.box(
         rx.grid(
-            _select("range", DashboardState.range_options, DashboardState.range_key,
+            _select(ct_var("Period"), DashboardState.range_options, DashboardState.range_key,
                     DashboardState.set_range, "range-filter"),
-            _select("currency", DashboardState.currency_options, DashboardState.currency,
+            _select(ct_var("Currency"), DashboardState.currency_options, DashboardState.currency,
                     DashboardState.set_currency, "currency-filter"),
-            _select("product", DashboardState.product_options, DashboardState.product,
+            _select(ct_var("Product"), DashboardState.product_options, DashboardState.product,
                     DashboardState.set_product, "product-filter"),
-            _select("configuration", DashboardState.configuration_options,
+            _select(ct_var("Portal configuration"), DashboardState.configuration_options,
                     DashboardState.configuration, DashboardState.set_configuration,
                     "configuration-filter"),
             columns=rx.breakpoints(initial="2", md="4"), spacing="3", width="100%",
@@ -101,7 +95,9 @@ def filters() -> rx.Component:
         rx.cond(DashboardState.is_custom, custom_range()),
         rx.hstack(
             rx.cond(DashboardState.busy, rx.spinner(size="1")),
-            rx.text(_t("configuration_note"), size="1", color=rx.color("gray", 10)),
+            rx.text(ct_var("The configuration filter applies to cancel flows: offers, "
+                           "experiments and the save rate."), size="1",
+                    color=rx.color("gray", 10)),
             spacing="2", align="center", margin_top="8px",
         ),
         margin_bottom="20px", custom_attrs={"data-testid": "dashboard-filters"},
@@ -164,7 +160,7 @@ def skeleton() -> rx.Component:
             rx.card(rx.skeleton(rx.box(height="260px")), size="2"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
         ),
-        rx.hstack(rx.spinner(size="2"), rx.text(_t("loading"), size="2",
+        rx.hstack(rx.spinner(size="2"), rx.text(ct_var("Computing your dashboard…"), size="2",
                                                  color=rx.color("gray", 11)),
                   spacing="2", align="center"),
         spacing="3", width="100%", custom_attrs={"data-testid": "dashboard-loading"},
@@ -174,22 +170,22 @@ def skeleton() -> rx.Component:
 def download_button(table: str) -> rx.Component:
     """A small button that downloads one table as CSV."""
     return rx.button(
-        rx.icon("download", size=14), _t("download_csv"),
+        rx.icon("download", size=14), ct_var("CSV"),
         on_click=DashboardState.download(table),
         variant="ghost", color_scheme="gray", size="1",
         custom_attrs={"data-testid": f"download-{table}"},
     )
 
 
-def card(title_key: str, lead_key: str, body: rx.Component, *, table: str | None = None,
+def card(title: Any, lead: Any, body: rx.Component, *, table: str | None = None,
          test_id: str = "") -> rx.Component:
     """A titled card around a chart or a table, with its CSV download."""
     return rx.card(
         rx.vstack(
             rx.hstack(
                 rx.vstack(
-                    rx.text(_t(title_key), size="3", weight="bold"),
-                    rx.text(_t(lead_key), size="1", color=rx.color("gray", 10)),
+                    rx.text(title, size="3", weight="bold"),
+                    rx.text(lead, size="1", color=rx.color("gray", 10)),
                     spacing="0", flex="1", min_width="0",
                 ),
                 download_button(table) if table else rx.fragment(),
@@ -225,26 +221,32 @@ def charts() -> rx.Component:
     """MRR, its movements, churn, reasons and cohorts."""
     return rx.fragment(
         _grid(
-            card("mrr_title", "mrr_lead", chart(DashboardState.mrr_chart, "mrr-chart"),
-                 table="mrr"),
-            card("waterfall_title", "waterfall_lead",
+            card(ct_var("MRR over time"),
+                 ct_var("Monthly recurring revenue at each month's end."),
+                 chart(DashboardState.mrr_chart, "mrr-chart"), table="mrr"),
+            card(ct_var("Where MRR came from"),
+                 ct_var("From the period's start to now: gains, losses and the result."),
                  chart(DashboardState.waterfall_chart, "waterfall-chart"), table="mrr"),
         ),
         _grid(
-            card("movements_title", "movements_lead",
+            card(ct_var("MRR movements by month"),
+                 ct_var("New, expansion and reactivation above the line; contraction and "
+                        "churn below."),
                  chart(DashboardState.movements_chart, "movements-chart"), table="mrr"),
-            card("churn_title", "churn_lead", chart(DashboardState.churn_chart, "churn-chart"),
-                 table="churn"),
+            card(ct_var("Churn rates"), ct_var("Share of customers and of MRR lost each month."),
+                 chart(DashboardState.churn_chart, "churn-chart"), table="churn"),
         ),
         _grid(
-            card("reasons_title", "reasons_lead",
+            card(ct_var("Why customers cancel"),
+                 ct_var("Paid cancellations in the period by the reason given."),
                  chart(DashboardState.reasons_chart, "reasons-chart"), table="reasons"),
-            card("reason_trend_title", "reason_trend_lead",
+            card(ct_var("Cancellation reasons by month"), ct_var("How the reasons move over time."),
                  chart(DashboardState.reason_trend_chart, "reason-trend-chart"),
                  table="reason_trend"),
         ),
         _grid(
-            card("cohorts_title", "cohorts_lead",
+            card(ct_var("Cohort retention"),
+                 ct_var("Share of each signup month's customers still paying, month by month."),
                  chart(DashboardState.cohort_chart, "cohort-chart", min_width="640px"),
                  table="cohorts"),
             columns="1",
@@ -274,22 +276,22 @@ def _offer_row(row: OfferRow) -> rx.Component:
     )
 
 
-def _header(*keys: str) -> rx.Component:
+def _header(*texts: Any) -> rx.Component:
     return rx.table.header(rx.table.row(*[
-        rx.table.column_header_cell(rx.text(_t(k), size="1", white_space="nowrap"),
+        rx.table.column_header_cell(rx.text(text, size="1", white_space="nowrap"),
                                     justify="start" if i < 2 else "end")
-        for i, k in enumerate(keys)
+        for i, text in enumerate(texts)
     ]))
 
 
-def _empty_note(key: str) -> rx.Component:
-    return rx.center(rx.text(_t(key), size="2", color=rx.color("gray", 10)),
+def _empty_note(text: Any) -> rx.Component:
+    return rx.center(rx.text(text, size="2", color=rx.color("gray", 10)),
                      padding="24px", width="100%")
 
 
-def _stat(label_key: str, value: Any, detail: Any = None) -> rx.Component:
+def _stat(text: Any, value: Any, detail: Any = None) -> rx.Component:
     return rx.vstack(
-        rx.text(_t(label_key), size="1", color=rx.color("gray", 10)),
+        rx.text(text, size="1", color=rx.color("gray", 10)),
         _num(value, weight="medium"),
         detail if detail is not None else rx.fragment(),
         spacing="0", min_width="0",
@@ -303,11 +305,11 @@ def _offer_card(row: OfferRow) -> rx.Component:
                            radius="full"),
                   align="center", width="100%", spacing="2"),
         rx.grid(
-            _stat("col_save_rate", row.save_rate,
+            _stat(ct_var("Save rate (95% CI)"), row.save_rate,
                   _num(row.interval, size="1", color=rx.color("gray", 10))),
-            _stat("col_accepted", row.accepted + " / " + row.shown),
-            _stat("col_mrr_saved", row.mrr_saved),
-            _stat("col_revenue_saved", row.revenue_saved),
+            _stat(ct_var("Accepted"), row.accepted + " / " + row.shown),
+            _stat(ct_var("MRR saved"), row.mrr_saved),
+            _stat(ct_var("Revenue saved"), row.revenue_saved),
             columns="2", spacing="3", width="100%", margin_top="8px",
         ),
         padding="12px 0", border_bottom=f"1px solid {rx.color('gray', 4)}", width="100%",
@@ -318,21 +320,23 @@ def _offer_card(row: OfferRow) -> rx.Component:
 def offers_table() -> rx.Component:
     """Offers shown, accepted, save rate with its interval, MRR and revenue saved."""
     return card(
-        "offers_title", "offers_lead",
+        ct_var("Retention offers"),
+        ct_var("Offers shown in the cancel flow and how many customers they kept."),
         rx.cond(
             DashboardState.has_offers,
             rx.fragment(rx.box(
                 rx.table.root(
-                    _header("col_offer", "col_type", "col_shown", "col_accepted",
-                            "col_save_rate", "col_mrr_saved", "col_revenue_saved",
-                            "col_later_churn"),
+                    _header(ct_var("Offer"), ct_var("Type"), ct_var("Shown"),
+                            ct_var("Accepted"), ct_var("Save rate (95% CI)"),
+                            ct_var("MRR saved"), ct_var("Revenue saved"),
+                            ct_var("Churned within 30 days")),
                     rx.table.body(rx.foreach(DashboardState.offers, _offer_row)),
                     variant="ghost", size="1", width="100%",
                 ),
                 width="100%", overflow_x="auto", display=DESKTOP_ONLY,
             ), rx.vstack(rx.foreach(DashboardState.offers, _offer_card), spacing="0",
                          width="100%", display=PHONE_ONLY)),
-            _empty_note("no_offers"),
+            _empty_note(ct_var("No offers were shown in this period.")),
         ),
         table="offers", test_id="offers-table",
     )
@@ -357,7 +361,7 @@ def _experiment_row(row: ExperimentRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.hstack(
             rx.text(row.variant, size="2"),
-            rx.cond(row.is_control, rx.badge(_t("control"), variant="outline",
+            rx.cond(row.is_control, rx.badge(ct_var("control"), variant="outline",
                                              color_scheme="gray", size="1")),
             spacing="2", align="center")),
         rx.table.cell(_num(row.exposures), justify="end"),
@@ -382,17 +386,17 @@ def _experiment_card(row: ExperimentRow) -> rx.Component:
         rx.box(
             rx.hstack(
                 rx.text(row.variant, size="2", weight="medium"),
-                rx.cond(row.is_control, rx.badge(_t("control"), variant="outline",
+                rx.cond(row.is_control, rx.badge(ct_var("control"), variant="outline",
                                                  color_scheme="gray", size="1")),
                 rx.spacer(),
-                _num(row.exposures + " " + _t("col_exposures").lower(), size="1",
+                _num(row.exposures + " " + EXPOSED.lower(), size="1",
                      color=rx.color("gray", 10)),
                 align="center", width="100%", spacing="2",
             ),
             rx.grid(
-                _stat("col_retained", row.retained,
+                _stat(ct_var("Retained (95% CI)"), row.retained,
                       _num(row.interval, size="1", color=rx.color("gray", 10))),
-                _stat("col_diff", row.diff,
+                _stat(ct_var("vs control (95% CI)"), row.diff,
                       _num(row.diff_interval, size="1", color=rx.color("gray", 10))),
                 columns="2", spacing="3", width="100%", margin_top="6px",
             ),
@@ -406,26 +410,29 @@ def _experiment_card(row: ExperimentRow) -> rx.Component:
 def experiments_table() -> rx.Component:
     """Experiment read-outs: retention per variant, difference to control, verdict."""
     return card(
-        "experiments_title", "experiments_lead",
+        ct_var("Experiments"),
+        ct_var("Retention per variant with 95% intervals, tested against control."),
         rx.cond(
             DashboardState.has_experiments,
             rx.fragment(rx.box(
                 rx.table.root(
                     rx.table.header(rx.table.row(
-                        *[rx.table.column_header_cell(rx.text(_t(k), size="1",
+                        *[rx.table.column_header_cell(rx.text(text, size="1",
                                                               white_space="nowrap"),
                                                       justify=j)
-                          for k, j in (("col_variant", "start"),
-                                       ("col_exposures", "end"), ("col_retained", "end"),
-                                       ("col_diff", "end"), ("col_p", "end"),
-                                       ("col_verdict", "start"))])),
+                          for text, j in ((ct_var("Variant"), "start"),
+                                          (EXPOSED, "end"),
+                                          (ct_var("Retained (95% CI)"), "end"),
+                                          (ct_var("vs control (95% CI)"), "end"),
+                                          (ct_var("p"), "end"),
+                                          (ct_var("Verdict"), "start"))])),
                     rx.table.body(rx.foreach(DashboardState.experiments, _experiment_rows)),
                     variant="ghost", size="1", width="100%",
                 ),
                 width="100%", overflow_x="auto", display=DESKTOP_ONLY,
             ), rx.vstack(rx.foreach(DashboardState.experiments, _experiment_card), spacing="0",
                          width="100%", display=PHONE_ONLY)),
-            _empty_note("no_experiments"),
+            _empty_note(ct_var("No experiment has exposures in this period.")),
         ),
         table="experiments", test_id="experiments-table",
     )
@@ -436,8 +443,11 @@ def empty_state() -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.icon("chart-no-axes-combined", size=32, color=rx.color("gray", 9)),
-            rx.text(_t("empty_title"), size="4", weight="bold"),
-            rx.text(_t("empty_lead"), size="2", color=rx.color("gray", 11), text_align="center",
+            rx.text(ct_var("No billing history yet"), size="4", weight="bold"),
+            rx.text(ct_var("The dashboard fills in as customers subscribe, renew and cancel. "
+                           "Import an existing Stripe history with "
+                           "`portico import-events FILE`."),
+                    size="2", color=rx.color("gray", 11), text_align="center",
                     max_width="440px"),
             align="center", spacing="2",
         ),
@@ -451,9 +461,9 @@ def error_state() -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert", size=16)),
         rx.vstack(
-            rx.text(_t("error_title"), weight="bold", size="2"),
-            rx.text(_t("error_lead"), size="2"),
-            rx.button(_t("retry"), on_click=DashboardState.retry, size="2", variant="soft",
+            rx.text(ct_var("The dashboard could not be computed"), weight="bold", size="2"),
+            rx.text(ct_var("Reading your events failed. Please try again."), size="2"),
+            rx.button(ct_var("Try again"), on_click=DashboardState.retry, size="2", variant="soft",
                       color_scheme="red"),
             spacing="2", align="start",
         ),

@@ -6,12 +6,9 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.components.console_frame import DESKTOP_ONLY, MONO, PHONE_ONLY
-from portal_app.state.console import ALL_TYPES, EventRow, EventsState
-
-
-def _t(key: str) -> Any:  # a Var of the state's text mapping
-    return EventsState.text[key]
+from portal_app.components.console_widgets import DESKTOP_ONLY, MONO, PHONE_ONLY, ct_var
+from portal_app.console.event_views import EventRow
+from portal_app.state.console import ALL_TYPES, EventsState
 
 
 def type_badge(row: EventRow) -> rx.Component:
@@ -28,12 +25,12 @@ def filters() -> rx.Component:
     """Type select and customer id field."""
     return rx.flex(
         rx.vstack(
-            rx.text(_t("filter_type"), size="1", weight="medium", color=rx.color("gray", 11)),
+            rx.text(ct_var("Type"), size="1", weight="medium", color=rx.color("gray", 11)),
             rx.select.root(
                 rx.select.trigger(min_width="220px", width="100%",
                                   custom_attrs={"data-testid": "type-filter"}),
                 rx.select.content(
-                    rx.select.item(_t("all_types"), value=ALL_TYPES),
+                    rx.select.item(ct_var("All types"), value=ALL_TYPES),
                     rx.select.separator(),
                     rx.foreach(EventsState.types,
                                lambda t: rx.select.item(t, value=t, font_family=MONO)),
@@ -45,7 +42,7 @@ def filters() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.text(_t("filter_customer"), size="1", weight="medium",
+                rx.text(ct_var("Customer"), size="1", weight="medium",
                         color=rx.color("gray", 11)),
                 rx.hstack(
                     rx.input(
@@ -53,12 +50,12 @@ def filters() -> rx.Component:
                         name="customer",
                         default_value=EventsState.customer_filter,
                         key=EventsState.customer_filter,
-                        placeholder=_t("customer_placeholder"),
+                        placeholder=ct_var("cus_…"),
                         font_family=MONO, width=["100%", "240px"],
                         custom_attrs={"data-testid": "customer-filter",
                                       "autocomplete": "off", "spellcheck": "false"},
                     ),
-                    rx.button(_t("apply"), type="submit", variant="soft"),
+                    rx.button(ct_var("Filter"), type="submit", variant="soft"),
                     spacing="2", width="100%",
                 ),
                 spacing="1", width="100%",
@@ -68,7 +65,7 @@ def filters() -> rx.Component:
         ),
         rx.cond(
             EventsState.filtered,
-            rx.button(rx.icon("x", size=14), _t("clear"), variant="ghost", color_scheme="gray",
+            rx.button(rx.icon("x", size=14), ct_var("Clear"), variant="ghost", color_scheme="gray",
                       on_click=EventsState.clear_filters, margin_bottom="2px"),
         ),
         gap="12px", align="end", wrap="wrap", margin_bottom="16px",
@@ -96,10 +93,10 @@ def _table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    rx.table.column_header_cell(_t("col_type")),
-                    rx.table.column_header_cell(_t("col_created")),
-                    rx.table.column_header_cell(_t("col_object")),
-                    rx.table.column_header_cell(_t("col_customer")),
+                    rx.table.column_header_cell(ct_var("Type")),
+                    rx.table.column_header_cell(ct_var("Created (UTC)")),
+                    rx.table.column_header_cell(ct_var("Object")),
+                    rx.table.column_header_cell(ct_var("Customer")),
                 ),
             ),
             rx.table.body(rx.foreach(EventsState.events, _row)),
@@ -139,7 +136,7 @@ def _cards() -> rx.Component:
 
 def _loading() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.spinner(size="2"), rx.text(_t("loading"), size="2",
+        rx.hstack(rx.spinner(size="2"), rx.text(ct_var("Loading events…"), size="2",
                                                 color=rx.color("gray", 11)),
                   align="center", spacing="2"),
         *[rx.skeleton(rx.box(height="36px", width="100%"), loading=True, width="100%")
@@ -154,13 +151,17 @@ def _empty() -> rx.Component:
             rx.center(rx.icon("inbox", size=24, color=rx.color("gray", 10)),
                       width="48px", height="48px", border_radius="12px",
                       background=rx.color("gray", 3)),
-            rx.text(rx.cond(EventsState.filtered, _t("no_matches"), _t("no_events")),
+            rx.text(rx.cond(EventsState.filtered, ct_var("No events match these filters"),
+                            ct_var("No events yet")),
                     size="4", weight="bold"),
-            rx.text(rx.cond(EventsState.filtered, _t("no_matches_lead"), _t("no_events_lead")),
+            rx.text(rx.cond(EventsState.filtered,
+                            ct_var("Try another type or customer, or clear the filters."),
+                            ct_var("Events appear here as customers, subscriptions and "
+                                   "invoices change.")),
                     size="2", color=rx.color("gray", 11), text_align="center",
                     max_width="360px"),
             rx.cond(EventsState.filtered,
-                    rx.button(_t("clear"), variant="soft", on_click=EventsState.clear_filters)),
+                    rx.button(ct_var("Clear"), variant="soft", on_click=EventsState.clear_filters)),
             align="center", spacing="3",
         ),
         padding="56px 24px", border=f"1px dashed {rx.color('gray', 6)}",
@@ -173,8 +174,8 @@ def _error() -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert")),
         rx.callout.text(
-            rx.hstack(rx.text(_t("load_error")),
-                      rx.button(_t("retry"), size="1", variant="soft", color_scheme="red",
+            rx.hstack(rx.text(ct_var("The events could not be loaded. Please try again.")),
+                      rx.button(ct_var("Try again"), size="1", variant="soft", color_scheme="red",
                                 on_click=EventsState.retry),
                       align="center", spacing="3", wrap="wrap"),
         ),
@@ -184,13 +185,13 @@ def _error() -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.hstack(
-        rx.text(_t("page"), " ", EventsState.page_number, size="2",
+        rx.text(ct_var("Page"), " ", EventsState.page_number, size="2",
                 color=rx.color("gray", 11)),
         rx.spacer(),
-        rx.button(rx.icon("chevron-left", size=14), _t("newer"), variant="soft",
+        rx.button(rx.icon("chevron-left", size=14), ct_var("Newer"), variant="soft",
                   color_scheme="gray", disabled=~EventsState.has_previous,
                   on_click=EventsState.newer),
-        rx.button(_t("older"), rx.icon("chevron-right", size=14), variant="soft",
+        rx.button(ct_var("Older"), rx.icon("chevron-right", size=14), variant="soft",
                   color_scheme="gray", disabled=~EventsState.has_more,
                   on_click=EventsState.older),
         align="center", width="100%", margin_top="16px", spacing="2",
@@ -217,18 +218,18 @@ def event_dialog() -> rx.Component:
         rx.dialog.content(
             rx.hstack(
                 rx.vstack(
-                    rx.dialog.title(_t("event_json"), size="4", margin="0"),
+                    rx.dialog.title(ct_var("Event"), size="4", margin="0"),
                     rx.text(EventsState.selected_id, font_family=MONO, size="1",
                             color=rx.color("gray", 11)),
                     spacing="1", min_width="0",
                 ),
                 rx.spacer(),
-                rx.button(rx.icon("copy", size=14), _t("copy"), variant="soft",
+                rx.button(rx.icon("copy", size=14), ct_var("Copy JSON"), variant="soft",
                           color_scheme="gray", size="1",
                           on_click=rx.set_clipboard(EventsState.selected_json)),
                 rx.dialog.close(
                     rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray",
-                                   aria_label=_t("close")),
+                                   aria_label=ct_var("Close")),
                 ),
                 align="start", width="100%", spacing="2", margin_bottom="12px",
             ),

@@ -1,6 +1,6 @@
 """The console's frame: a sidebar on desktop, a top bar with tabs on phones.
 
-Every string comes from ``ConsoleState.text`` (see ``console/strings.py``).
+Every string comes from the console catalog through ``ct_var`` (``console_widgets``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,13 @@ from typing import Any
 
 import reflex as rx
 
+from portal_app.components.console_widgets import (
+    DESKTOP_ONLY,
+    PHONE_ONLY,
+    SANS,
+    ct_var,
+    page_header,
+)
 from portal_app.routes import (
     CONSOLE,
     CONSOLE_CONFIGURATIONS,
@@ -20,34 +27,34 @@ from portal_app.routes import (
 )
 from portal_app.state.console import ConsoleState
 
-MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace"
-SANS = ("Inter, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, "
-        "'Helvetica Neue', Arial, sans-serif")
 SIDEBAR_WIDTH = "280px"
-# Radix breakpoints: [phone, >=520px, >=768px, ...]; the sidebar appears at 768px.
-DESKTOP_ONLY = ["none", "none", "flex"]
-PHONE_ONLY = ["flex", "flex", "none"]
 
 
 @dataclass(frozen=True)
 class NavEntry:
-    key: str  # the ``TEXT`` key of its label, and the page's name
+    """One section of the console in its navigation."""
+
+    key: str  # the section's name: pages say which one is active
+    label: Any  # a Var of the console catalog
     href: str
     icon: str
     ready: bool
 
 
 NAV = (
-    NavEntry("nav_overview", CONSOLE, "layout-dashboard", True),
-    NavEntry("nav_configurations", CONSOLE_CONFIGURATIONS, "sliders-horizontal", False),
-    NavEntry("nav_offers", CONSOLE_OFFERS, "flask-conical", True),
-    NavEntry("nav_dashboard", CONSOLE_DASHBOARD, "chart-line", True),
-    NavEntry("nav_events", CONSOLE_EVENTS, "list", True),
+    NavEntry("nav_overview", ct_var("Overview"), CONSOLE, "layout-dashboard", True),
+    NavEntry("nav_configurations", ct_var("Configurations"), CONSOLE_CONFIGURATIONS,
+             "sliders-horizontal", False),
+    NavEntry("nav_offers", ct_var("Offers & experiments"), CONSOLE_OFFERS, "flask-conical",
+             True),
+    NavEntry("nav_dashboard", ct_var("Dashboard"), CONSOLE_DASHBOARD, "chart-line", True),
+    NavEntry("nav_events", ct_var("Events"), CONSOLE_EVENTS, "list", True),
 )
 
 
-def _t(key: str) -> Any:  # a Var of the state's text mapping
-    return ConsoleState.text[key]
+def nav_entry(key: str) -> NavEntry:
+    """The navigation entry of the section ``key``."""
+    return next(entry for entry in NAV if entry.key == key)
 
 
 def logo(size: str = "28px") -> rx.Component:
@@ -60,7 +67,7 @@ def logo(size: str = "28px") -> rx.Component:
 
 
 def _soon_badge() -> rx.Component:
-    return rx.badge(_t("soon"), variant="soft", color_scheme="gray", size="1", radius="full",
+    return rx.badge(ct_var("Soon"), variant="soft", color_scheme="gray", size="1", radius="full",
                     flex_shrink="0")
 
 
@@ -69,7 +76,7 @@ def _side_link(entry: NavEntry, active: str) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.icon(entry.icon, size=16, flex_shrink="0"),
-            rx.text(_t(entry.key), size="2", weight="medium" if is_active else "regular",
+            rx.text(entry.label, size="2", weight="medium" if is_active else "regular",
                     flex="1", min_width="0", truncate=True),
             rx.cond(entry.ready, rx.fragment(), _soon_badge()),
             align="center", spacing="2", width="100%",
@@ -91,10 +98,10 @@ def sign_out_form(*, compact: bool = False) -> rx.Component:
     """A real POST form with the session's CSRF token (the route checks both)."""
     button = (
         rx.icon_button(rx.icon("log-out", size=16), type="submit", variant="ghost",
-                       color_scheme="gray", size="2", title=_t("sign_out"),
-                       aria_label=_t("sign_out"))
+                       color_scheme="gray", size="2", title=ct_var("Sign out"),
+                       aria_label=ct_var("Sign out"))
         if compact else
-        rx.button(rx.icon("log-out", size=14), _t("sign_out"), type="submit",
+        rx.button(rx.icon("log-out", size=14), ct_var("Sign out"), type="submit",
                   variant="soft", color_scheme="gray", size="2", width="100%")
     )
     return rx.el.form(
@@ -113,7 +120,7 @@ def sidebar(active: str) -> rx.Component:
         rx.hstack(
             logo(),
             rx.text("Portico", weight="bold", size="3", letter_spacing="-0.01em"),
-            rx.badge(_t("console"), variant="outline", color_scheme="gray", size="1"),
+            rx.badge(ct_var("Console"), variant="outline", color_scheme="gray", size="1"),
             align="center", spacing="2", padding="4px 6px 0",
         ),
         rx.box(
@@ -126,7 +133,7 @@ def sidebar(active: str) -> rx.Component:
                   as_="nav"),
         rx.spacer(),
         rx.vstack(
-            rx.text(_t("signed_in_as"), size="1", color=rx.color("gray", 10)),
+            rx.text(ct_var("Signed in as"), size="1", color=rx.color("gray", 10)),
             rx.text(ConsoleState.email, size="2", truncate=True, width="100%",
                     custom_attrs={"data-testid": "console-email"}),
             sign_out_form(),
@@ -145,7 +152,7 @@ def _menu_item(entry: NavEntry, active: str) -> rx.Component:
     return rx.menu.item(
         rx.hstack(
             rx.icon(entry.icon, size=16, flex_shrink="0"),
-            rx.text(_t(entry.key), weight="bold" if is_active else "regular", flex="1"),
+            rx.text(entry.label, weight="bold" if is_active else "regular", flex="1"),
             rx.cond(entry.ready, rx.fragment(), _soon_badge()),
             align="center", spacing="3", width="100%",
         ),
@@ -156,7 +163,7 @@ def _menu_item(entry: NavEntry, active: str) -> rx.Component:
 
 def topbar(active: str) -> rx.Component:
     """The phone navigation: brand and account, a menu of the sections, sign out."""
-    current = next(entry for entry in NAV if entry.key == active)
+    current = nav_entry(active)
     return rx.hstack(
         logo("28px"),
         rx.vstack(
@@ -168,9 +175,9 @@ def topbar(active: str) -> rx.Component:
         ),
         rx.menu.root(
             rx.menu.trigger(
-                rx.button(rx.icon(current.icon, size=14), _t(current.key),
+                rx.button(rx.icon(current.icon, size=14), current.label,
                           rx.icon("chevron-down", size=14), variant="soft",
-                          color_scheme="gray", size="2", aria_label=_t("menu"),
+                          color_scheme="gray", size="2", aria_label=ct_var("Menu"),
                           custom_attrs={"data-testid": "console-menu"}),
             ),
             rx.menu.content(*[_menu_item(entry, active) for entry in NAV], align="end",
@@ -214,24 +221,16 @@ def console_frame(active: str, *children: rx.Component) -> rx.Component:
     ), accent_color="indigo", gray_color="slate", radius="medium", has_background=False)
 
 
-def page_header(title: rx.Var | str, lead: rx.Var | str) -> rx.Component:
-    """A page's title and one line about it."""
-    return rx.vstack(
-        rx.heading(title, size="6", weight="bold", letter_spacing="-0.02em"),
-        rx.text(lead, size="2", color=rx.color("gray", 11)),
-        spacing="1", margin_bottom="24px",
-    )
-
-
-def coming_soon(title_key: str, lead_key: str) -> rx.Component:
+def coming_soon(title: Any, lead: Any) -> rx.Component:
     """A placeholder for a section a later release fills."""
     return rx.fragment(
-        page_header(_t(title_key), _t(lead_key)),
+        page_header(title, lead),
         rx.center(
             rx.vstack(
                 rx.icon("hammer", size=28, color=rx.color("gray", 9)),
-                rx.text(_t("coming_soon"), size="4", weight="bold"),
-                rx.text(_t("coming_soon_lead"), size="2", color=rx.color("gray", 11),
+                rx.text(ct_var("Coming soon"), size="4", weight="bold"),
+                rx.text(ct_var("This part of the console arrives in a later release."),
+                        size="2", color=rx.color("gray", 11),
                         text_align="center"),
                 align="center", spacing="2",
             ),

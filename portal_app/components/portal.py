@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.components.shared import card, status_badge, tr
-from portal_app.portal.overview import InvoiceView
+from portal_app.components.portal_widgets import card, status_badge, tr
 from portal_app.state.portal import PortalState
+from portal_app.views.overview import InvoiceView
 
 
 def section(title: str, icon: str, *children: rx.Component) -> rx.Component:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.components.shared import (
+from portal_app.components.portal_widgets import (
     SELECTED,
     UNSELECTED,
     back_link,
@@ -23,9 +23,9 @@ from portal_app.components.shared import (
     unavailable,
 )
 from portal_app.i18n import _
-from portal_app.portal.cancel import ReasonChoice
 from portal_app.routes import PORTAL
 from portal_app.state.portal_cancel import CancelState
+from portal_app.views.cancel import ReasonChoice
 
 OFFER_ICONS = (("coupon", "badge_percent"), ("pause", "circle_pause"),
                ("price_change", "arrow_down_wide_narrow"), ("trial_extension", "gift"),

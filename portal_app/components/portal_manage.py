@@ -11,7 +11,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
-from portal_app.components.shared import (
+from portal_app.components.portal_widgets import (
     SELECTED,
     UNSELECTED,
     buttons,
@@ -26,20 +26,14 @@ from portal_app.components.shared import (
     unavailable,
 )
 from portal_app.i18n import _
-from portal_app.portal.manage import (
-    ItemChoice,
-    ItemLine,
-    PauseOption,
-    PreviewLineView,
-    PriceOption,
-    SubscriptionCard,
-)
+from portal_app.routes import PORTAL
 from portal_app.state.portal_manage import (
-    PORTAL,
     ManageState,
     PauseState,
     UpdateState,
 )
+from portal_app.views.plan_change import ItemChoice, PreviewLineView, PriceOption
+from portal_app.views.subscriptions import ItemLine, PauseOption, SubscriptionCard
 
 
 def _route(sub_id: Var | str, step: str) -> str:

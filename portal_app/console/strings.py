@@ -1,74 +1,42 @@
-"""Every user-visible string of the merchant console, in one place.
+"""The merchant console's words: the gettext domain ``console`` (English for now).
 
-The console is merchant-facing and English for now; the sign-in page (plain
-HTML) and the Reflex pages (through ``ConsoleState.text``) both read this
-mapping, so translating the console later means swapping this one table for
-a catalog lookup.
+The console speaks gettext like the portal, from a catalog family of its own:
+``locales/console.pot`` and ``locales/<lang>/LC_MESSAGES/console.po``. A separate
+domain lets the portal ship languages the console has not been translated into
+yet (every ``messages`` catalog must be complete; the console's languages come
+later). The ``.po`` files are read at run time, as :mod:`portal_app.i18n` reads
+the portal's, so there is no ``.mo`` to build.
+
+Python code (States, the sign-in page, the console's view and form modules)
+calls :func:`ct`; Reflex compiles pages once, so pages read the same catalog
+through ``ConsoleState.text`` with ``ct_var`` (``components/console_widgets.py``).
+
+Extract the messages and update the catalogs, from the repository root::
+
+    pybabel extract -F babel.cfg --no-default-keywords -k ct -k ct_var \\
+        -o locales/console.pot .
+    pybabel update -D console -i locales/console.pot -d locales -l en --no-fuzzy-matching
+
+then give each new English entry its own id as ``msgstr``. ``--no-default-keywords``
+keeps the portal's ``_``/``gettext`` messages out of this domain, and the portal's
+command (``-k tr -k _``) never sees ``ct``. An empty ``msgstr`` shows the id, so a
+new message reads right at once; tests/portal_app/console/test_strings.py fails
+until the template and the English catalog match the code.
 """
 
 from __future__ import annotations
 
-TEXT: dict[str, str] = {
-    # Sign-in page
-    "product": "Portico",
-    "sign_in_title": "Sign in to the Portico console",
-    "sign_in_lead": "Manage your customer portal, offers and events.",
-    "email": "Email",
-    "password": "Password",
-    "sign_in": "Sign in",
-    "bad_credentials": "That email and password don't match an account. Check them and try again.",
-    "form_expired": "This sign-in form has expired. Please try again.",
-    "cross_origin": "This request did not come from the Portico console.",
-    "signed_out": "You have been signed out.",
-    "session_ended": "Your session has ended. Please sign in again.",
-    # Frame
-    "console": "Console",
-    "nav_overview": "Overview",
-    "nav_configurations": "Configurations",
-    "nav_offers": "Offers & experiments",
-    "nav_dashboard": "Dashboard",
-    "nav_events": "Events",
-    "sign_out": "Sign out",
-    "signed_in_as": "Signed in as",
-    "menu": "Menu",
-    "coming_soon": "Coming soon",
-    "soon": "Soon",
-    "coming_soon_lead": "This part of the console arrives in a later release.",
-    # Overview
-    "overview_title": "Overview",
-    "overview_lead": "Everything your customers do in the portal, and every change to "
-                     "their billing, is recorded as an event.",
-    "events_recorded": "Events recorded",
-    "view_events": "View events",
-    "configurations_lead": "Brand and configure the customer portal without code.",
-    "offers_lead": "Retention offers and A/B experiments in the cancel flow.",
-    "dashboard_lead": "MRR, churn and the revenue your offers saved.",
-    # Events
-    "events_title": "Events",
-    "events_lead": "Every change to your account's billing objects, newest first.",
-    "filter_type": "Type",
-    "all_types": "All types",
-    "filter_customer": "Customer",
-    "customer_placeholder": "cus_…",
-    "apply": "Filter",
-    "clear": "Clear",
-    "col_type": "Type",
-    "col_created": "Created (UTC)",
-    "col_object": "Object",
-    "col_customer": "Customer",
-    "no_events": "No events yet",
-    "no_events_lead": "Events appear here as customers, subscriptions and invoices change.",
-    "no_matches": "No events match these filters",
-    "no_matches_lead": "Try another type or customer, or clear the filters.",
-    "loading": "Loading events…",
-    "load_error": "The events could not be loaded. Please try again.",
-    "retry": "Try again",
-    "newer": "Newer",
-    "older": "Older",
-    "page": "Page",
-    "event_json": "Event",
-    "close": "Close",
-    "copy": "Copy JSON",
-    "copied": "Copied",
-    "event_missing": "This event no longer exists.",
-}
+from portal_app import i18n
+
+DOMAIN = "console"
+CONSOLE_LOCALE = "en"  # merchant-facing, English until the console's languages come
+
+
+def ct(message: str, **values: object) -> str:
+    """``message`` in the console's language, with ``{name}`` placeholders filled in."""
+    return i18n.gettext(CONSOLE_LOCALE, message, domain=DOMAIN, **values)
+
+
+def catalog() -> dict[str, str]:
+    """Every console message id mapped to its text (what ``ConsoleState.text`` holds)."""
+    return i18n.catalog(CONSOLE_LOCALE, domain=DOMAIN)

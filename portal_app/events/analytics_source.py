@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from analytics.dashboard import ExperimentDesign
 from analytics.events import scan_events
 from analytics.ingest import flow_frame, subscription_frame
-from portal_app.billing.models import Product
+from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
 from portal_app.events.models import Event
 from portal_app.portal.models import PortalConfiguration
@@ -102,8 +102,8 @@ def experiment_designs(account_id: str, *, uow: UnitOfWork) -> list[ExperimentDe
 def names(account_id: str, *, uow: UnitOfWork) -> Names:
     """The account's product, portal configuration and offer names by id."""
     with uow:
-        products = uow.session.exec(
-            select(Product.id, Product.name).where(Product.account_id == account_id)).all()
+        products = [(p["id"], p["name"])
+                    for p in billing_provider(account_id, uow=uow).list_products()]
         configurations = uow.session.exec(
             select(PortalConfiguration.id, PortalConfiguration.name, PortalConfiguration.is_default)
             .where(PortalConfiguration.account_id == account_id)).all()

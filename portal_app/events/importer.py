@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.accounts.models import Account
-from portal_app.db import UnitOfWork, UnitOfWorkFactory, _customer_of
+from portal_app.db import UnitOfWork, UnitOfWorkFactory, customer_of
 from portal_app.errors import InvalidRequest
 from portal_app.events.models import Event
 
@@ -97,7 +97,7 @@ def _event_row(line: str, *, number: int, account_id: str) -> Event:
         "type": event["type"],
         "created": created,
         "object_id": object_id,
-        "customer_id": _customer_of(obj),
+        "customer_id": customer_of(obj),
         "data_object": obj,
         "previous_attributes": event["data"].get("previous_attributes"),
         "request_id": request.get("id") if isinstance(request, dict) else request,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from analytics import synthetic
-from portal_app.billing.models import Product
+from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest
 from portal_app.events.importer import ImportResult, import_events
@@ -69,9 +69,10 @@ def _account_ids(account_id: str, *, uow_factory: Callable[[], UnitOfWork]) -> d
             select(PortalConfiguration.id).where(PortalConfiguration.account_id == account_id)
             .order_by(col(PortalConfiguration.is_default).desc(),
                       col(PortalConfiguration.created))).first()
-        products = uow.session.exec(
-            select(Product.id).where(Product.account_id == account_id)
-            .order_by(col(Product.created), col(Product.id))).all()
+        # Oldest first (ties in id order), as the catalog was created.
+        products = [p["id"] for p in sorted(
+            billing_provider(account_id, uow=uow).list_products(),
+            key=lambda p: (p["created"], p["id"]))]
         marked_offers = {o.name: o.id for o in uow.session.exec(
             select(Offer).where(Offer.account_id == account_id)).all()
             if o.metadata_.get("portico_demo") == MARK["portico_demo"]}

@@ -8,9 +8,10 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.components import console_retention as retention
+from portal_app.components import console_experiments, console_offers
 from portal_app.components.console_events import event_dialog, events_list, filters
-from portal_app.components.console_frame import coming_soon, console_frame, page_header
+from portal_app.components.console_frame import coming_soon, console_frame, nav_entry
+from portal_app.components.console_widgets import ct_var, header, page_header, retention_tabs
 from portal_app.routes import (
     CONSOLE,
     CONSOLE_CONFIGURATIONS,
@@ -21,33 +22,28 @@ from portal_app.routes import (
     CONSOLE_OFFERS,
 )
 from portal_app.state.console import ConsoleState, EventsState, OverviewState
-from portal_app.state.console_retention import (
-    ExperimentsState,
-    ExperimentState,
-    OffersState,
+from portal_app.state.console_experiments import ExperimentsState, ExperimentState
+from portal_app.state.console_offers import OffersState
+
+EVENTS_LEAD = ct_var("Every change to your account's billing objects, newest first.")
+PLACEHOLDERS = (  # route, nav key, what the section will do
+    (CONSOLE_CONFIGURATIONS, "nav_configurations",
+     ct_var("Brand and configure the customer portal without code.")),
 )
 
-PLACEHOLDERS = (  # route, nav key, lead key
-    (CONSOLE_CONFIGURATIONS, "nav_configurations", "configurations_lead"),
-)
 
-
-def _t(key: str) -> Any:  # a Var of the state's text mapping
-    return ConsoleState.text[key]
-
-
-def _section_card(icon: str, title_key: str, lead_key: str, href: str,
+def _section_card(icon: str, title: Any, lead: Any, href: str,
                   ready: bool) -> rx.Component:
     return rx.link(
         rx.card(
             rx.vstack(
                 rx.hstack(rx.icon(icon, size=18, color=rx.color("accent", 10)), rx.spacer(),
                           rx.cond(ready, rx.fragment(),
-                                  rx.badge(_t("coming_soon"), color_scheme="gray",
+                                  rx.badge(ct_var("Coming soon"), color_scheme="gray",
                                            variant="soft", radius="full")),
                           width="100%", align="center"),
-                rx.text(_t(title_key), size="3", weight="bold"),
-                rx.text(_t(lead_key), size="2", color=rx.color("gray", 11)),
+                rx.text(title, size="3", weight="bold"),
+                rx.text(lead, size="2", color=rx.color("gray", 11)),
                 spacing="2",
             ),
             size="2", height="100%",
@@ -61,29 +57,36 @@ def overview_page() -> rx.Component:
     """The landing page: the event count and the console's sections."""
     return console_frame(
         "nav_overview",
-        page_header(_t("overview_title"), _t("overview_lead")),
+        page_header(ct_var("Overview"),
+                    ct_var("Everything your customers do in the portal, and every change to "
+                           "their billing, is recorded as an event.")),
         rx.card(
             rx.flex(
                 rx.vstack(
-                    rx.text(_t("events_recorded"), size="2", color=rx.color("gray", 11)),
+                    rx.text(ct_var("Events recorded"), size="2", color=rx.color("gray", 11)),
                     rx.text(OverviewState.event_count, size="7", weight="bold",
                             custom_attrs={"data-testid": "event-count"}),
                     spacing="1",
                 ),
                 rx.spacer(),
-                rx.link(rx.button(_t("view_events"), rx.icon("arrow-right", size=14)),
+                rx.link(rx.button(ct_var("View events"), rx.icon("arrow-right", size=14)),
                         href=CONSOLE_EVENTS),
                 align="center", gap="16px", wrap="wrap",
             ),
             size="3", margin_bottom="24px",
         ),
         rx.grid(
-            _section_card("sliders-horizontal", "nav_configurations", "configurations_lead",
+            _section_card("sliders-horizontal", nav_entry("nav_configurations").label,
+                          ct_var("Brand and configure the customer portal without code."),
                           CONSOLE_CONFIGURATIONS, False),
-            _section_card("flask-conical", "nav_offers", "offers_lead", CONSOLE_OFFERS, True),
-            _section_card("chart-line", "nav_dashboard", "dashboard_lead",
+            _section_card("flask-conical", nav_entry("nav_offers").label,
+                          ct_var("Retention offers and A/B experiments in the cancel flow."),
+                          CONSOLE_OFFERS, True),
+            _section_card("chart-line", nav_entry("nav_dashboard").label,
+                          ct_var("MRR, churn and the revenue your offers saved."),
                           CONSOLE_DASHBOARD, True),
-            _section_card("list", "nav_events", "events_lead", CONSOLE_EVENTS, True),
+            _section_card("list", nav_entry("nav_events").label, EVENTS_LEAD,
+                          CONSOLE_EVENTS, True),
             columns=rx.breakpoints(initial="1", sm="2"), spacing="4",
         ),
     )
@@ -93,7 +96,7 @@ def events_page() -> rx.Component:
     """The event log of the signed-in account."""
     return console_frame(
         "nav_events",
-        page_header(_t("events_title"), _t("events_lead")),
+        page_header(ct_var("Events"), EVENTS_LEAD),
         filters(),
         events_list(),
         event_dialog(),
@@ -104,12 +107,12 @@ def offers_page() -> rx.Component:
     """The account's retention offers and its configurations' offer per reason."""
     return console_frame(
         "nav_offers",
-        retention.section_tabs(OffersState, CONSOLE_OFFERS),
-        retention.header(OffersState, "offers_title", "offers_lead",
-                         rx.cond(OffersState.has_offers, retention.new_offer_button())),
-        retention.offers_list(),
-        retention.policy_card(),
-        retention.offer_dialog(),
+        retention_tabs(CONSOLE_OFFERS),
+        header(console_offers.TITLE, console_offers.LEAD,
+               rx.cond(OffersState.has_offers, console_offers.new_offer_button())),
+        console_offers.offers_list(),
+        console_offers.policy_card(),
+        console_offers.offer_dialog(),
     )
 
 
@@ -117,12 +120,12 @@ def experiments_page() -> rx.Component:
     """The account's experiments, and the dialog that drafts one."""
     return console_frame(
         "nav_offers",
-        retention.section_tabs(ExperimentsState, CONSOLE_EXPERIMENTS),
-        retention.header(ExperimentsState, "experiments_title", "experiments_lead",
-                         rx.cond(ExperimentsState.has_experiments,
-                                 retention.new_experiment_button())),
-        retention.experiments_list(),
-        retention.experiment_dialog(),
+        retention_tabs(CONSOLE_EXPERIMENTS),
+        header(console_experiments.TITLE, console_experiments.LEAD,
+               rx.cond(ExperimentsState.has_experiments,
+                       console_experiments.new_experiment_button())),
+        console_experiments.experiments_list(),
+        console_experiments.experiment_dialog(),
     )
 
 
@@ -130,14 +133,14 @@ def experiment_page() -> rx.Component:
     """One experiment: its lifecycle and its live read-out (``?id=exp_...``)."""
     return console_frame(
         "nav_offers",
-        retention.section_tabs(ExperimentState, CONSOLE_EXPERIMENTS),
-        retention.experiment_detail(),
+        retention_tabs(CONSOLE_EXPERIMENTS),
+        console_experiments.experiment_detail(),
     )
 
 
-def _placeholder(nav_key: str, lead_key: str):
+def _placeholder(nav_key: str, lead: Any):
     def page() -> rx.Component:
-        return console_frame(nav_key, coming_soon(nav_key, lead_key))
+        return console_frame(nav_key, coming_soon(nav_entry(nav_key).label, lead))
 
     page.__name__ = f"console_{nav_key.removeprefix('nav_')}_page"
     return page
@@ -155,6 +158,6 @@ def register(app: rx.App) -> None:
                  on_load=ExperimentsState.load)
     app.add_page(experiment_page, route=CONSOLE_EXPERIMENT, title="Experiment · Portico console",
                  on_load=ExperimentState.load)
-    for route, nav_key, lead_key in PLACEHOLDERS:
-        app.add_page(_placeholder(nav_key, lead_key), route=route,
+    for route, nav_key, lead in PLACEHOLDERS:
+        app.add_page(_placeholder(nav_key, lead), route=route,
                      title="Portico console", on_load=ConsoleState.check)

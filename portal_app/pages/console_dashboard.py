@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.components.console_dashboard import content
-from portal_app.components.console_frame import console_frame, page_header
+from portal_app.components.console_frame import console_frame
+from portal_app.components.console_widgets import ct_var, page_header
 from portal_app.routes import CONSOLE_DASHBOARD
 from portal_app.state.console_dashboard import DashboardState
 
@@ -14,7 +15,9 @@ def dashboard_page() -> rx.Component:
     """KPI tiles, MRR and churn charts, reasons, cohorts, offers and experiments."""
     return console_frame(
         "nav_dashboard",
-        page_header(DashboardState.labels["title"], DashboardState.labels["lead"]),
+        page_header(ct_var("Dashboard"),
+                    ct_var("Recurring revenue, churn and what your cancel flow saved, from "
+                           "your event history.")),
         content(),
     )
 

@@ -21,13 +21,12 @@ from portal_app.components.portal_manage import (
     subscription_card,
     update_content,
 )
-from portal_app.components.shared import card, skeleton_block, tr
+from portal_app.components.portal_widgets import card, skeleton_block, tr
 from portal_app.i18n import _
-from portal_app.routes import PORTAL
+from portal_app.routes import PORTAL, PORTAL_DONE
 from portal_app.state.portal import PortalState
 from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import (
-    DONE,
     DoneState,
     ManageState,
     PauseState,
@@ -223,4 +222,4 @@ def register(app: rx.App) -> None:
                  on_load=CancelState.load)
     app.add_page(pause_page, route=f"{SUBSCRIPTION_ROUTE}/pause", title=title,
                  on_load=PauseState.load)
-    app.add_page(done_page, route=DONE, title=title, on_load=DoneState.load)
+    app.add_page(done_page, route=PORTAL_DONE, title=title, on_load=DoneState.load)

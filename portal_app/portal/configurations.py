@@ -8,15 +8,16 @@ object always has Stripe's complete shape.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 
-from portal_app.billing.models import Price, Product
+from portal_app.billing.provider import StripeObject
+from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest
+from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.objects import render_configuration
 from portal_app.portal.models import PortalConfiguration
 
@@ -127,6 +128,19 @@ def validate_url(value: Any, param: str) -> str:
     return str(value)
 
 
+def found(retrieve: Callable[[str], StripeObject], object_id: Any, *, param: str
+          ) -> StripeObject:
+    """The billing object ``retrieve(object_id)`` answers, its absence blamed on ``param``.
+
+    A request names the parameter that held a missing id (``features[...][product]``),
+    not the ``id`` a billing retrieve call blames. Raises ResourceMissing.
+    """
+    try:
+        return retrieve(object_id)
+    except ResourceMissing as missing:
+        raise ResourceMissing(missing.message, param=param) from None
+
+
 def _normalize_features(features: dict[str, Any], *, account_id: str, uow: UnitOfWork
                         ) -> dict[str, Any]:
     f = features
@@ -194,20 +208,19 @@ def _normalize_features(features: dict[str, Any], *, account_id: str, uow: UnitO
 def _normalize_product(entry: Mapping[str, Any], *, index: int, account_id: str,
                        uow: UnitOfWork) -> dict[str, Any]:
     param = f"features[subscription_update][products][{index}]"
-    product = uow.get(Product, entry.get("product"), account_id=account_id,
-                      param=f"{param}[product]", label="product")
+    billing = billing_provider(account_id, uow=uow)
+    product = found(billing.retrieve_product, entry.get("product"), param=f"{param}[product]")
     prices = list(entry.get("prices") or [])
     if not prices:
         raise InvalidRequest(f"Missing required param: {param}[prices].",
                              param=f"{param}[prices]", code="parameter_missing")
     for j, price_id in enumerate(prices):
-        price = uow.get(Price, price_id, account_id=account_id, param=f"{param}[prices][{j}]",
-                        label="price")
-        if price.product_id != product.id:
-            raise InvalidRequest(f"The price {price.id} does not belong to {product.id}.",
+        price = found(billing.retrieve_price, price_id, param=f"{param}[prices][{j}]")
+        if price["product"] != product["id"]:
+            raise InvalidRequest(f"The price {price['id']} does not belong to {product['id']}.",
                                  param=f"{param}[prices][{j}]")
-        if price.interval is None:
-            raise InvalidRequest(f"The price {price.id} is not recurring.",
+        if price["recurring"] is None:
+            raise InvalidRequest(f"The price {price['id']} is not recurring.",
                                  param=f"{param}[prices][{j}]")
     quantity = {"enabled": False, "maximum": None, "minimum": 1}
     given = entry.get("adjustable_quantity") or {}
@@ -221,7 +234,7 @@ def _normalize_product(entry: Mapping[str, Any], *, index: int, account_id: str,
             raise InvalidRequest("The maximum quantity must be at least the minimum.",
                                  param=f"{param}[adjustable_quantity][maximum]")
     quantity["minimum"], quantity["maximum"] = minimum, maximum
-    return {"adjustable_quantity": quantity, "prices": prices, "product": product.id}
+    return {"adjustable_quantity": quantity, "prices": prices, "product": product["id"]}
 
 
 def _apply(config: PortalConfiguration, *, params: Mapping[str, Any], account_id: str,

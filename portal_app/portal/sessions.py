@@ -22,10 +22,11 @@ from sqlmodel import select
 
 from portal_app import i18n
 from portal_app.accounts.models import Account
-from portal_app.billing.models import Coupon, Customer, Price, Subscription, SubscriptionItem
+from portal_app.billing.provider import BillingProvider, StripeObject
+from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest, SessionExpired
-from portal_app.portal.configurations import default_configuration, validate_url
+from portal_app.portal.configurations import default_configuration, found, validate_url
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.routes import portal_link
 from portal_app.settings import get_settings
@@ -77,8 +78,8 @@ def create_session(
         raise InvalidRequest(f"Invalid locale: must be one of {', '.join(accepted)}",
                              param="locale")
     with uow:
-        cust = uow.get(Customer, customer, account_id=account_id, param="customer",
-                       label="customer")
+        billing = billing_provider(account_id, uow=uow)
+        customer_id = found(billing.retrieve_customer, customer, param="customer")["id"]
         if configuration:
             config = uow.get(PortalConfiguration, configuration, account_id=account_id,
                              param="configuration", label="configuration")
@@ -92,11 +93,11 @@ def create_session(
             _check_origin(return_url, config, param="return_url")
         else:
             return_url = config.default_return_url
-        flow = _normalize_flow(flow_data, customer=cust, account_id=account_id, uow=uow) \
+        flow = _normalize_flow(flow_data, customer_id=customer_id, billing=billing) \
             if flow_data else None
         token = secrets.token_urlsafe(32)  # 256 bits
         session = PortalSession(
-            account_id=account_id, configuration_id=config.id, customer_id=cust.id,
+            account_id=account_id, configuration_id=config.id, customer_id=customer_id,
             token_digest=digest(token), return_url=return_url, locale=locale,
             on_behalf_of=on_behalf_of, flow=flow, created=uow.clock(),
         )
@@ -116,8 +117,8 @@ def _check_origin(url: str, config: PortalConfiguration, *, param: str) -> None:
             param=param, code="url_invalid")
 
 
-def _normalize_flow(flow_data: Mapping[str, Any], *, customer: Customer, account_id: str,
-                    uow: UnitOfWork) -> dict[str, Any]:
+def _normalize_flow(flow_data: Mapping[str, Any], *, customer_id: str,
+                    billing: BillingProvider) -> dict[str, Any]:
     kind = flow_data.get("type")
     if kind not in FLOW_TYPES:
         raise InvalidRequest(f"Invalid flow_data[type]: must be one of {', '.join(FLOW_TYPES)}",
@@ -151,72 +152,68 @@ def _normalize_flow(flow_data: Mapping[str, Any], *, customer: Customer, account
     if kind in ("subscription_cancel", "subscription_pause", "subscription_update",
                 "subscription_update_confirm"):
         given = flow_data.get(kind) or {}
-        sub = _customer_subscription(given.get("subscription"), customer=customer,
-                                     account_id=account_id, uow=uow,
-                                     param=f"flow_data[{kind}][subscription]")
-        detail: dict[str, Any] = {"subscription": sub.id}
+        sub = _customer_subscription(given.get("subscription"), customer_id=customer_id,
+                                     billing=billing, param=f"flow_data[{kind}][subscription]")
+        detail: dict[str, Any] = {"subscription": sub["id"]}
         if kind == "subscription_cancel":
-            detail["retention"] = _normalize_retention(given.get("retention"),
-                                                       account_id=account_id, uow=uow)
+            detail["retention"] = _normalize_retention(given.get("retention"), billing=billing)
         if kind == "subscription_update_confirm":
             detail["items"] = _normalize_confirm_items(given.get("items"), sub=sub,
-                                                       account_id=account_id, uow=uow)
+                                                       billing=billing)
             detail["discounts"] = [
                 {"coupon": d.get("coupon"), "promotion_code": d.get("promotion_code")}
                 for d in (given.get("discounts") or [])
             ]
             for i, d in enumerate(detail["discounts"]):
                 if d["coupon"]:
-                    uow.get(Coupon, d["coupon"], account_id=account_id,
-                            param=f"flow_data[{kind}][discounts][{i}][coupon]", label="coupon")
+                    found(billing.retrieve_coupon, d["coupon"],
+                          param=f"flow_data[{kind}][discounts][{i}][coupon]")
         flow[kind] = detail
     return flow
 
 
-def _customer_subscription(subscription_id: Any, *, customer: Customer, account_id: str,
-                           uow: UnitOfWork, param: str) -> Subscription:
+def _customer_subscription(subscription_id: Any, *, customer_id: str, billing: BillingProvider,
+                           param: str) -> StripeObject:
     if not subscription_id:
         raise InvalidRequest(f"Missing required param: {param}.", param=param,
                              code="parameter_missing")
-    sub = uow.get(Subscription, str(subscription_id), account_id=account_id, param=param,
-                  label="subscription")
-    if sub.customer_id != customer.id:
-        raise InvalidRequest(f"The subscription {sub.id} does not belong to {customer.id}.",
+    # The merchant asks (not the customer): any subscription of the account, then the check
+    # that says whose it is rather than pretending it does not exist.
+    sub = found(lambda sub_id: billing.retrieve_subscription(sub_id, customer_id=None),
+                str(subscription_id), param=param)
+    if sub["customer"] != customer_id:
+        raise InvalidRequest(f"The subscription {sub['id']} does not belong to {customer_id}.",
                              param=param)
     return sub
 
 
-def _normalize_retention(retention: Any, *, account_id: str, uow: UnitOfWork
-                         ) -> dict[str, Any] | None:
+def _normalize_retention(retention: Any, *, billing: BillingProvider) -> dict[str, Any] | None:
     if not retention:
         return None
     if retention.get("type") != "coupon_offer":
         raise InvalidRequest("Invalid flow_data[subscription_cancel][retention][type]",
                              param="flow_data[subscription_cancel][retention][type]")
     coupon = (retention.get("coupon_offer") or {}).get("coupon")
-    uow.get(Coupon, coupon, account_id=account_id,
-            param="flow_data[subscription_cancel][retention][coupon_offer][coupon]",
-            label="coupon")
+    found(billing.retrieve_coupon, coupon,
+          param="flow_data[subscription_cancel][retention][coupon_offer][coupon]")
     return {"coupon_offer": {"coupon": coupon}, "type": "coupon_offer"}
 
 
-def _normalize_confirm_items(items: Any, *, sub: Subscription, account_id: str,
-                             uow: UnitOfWork) -> list[dict[str, Any]]:
+def _normalize_confirm_items(items: Any, *, sub: StripeObject, billing: BillingProvider
+                             ) -> list[dict[str, Any]]:
     param = "flow_data[subscription_update_confirm][items]"
     if not items:
         raise InvalidRequest(f"Missing required param: {param}.", param=param,
                              code="parameter_missing")
+    own_items = {item["id"] for item in sub["items"]["data"]}
     out = []
     for i, item in enumerate(items):
         item_id = item.get("id")
-        if item_id:
-            row = uow.session.get(SubscriptionItem, item_id)
-            if row is None or row.subscription_id != sub.id:
-                raise InvalidRequest(f"No such subscription item: '{item_id}'",
-                                     param=f"{param}[{i}][id]", code="resource_missing")
+        if item_id and item_id not in own_items:
+            raise InvalidRequest(f"No such subscription item: '{item_id}'",
+                                 param=f"{param}[{i}][id]", code="resource_missing")
         if item.get("price"):
-            uow.get(Price, item["price"], account_id=account_id, param=f"{param}[{i}][price]",
-                    label="price")
+            found(billing.retrieve_price, item["price"], param=f"{param}[{i}][price]")
         quantity = item.get("quantity")
         out.append({"id": item_id, "price": item.get("price"),
                     "quantity": int(quantity) if quantity not in (None, "") else None})

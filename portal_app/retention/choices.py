@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from portal_app.billing.models import Price, Product
+from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
 from portal_app.portal.models import PortalConfiguration
+from portal_app.stripe_shapes import is_licensed
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,17 @@ def list_configuration_choices(*, account_id: str, uow: UnitOfWork) -> list[Conf
 
 
 def list_price_choices(*, account_id: str, uow: UnitOfWork) -> list[PriceChoice]:
-    """The account's recurring licensed prices, by product name then amount."""
+    """The account's recurring licensed prices (active or not), by product name then amount."""
     with uow:
-        rows = uow.session.exec(
-            select(Price, Product).join(Product, col(Product.id) == Price.product_id)
-            .where(Price.account_id == account_id, col(Price.interval).is_not(None),
-                   Price.usage_type == "licensed")
-            .order_by(col(Product.name), col(Price.unit_amount), col(Price.id))).all()
-        return [PriceChoice(id=price.id, product_id=product.id, product_name=product.name,
-                            nickname=price.nickname, unit_amount=price.unit_amount,
-                            currency=price.currency, interval=str(price.interval),
-                            interval_count=price.interval_count, active=price.active)
-                for price, product in rows]
+        billing = billing_provider(account_id, uow=uow)
+        names = {product["id"]: product["name"] for product in billing.list_products()}
+        choices = [
+            PriceChoice(id=price["id"], product_id=price["product"],
+                        product_name=names[price["product"]], nickname=price["nickname"],
+                        unit_amount=price["unit_amount"], currency=price["currency"],
+                        interval=price["recurring"]["interval"],
+                        interval_count=price["recurring"]["interval_count"],
+                        active=price["active"])
+            for price in billing.list_prices()
+            if is_licensed(price)]
+        return sorted(choices, key=lambda c: (c.product_name, c.unit_amount, c.id))

@@ -16,16 +16,18 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from portal_app.billing.models import Price, Product, Subscription
-from portal_app.clock import to_unix
+from portal_app.billing.provider import StripeObject
+from portal_app.billing.providers import billing_provider
+from portal_app.clock import from_unix, to_unix
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest, ResourceMissing
-from portal_app.portal.configurations import CANCELLATION_REASONS
+from portal_app.portal.configurations import CANCELLATION_REASONS, found
 from portal_app.portal.models import PortalConfiguration
 from portal_app.retention.assignment import ordered_variants
 from portal_app.retention.models import Experiment, ExperimentStatus, Variant
-from portal_app.retention.offers import UNSET, subscription_items
+from portal_app.retention.offers import UNSET
 from portal_app.retention.policies import check_offer_mapping, set_policy
+from portal_app.stripe_shapes import subscription_items
 
 
 @dataclass(frozen=True)
@@ -174,9 +176,10 @@ def ship_variant(experiment_id: str, *, variant_id: str, account_id: str, uow: U
         return exp
 
 
-def experiment_for(configuration_id: str, *, reason: str | None, subscription: Subscription,
+def experiment_for(configuration_id: str, *, reason: str | None, subscription: StripeObject,
                    uow: UnitOfWork) -> Experiment | None:
-    """The running experiment of the configuration this subscription and reason fall in."""
+    """The running experiment of the configuration this subscription (the billing contract's
+    object) and reason fall in."""
     exp = uow.session.exec(select(Experiment).where(
         Experiment.configuration_id == configuration_id,
         Experiment.status == ExperimentStatus.running)).first()
@@ -184,13 +187,13 @@ def experiment_for(configuration_id: str, *, reason: str | None, subscription: S
         return None
     if exp.reasons and reason not in exp.reasons:
         return None
-    items = subscription_items(subscription, uow)
-    if exp.segment_product_ids and not any(p.product_id in exp.segment_product_ids
-                                           for _, p in items):
+    prices = [item["price"] for item in subscription_items(subscription)]
+    if exp.segment_product_ids and not any(p["product"] in exp.segment_product_ids
+                                           for p in prices):
         return None
-    if exp.segment_price_ids and not any(p.id in exp.segment_price_ids for _, p in items):
+    if exp.segment_price_ids and not any(p["id"] in exp.segment_price_ids for p in prices):
         return None
-    tenure = uow.clock() - subscription.start_date
+    tenure = uow.clock() - from_unix(subscription["start_date"])
     if exp.tenure_min_days is not None and tenure < timedelta(days=exp.tenure_min_days):
         return None
     if exp.tenure_max_days is not None and tenure > timedelta(days=exp.tenure_max_days):
@@ -244,6 +247,7 @@ def _set_fields(exp: Experiment, *, uow: UnitOfWork, name: Any = UNSET, reasons:
                 segment_products: Any = UNSET, segment_prices: Any = UNSET,
                 tenure_min_days: Any = UNSET, tenure_max_days: Any = UNSET,
                 holdout_percent: Any = UNSET, metadata: Any = UNSET) -> None:
+    provider = billing_provider(exp.account_id, uow=uow)
     if name is not UNSET:
         if not name or not str(name).strip():
             raise InvalidRequest("Missing required param: name.", param="name",
@@ -258,13 +262,11 @@ def _set_fields(exp: Experiment, *, uow: UnitOfWork, name: Any = UNSET, reasons:
         exp.reasons = list(dict.fromkeys(reasons or ()))
     if segment_products is not UNSET:
         for i, product in enumerate(segment_products or ()):
-            uow.get(Product, product, account_id=exp.account_id,
-                    param=f"segments[products][{i}]", label="product")
+            found(provider.retrieve_product, product, param=f"segments[products][{i}]")
         exp.segment_product_ids = list(dict.fromkeys(segment_products or ()))
     if segment_prices is not UNSET:
         for i, price in enumerate(segment_prices or ()):
-            uow.get(Price, price, account_id=exp.account_id, param=f"segments[prices][{i}]",
-                    label="price")
+            found(provider.retrieve_price, price, param=f"segments[prices][{i}]")
         exp.segment_price_ids = list(dict.fromkeys(segment_prices or ()))
     for attr, value in (("tenure_min_days", tenure_min_days),
                         ("tenure_max_days", tenure_max_days)):

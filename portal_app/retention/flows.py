@@ -6,7 +6,10 @@ browser (subscription, flow, offer) are looked up within them, and anything
 else is ResourceMissing. Every step appends a ``portico.cancellation_flow.*``
 event (see ``docs``: the retention event contract), and the unit of work's
 ``origin`` names the session, configuration, flow, experiment and variant, so
-the subscription events the ledger writes on the way carry them too.
+the subscription events the billing change records on the way carry them too.
+Billing is reached through the contract (``billing_provider(account_id, uow=uow)``),
+whose calls join the step's unit of work: a step and the change it makes commit
+together or not at all.
 
 Typical use from a State::
 
@@ -20,7 +23,7 @@ Errors are InvalidRequest with a stable ``code`` the page can translate:
 ``reason_required``, ``comment_required``, ``comment_too_long``, ``flow_closed``,
 ``offer_not_presented``, ``offer_accepted``, ``offer_not_eligible`` (an
 :class:`~portal_app.retention.offers.OfferNotEligible` with its ``rule``), and the
-ledger's own codes when applying an offer fails.
+billing provider's own codes when applying an offer fails.
 """
 
 from __future__ import annotations
@@ -29,23 +32,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CursorResult, update
 from sqlmodel import col, select
 
-from portal_app.billing import services as billing
-from portal_app.billing.models import (
-    Coupon,
-    CouponDuration,
-    Discount,
-    Subscription,
-    SubscriptionStatus,
-)
+from portal_app.billing.provider import BillingProvider, StripeObject
+from portal_app.billing.providers import billing_provider
 from portal_app.clock import from_unix, to_unix
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest, ResourceMissing
+from portal_app.portal.configurations import found
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.retention.assignment import assign
 from portal_app.retention.experiments import experiment_for
@@ -62,20 +59,18 @@ from portal_app.retention.offers import (
     check_eligibility,
     create_offer,
     ensure_eligible,
-    monthly_amount,
     offer_for_reason,
     offer_view,
-    round_half_up,
-    subscription_items,
 )
 from portal_app.retention.policies import retrieve_policy
+from portal_app.retention.subscriptions import subscription_mrr
+from portal_app.stripe_shapes import current_period_end
 
 # A cancellation this soon after accepting an offer is the churn of a saved customer:
 # its events carry the experiment and variant of the save.
 ATTRIBUTION_DAYS = 90
 COMMENT_MAX_LENGTH = 500
-CANCELABLE = (SubscriptionStatus.active, SubscriptionStatus.trialing,
-              SubscriptionStatus.past_due)
+CANCELABLE = ("active", "trialing", "past_due")
 OPEN = (FlowStatus.started, FlowStatus.offer_presented, FlowStatus.offer_declined)
 EVENT_PREFIX = "portico.cancellation_flow."
 
@@ -121,23 +116,24 @@ def start_flow(session: PortalSession, subscription_id: str, *, uow: UnitOfWork)
         if not cancel.get("enabled"):
             raise InvalidRequest("Cancelling is not available in this portal.",
                                  code="subscription_cancel_disabled")
-        sub = billing.retrieve_subscription(subscription_id, account_id=s.account_id, uow=uow,
-                                            customer_id=s.customer_id)
-        if sub.status not in CANCELABLE or sub.cancel_at_period_end:
+        billing = _billing(s, uow)
+        sub = billing.retrieve_subscription(subscription_id, customer_id=s.customer_id)
+        if sub["status"] not in CANCELABLE or sub["cancel_at_period_end"]:
             raise InvalidRequest("This subscription cannot be canceled.",
                                  code="subscription_not_cancelable", param="subscription")
         flow = uow.session.exec(select(CancellationFlow).where(
             CancellationFlow.portal_session_id == s.id,
-            CancellationFlow.subscription_id == sub.id,
+            CancellationFlow.subscription_id == sub["id"],
             col(CancellationFlow.status).in_([st.value for st in OPEN]),
         ).order_by(col(CancellationFlow.created).desc())).first()
         if flow is None:
             now = uow.clock()
+            discounts = billing.list_subscription_discounts(sub["id"], customer_id=s.customer_id)
             flow = CancellationFlow(
-                account_id=s.account_id, customer_id=s.customer_id, subscription_id=sub.id,
+                account_id=s.account_id, customer_id=s.customer_id, subscription_id=sub["id"],
                 configuration_id=s.configuration_id, portal_session_id=s.id,
-                mrr=subscription_mrr(sub, uow=uow), currency=sub.currency, created=now,
-                updated=now)
+                mrr=subscription_mrr(sub, discounts=discounts, now=now),
+                currency=sub["currency"], created=now, updated=now)
             uow.add(flow)
             uow.flush()
             with _origin(uow, s, flow):
@@ -148,7 +144,7 @@ def start_flow(session: PortalSession, subscription_id: str, *, uow: UnitOfWork)
         start = FlowStart(
             flow=_view(flow, sub, uow), reasons=reasons, reason_required=bool(reasons),
             comment_required=bool(policy and policy.comment_required), mode=mode,
-            cancels_at=sub.current_period_end if mode == "at_period_end" else uow.clock())
+            cancels_at=current_period_end(sub) if mode == "at_period_end" else uow.clock())
         uow.commit()
         return start
 
@@ -172,8 +168,7 @@ def submit_reason(session: PortalSession, flow_id: str, reason: str | None,
                                  code="flow_closed")
         config = _configuration(s, uow)
         reason, comment = _check_answers(config, s, reason, comment, uow=uow)
-        sub = billing.retrieve_subscription(flow.subscription_id, account_id=s.account_id,
-                                            uow=uow, customer_id=s.customer_id)
+        sub = _subscription(s, flow, uow)
         if flow.offer_decided or not _claim(flow, uow, offer_decided=True):
             # Decided before (or by a simultaneous submission): the same offer again.
             flow.reason, flow.comment = reason, comment
@@ -211,13 +206,12 @@ def accept_offer(session: PortalSession, flow_id: str, offer_id: str, *, uow: Un
 
     Accepting again returns the same result without applying anything twice.
     Raises ResourceMissing, InvalidRequest (``offer_not_presented``,
-    ``offer_not_eligible``, the ledger's codes).
+    ``offer_not_eligible``, the billing provider's codes).
     """
     with uow:
         s = _session(session, uow)
         flow = _flow(s, flow_id, uow, lock=True)
-        sub = billing.retrieve_subscription(flow.subscription_id, account_id=s.account_id,
-                                            uow=uow, customer_id=s.customer_id)
+        sub = _subscription(s, flow, uow)
         if flow.status == FlowStatus.offer_accepted and flow.offer_id == offer_id:
             return _view(flow, sub, uow)
         if flow.status != FlowStatus.offer_presented or flow.offer_id != offer_id:
@@ -241,8 +235,7 @@ def accept_offer(session: PortalSession, flow_id: str, offer_id: str, *, uow: Un
             uow.flush()
             _emit(flow, "offer_accepted", uow=uow,
                   previous={"status": str(FlowStatus.offer_presented)})
-        uow.session.refresh(sub)
-        view = _view(flow, sub, uow)
+        view = _view(flow, _subscription(s, flow, uow), uow)
         uow.commit()
         return view
 
@@ -255,8 +248,7 @@ def decline_offer(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> F
     with uow:
         s = _session(session, uow)
         flow = _flow(s, flow_id, uow, lock=True)
-        sub = billing.retrieve_subscription(flow.subscription_id, account_id=s.account_id,
-                                            uow=uow, customer_id=s.customer_id)
+        sub = _subscription(s, flow, uow)
         if flow.status == FlowStatus.offer_declined:
             return _view(flow, sub, uow)
         if flow.status != FlowStatus.offer_presented or not _claim(
@@ -278,13 +270,12 @@ def confirm_cancel(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> 
     ``comment`` and ``reason=cancellation_requested``. An offer still on the table
     counts as declined. Confirming again returns the same result.
     Raises ResourceMissing, InvalidRequest (``offer_accepted``, ``reason_required``,
-    ``comment_required``, the ledger's codes).
+    ``comment_required``, the billing provider's codes).
     """
     with uow:
         s = _session(session, uow)
         flow = _flow(s, flow_id, uow, lock=True)
-        sub = billing.retrieve_subscription(flow.subscription_id, account_id=s.account_id,
-                                            uow=uow, customer_id=s.customer_id)
+        sub = _subscription(s, flow, uow)
         if flow.status == FlowStatus.completed:
             return _view(flow, sub, uow)
         if flow.status == FlowStatus.offer_accepted:
@@ -302,15 +293,13 @@ def confirm_cancel(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> 
             _decline(s, flow, uow=uow)  # an offer still on the table counts as declined
         cancel = config.features.get("subscription_cancel") or {}
         immediately = cancel.get("mode") == "immediately"
-        extra: dict[str, Any] = {}
         behavior = cancel.get("proration_behavior") or "none"
-        if immediately and behavior != "none":
-            extra = {"prorate": True, "invoice_now": behavior == "always_invoice"}
         with _origin(uow, s, flow, attribution=_saved_by(flow, uow)):
-            billing.cancel_subscription(sub.id, account_id=s.account_id, uow=uow,
-                                        at_period_end=not immediately, feedback=flow.reason,
-                                        comment=flow.comment, customer_id=s.customer_id,
-                                        **extra)
+            sub = _billing(s, uow).cancel_subscription(
+                sub["id"], customer_id=s.customer_id, at_period_end=not immediately,
+                feedback=flow.reason, comment=flow.comment,
+                prorate=immediately and behavior != "none",
+                invoice_now=immediately and behavior == "always_invoice")
             previous = {"status": str(flow.status if prior == FlowStatus.offer_presented
                                       else prior)}
             flow.status = FlowStatus.completed
@@ -318,7 +307,6 @@ def confirm_cancel(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> 
             uow.add(flow)
             uow.flush()
             _emit(flow, "completed", uow=uow, previous=previous)
-        uow.session.refresh(sub)
         view = _view(flow, sub, uow)
         uow.commit()
         return view
@@ -329,9 +317,7 @@ def retrieve_flow(session: PortalSession, flow_id: str, *, uow: UnitOfWork) -> F
     with uow:
         s = _session(session, uow)
         flow = _flow(s, flow_id, uow)
-        sub = billing.retrieve_subscription(flow.subscription_id, account_id=s.account_id,
-                                            uow=uow, customer_id=s.customer_id)
-        return _view(flow, sub, uow)
+        return _view(flow, _subscription(s, flow, uow), uow)
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -360,33 +346,6 @@ def render_flow(flow: CancellationFlow) -> dict[str, Any]:
     }
 
 
-def subscription_mrr(sub: Subscription, *, uow: UnitOfWork) -> int:
-    """Monthly recurring revenue of the subscription now, in minor units.
-
-    Licensed items normalized to a month, less an active discount; 0 unless the
-    subscription is active or past due (trials are not revenue yet).
-    """
-    if sub.status not in (SubscriptionStatus.active, SubscriptionStatus.past_due):
-        return 0
-    total = sum((monthly_amount(price.unit_amount, item.quantity, price.interval,
-                                price.interval_count)
-                 for item, price in subscription_items(sub, uow)
-                 if price.usage_type == "licensed"), Decimal(0))
-    now = uow.clock()
-    row = uow.session.exec(
-        select(Discount, Coupon).join(Coupon, col(Coupon.id) == Discount.coupon_id)
-        .where(Discount.subscription_id == sub.id)
-        .order_by(col(Discount.created).desc())).first()
-    if row is not None and (row[0].end is None or row[0].end > now) and (
-            row[1].duration != CouponDuration.once or row[0].end is None):
-        coupon = row[1]
-        if coupon.percent_off is not None:
-            total -= total * Decimal(str(coupon.percent_off)) / 100
-        else:
-            total -= min(total, Decimal(coupon.amount_off or 0))
-    return round_half_up(total)
-
-
 # --- the steps' shared parts -------------------------------------------------------------
 
 
@@ -396,6 +355,18 @@ def _session(session: PortalSession, uow: UnitOfWork) -> PortalSession:
     if row is None or row.account_id != session.account_id:
         raise ResourceMissing(f"No such portal session: '{session.id}'", param="session")
     return row
+
+
+def _billing(s: PortalSession, uow: UnitOfWork) -> BillingProvider:
+    """The session account's billing, inside this unit of work (a step and its change
+    commit together)."""
+    return billing_provider(s.account_id, uow=uow)
+
+
+def _subscription(s: PortalSession, flow: CancellationFlow, uow: UnitOfWork) -> StripeObject:
+    """The flow's subscription, as the session's customer may see it."""
+    return _billing(s, uow).retrieve_subscription(flow.subscription_id,
+                                                  customer_id=s.customer_id)
 
 
 def _configuration(s: PortalSession, uow: UnitOfWork) -> PortalConfiguration:
@@ -441,13 +412,13 @@ def _check_answers(config: PortalConfiguration, s: PortalSession, reason: str | 
     return reason, comment
 
 
-def _choose_offer(s: PortalSession, flow: CancellationFlow, sub: Subscription,
+def _choose_offer(s: PortalSession, flow: CancellationFlow, sub: StripeObject,
                   reason: str | None, *, uow: UnitOfWork) -> tuple[Offer | None, bool]:
     """The offer to present (if eligible) and whether an experiment exposed the customer."""
     retention_coupon = _session_retention_coupon(s, sub)
     if retention_coupon is not None:
         session_offer = _flow_data_offer(retention_coupon, account_id=s.account_id, uow=uow)
-        return _if_eligible(session_offer, sub, reason, uow), False
+        return _if_eligible(session_offer, s, sub, reason, uow), False
     experiment = experiment_for(s.configuration_id, reason=reason, subscription=sub, uow=uow)
     if experiment is not None:
         assignment = assign(experiment, s.customer_id, uow=uow)
@@ -458,26 +429,26 @@ def _choose_offer(s: PortalSession, flow: CancellationFlow, sub: Subscription,
         variant = uow.session.get(Variant, assignment.variant_id)
         offer_id = offer_for_reason(variant.offers, reason) if variant else None
         arm_offer = uow.session.get(Offer, offer_id) if offer_id else None
-        return _if_eligible(arm_offer, sub, reason, uow), True
+        return _if_eligible(arm_offer, s, sub, reason, uow), True
     policy = retrieve_policy(s.configuration_id, account_id=s.account_id, uow=uow)
     offer_id = offer_for_reason(policy.offers, reason) if policy else None
     offer = uow.session.get(Offer, offer_id) if offer_id else None
-    return _if_eligible(offer, sub, reason, uow), False
+    return _if_eligible(offer, s, sub, reason, uow), False
 
 
-def _if_eligible(offer: Offer | None, sub: Subscription, reason: str | None,
+def _if_eligible(offer: Offer | None, s: PortalSession, sub: StripeObject, reason: str | None,
                  uow: UnitOfWork) -> Offer | None:
-    if offer is None or offer.account_id != sub.account_id:
+    if offer is None or offer.account_id != s.account_id:
         return None
     return offer if check_eligibility(offer, subscription=sub, reason=reason,
                                       uow=uow) is None else None
 
 
-def _session_retention_coupon(s: PortalSession, sub: Subscription) -> str | None:
+def _session_retention_coupon(s: PortalSession, sub: StripeObject) -> str | None:
     """The coupon of ``flow_data.subscription_cancel.retention`` for this subscription."""
     flow = s.flow or {}
     detail = flow.get("subscription_cancel") or {}
-    if flow.get("type") != "subscription_cancel" or detail.get("subscription") != sub.id:
+    if flow.get("type") != "subscription_cancel" or detail.get("subscription") != sub["id"]:
         return None
     retention = detail.get("retention") or {}
     if retention.get("type") != "coupon_offer":
@@ -492,9 +463,10 @@ def _flow_data_offer(coupon_id: str, *, account_id: str, uow: UnitOfWork) -> Off
         Offer.coupon_id == coupon_id)).first()
     if offer is not None:
         return offer
-    coupon = uow.get(Coupon, coupon_id, account_id=account_id, param="coupon", label="coupon")
+    coupon = found(billing_provider(account_id, uow=uow).retrieve_coupon, coupon_id,
+                   param="coupon")
     return create_offer(account_id=account_id, uow=uow, type=OfferType.coupon.value,
-                        name=coupon.name or "Retention coupon", coupon=coupon.id,
+                        name=coupon["name"] or "Retention coupon", coupon=coupon["id"],
                         source="flow_data")
 
 
@@ -589,7 +561,7 @@ def _load(data: dict[str, Any]) -> OfferView:
 _VIEW_TIMES = frozenset(f.name for f in fields(OfferView) if "datetime" in str(f.type))
 
 
-def _view(flow: CancellationFlow, sub: Subscription, uow: UnitOfWork) -> FlowView:
+def _view(flow: CancellationFlow, sub: StripeObject, uow: UnitOfWork) -> FlowView:
     offer_shown: OfferView | None = None
     if flow.status == FlowStatus.offer_presented and flow.offer_id:
         # Still on the table: what accepting would do now.
@@ -599,7 +571,8 @@ def _view(flow: CancellationFlow, sub: Subscription, uow: UnitOfWork) -> FlowVie
         offer_shown = _load(flow.presented)  # decided: what was shown
     cancel_at = None
     if flow.status == FlowStatus.completed:
-        cancel_at = sub.ended_at or sub.cancel_at
+        ends = sub["ended_at"] or sub["cancel_at"]
+        cancel_at = from_unix(ends) if ends is not None else None
     return FlowView(
         id=flow.id, status=str(flow.status), subscription_id=flow.subscription_id,
         reason=flow.reason, comment=flow.comment,

@@ -4,36 +4,27 @@ An offer answers a cancelling customer with something real: a coupon on coming
 invoices, a pause, a cheaper price, a later billing date, or a way to talk to
 the merchant. :func:`check_eligibility` says why a customer may not get an offer
 (a stable rule code), :func:`eligible_offers` lists those they may get, and
-:func:`apply_offer` carries one out through the billing ledger.
+:func:`apply_offer` carries one out for real, through the billing contract
+(``billing_provider``): coupons, prices, products and the subscription itself are
+the Stripe-shaped objects it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlmodel import col, func, select
 
-from portal_app.billing import changes
-from portal_app.billing import services as billing
-from portal_app.billing.models import (
-    Coupon,
-    Interval,
-    Price,
-    Product,
-    Subscription,
-    SubscriptionItem,
-    SubscriptionStatus,
-)
-from portal_app.billing.periods import shift
-from portal_app.clock import to_unix
+from portal_app.billing.provider import ItemChange, StripeObject
+from portal_app.billing.providers import billing_provider
+from portal_app.clock import from_unix, to_unix
 from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest
-from portal_app.portal.configurations import CANCELLATION_REASONS, validate_url
-from portal_app.retention.billing_date import postpone_next_billing
+from portal_app.errors import InvalidRequest, ResourceMissing
+from portal_app.periods import shift
+from portal_app.portal.configurations import CANCELLATION_REASONS, found, validate_url
 from portal_app.retention.models import (
     DEFAULT_REASON,
     CancellationFlow,
@@ -44,6 +35,7 @@ from portal_app.retention.models import (
     RetentionPolicy,
     Variant,
 )
+from portal_app.stripe_shapes import current_period_end, is_licensed, recurring, subscription_items
 
 PAUSE_INTERVALS = ("period", "day", "week", "month", "year")
 PRICE_CHANGE_TIMINGS = ("period_end", "now")
@@ -99,10 +91,9 @@ def create_offer(*, account_id: str, uow: UnitOfWork, type: str, name: str,
             if coupon:
                 raise InvalidRequest("Give either coupon[coupon] or the new coupon's terms, "
                                      "not both.", param="coupon[coupon]")
-            coupon = billing.create_coupon(account_id=account_id, uow=uow,
-                                           name=new_coupon.get("name") or name,
-                                           **{k: v for k, v in new_coupon.items()
-                                              if k != "name"}).id
+            coupon = billing_provider(account_id, uow=uow).create_coupon(
+                name=new_coupon.get("name") or name,
+                **{k: v for k, v in new_coupon.items() if k != "name"})["id"]
         _set_fields(offer, uow=uow, name=name, headline=headline, coupon=coupon,
                     pause_interval=pause_interval, pause_interval_count=pause_interval_count,
                     price=price, price_change_timing=price_change_timing,
@@ -215,7 +206,7 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
                 minimum_subscription_age_days: Any = UNSET, cooldown_days: Any = UNSET,
                 max_redemptions_per_customer: Any = UNSET, active: Any = UNSET,
                 metadata: Any = UNSET) -> None:
-    account_id = offer.account_id
+    provider = billing_provider(offer.account_id, uow=uow)
     if name is not UNSET:
         if not name or not str(name).strip():
             raise InvalidRequest("Missing required param: name.", param="name",
@@ -225,8 +216,7 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
         offer.headline = headline or None
     if coupon is not UNSET:
         if coupon:
-            uow.get(Coupon, coupon, account_id=account_id, param="coupon[coupon]",
-                    label="coupon")
+            found(provider.retrieve_coupon, coupon, param="coupon[coupon]")
         offer.coupon_id = coupon or None
     if pause_interval is not UNSET:
         if pause_interval is not None and pause_interval not in PAUSE_INTERVALS:
@@ -237,9 +227,8 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
         offer.pause_interval_count = _positive(pause_interval_count, "pause[interval_count]")
     if price is not UNSET:
         if price:
-            target = uow.get(Price, price, account_id=account_id, param="price_change[price]",
-                             label="price")
-            if target.interval is None or not target.active:
+            target = found(provider.retrieve_price, price, param="price_change[price]")
+            if target["recurring"] is None or not target["active"]:
                 raise InvalidRequest("The price of a price change offer must be an active "
                                      "recurring price.", param="price_change[price]")
         offer.price_id = price or None
@@ -269,13 +258,11 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
         offer.reasons = list(dict.fromkeys(reasons or ()))
     if products is not UNSET:
         for i, product in enumerate(products or ()):
-            uow.get(Product, product, account_id=account_id,
-                    param=f"eligibility[products][{i}]", label="product")
+            found(provider.retrieve_product, product, param=f"eligibility[products][{i}]")
         offer.product_ids = list(dict.fromkeys(products or ()))
     if prices is not UNSET:
         for i, price_id in enumerate(prices or ()):
-            uow.get(Price, price_id, account_id=account_id, param=f"eligibility[prices][{i}]",
-                    label="price")
+            found(provider.retrieve_price, price_id, param=f"eligibility[prices][{i}]")
         offer.price_ids = list(dict.fromkeys(prices or ()))
     if minimum_subscription_age_days is not UNSET:
         offer.minimum_subscription_age_days = _non_negative(
@@ -364,13 +351,13 @@ def render_offer(offer: Offer, uow: UnitOfWork) -> dict[str, Any]:
     """The offer as the API shows it (``object: portico.offer``)."""
     coupon = None
     if offer.type == OfferType.coupon and offer.coupon_id:
-        row = uow.session.get(Coupon, offer.coupon_id)
+        try:
+            terms = billing_provider(offer.account_id, uow=uow).retrieve_coupon(offer.coupon_id)
+        except ResourceMissing:  # deleted since: the offer still shows which it was
+            terms = {}
         coupon = {"coupon": offer.coupon_id,
-                  "percent_off": row.percent_off if row else None,
-                  "amount_off": row.amount_off if row else None,
-                  "currency": row.currency if row else None,
-                  "duration": str(row.duration) if row else None,
-                  "duration_in_months": row.duration_in_months if row else None}
+                  **{key: terms.get(key) for key in ("percent_off", "amount_off", "currency",
+                                                     "duration", "duration_in_months")}}
     return {
         "id": offer.id,
         "object": "portico.offer",
@@ -404,47 +391,17 @@ def render_offer(offer: Offer, uow: UnitOfWork) -> dict[str, Any]:
     }
 
 
-# --- amounts -----------------------------------------------------------------------------
-
-
-def monthly_amount(unit_amount: int, quantity: int, interval: Interval | str | None,
-                   interval_count: int) -> Decimal:
-    """``unit_amount × quantity`` per month (exact; round where it is shown)."""
-    total = Decimal(unit_amount) * quantity
-    if interval is None:
-        return Decimal(0)
-    per = {Interval.month: Decimal(1) / interval_count,
-           Interval.year: Decimal(1) / (12 * interval_count),
-           Interval.week: Decimal(52) / 12 / interval_count,
-           Interval.day: Decimal(365) / 12 / interval_count}[Interval(interval)]
-    return total * per
-
-
-def round_half_up(value: Decimal) -> int:
-    """``value`` rounded to whole minor units, half up."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def subscription_items(sub: Subscription, uow: UnitOfWork
-                       ) -> list[tuple[SubscriptionItem, Price]]:
-    """The subscription's items with their prices, in their order."""
-    return list(uow.session.exec(
-        select(SubscriptionItem, Price)
-        .join(Price, col(Price.id) == SubscriptionItem.price_id)
-        .where(SubscriptionItem.subscription_id == sub.id)
-        .order_by(col(SubscriptionItem.position), col(SubscriptionItem.id))).all())
-
-
 # --- eligibility -------------------------------------------------------------------------
 
-LIVE = (SubscriptionStatus.active, SubscriptionStatus.trialing)
+LIVE = ("active", "trialing")
 
 
-def check_eligibility(offer: Offer, *, subscription: Subscription, reason: str | None,
+def check_eligibility(offer: Offer, *, subscription: StripeObject, reason: str | None,
                       uow: UnitOfWork) -> str | None:
     """Why this subscription's customer may not get ``offer`` now (a rule code), or None.
 
-    Rule codes: ``offer_inactive``, ``subscription_not_live``, ``reason_not_targeted``,
+    ``subscription`` is the billing contract's subscription object. Rule codes:
+    ``offer_inactive``, ``subscription_not_live``, ``reason_not_targeted``,
     ``product_not_targeted``, ``price_not_targeted``, ``subscription_too_new``,
     ``recently_accepted_offer``, ``redemption_limit_reached``, and per type
     ``coupon_unusable``, ``already_paused``, ``price_not_cheaper``,
@@ -454,20 +411,20 @@ def check_eligibility(offer: Offer, *, subscription: Subscription, reason: str |
     sub = subscription
     if not offer.active:
         return "offer_inactive"
-    if sub.status not in LIVE or sub.cancel_at_period_end or sub.cancel_at is not None:
+    if sub["status"] not in LIVE or sub["cancel_at_period_end"] or sub["cancel_at"] is not None:
         return "subscription_not_live"
     if offer.reasons and reason not in offer.reasons:
         return "reason_not_targeted"
-    items = subscription_items(sub, uow)
-    if offer.product_ids and not any(p.product_id in offer.product_ids for _, p in items):
+    prices = [item["price"] for item in subscription_items(sub)]
+    if offer.product_ids and not any(p["product"] in offer.product_ids for p in prices):
         return "product_not_targeted"
-    if offer.price_ids and not any(p.id in offer.price_ids for _, p in items):
+    if offer.price_ids and not any(p["id"] in offer.price_ids for p in prices):
         return "price_not_targeted"
-    if now - sub.start_date < timedelta(days=offer.minimum_subscription_age_days):
+    if now - from_unix(sub["start_date"]) < timedelta(days=offer.minimum_subscription_age_days):
         return "subscription_too_new"
     accepted = select(func.count()).select_from(CancellationFlow).where(
         CancellationFlow.account_id == offer.account_id,
-        CancellationFlow.customer_id == sub.customer_id,
+        CancellationFlow.customer_id == sub["customer"],
         CancellationFlow.status == FlowStatus.offer_accepted)
     if offer.cooldown_days is not None and uow.session.exec(accepted.where(
             col(CancellationFlow.accepted_at) > now - timedelta(days=offer.cooldown_days))
@@ -476,37 +433,55 @@ def check_eligibility(offer: Offer, *, subscription: Subscription, reason: str |
     if offer.max_redemptions_per_customer is not None and uow.session.exec(accepted.where(
             CancellationFlow.offer_id == offer.id)).one() >= offer.max_redemptions_per_customer:
         return "redemption_limit_reached"
-    return _type_rule(offer, sub=sub, items=items, uow=uow, now=now)
+    return _type_rule(offer, sub=sub, uow=uow, now=now)
 
 
-def _type_rule(offer: Offer, *, sub: Subscription, items: list[tuple[SubscriptionItem, Price]],
-               uow: UnitOfWork, now: datetime) -> str | None:
+def _type_rule(offer: Offer, *, sub: StripeObject, uow: UnitOfWork, now: datetime
+               ) -> str | None:
+    provider = billing_provider(offer.account_id, uow=uow)
     if offer.type == OfferType.coupon:
-        coupon = uow.session.get(Coupon, offer.coupon_id)
-        if coupon is None or not coupon.valid or (coupon.redeem_by and coupon.redeem_by < now) \
-                or (coupon.max_redemptions is not None
-                    and coupon.times_redeemed >= coupon.max_redemptions) \
-                or (coupon.currency and coupon.currency != sub.currency):
+        coupon = _retrieve_or_none(provider.retrieve_coupon, offer.coupon_id)
+        if coupon is None or not coupon["valid"] \
+                or (coupon["redeem_by"] and from_unix(coupon["redeem_by"]) < now) \
+                or (coupon["max_redemptions"] is not None
+                    and coupon["times_redeemed"] >= coupon["max_redemptions"]) \
+                or (coupon["currency"] and coupon["currency"] != sub["currency"]):
             return "coupon_unusable"
-    if offer.type in (OfferType.pause, OfferType.trial_extension) and sub.pause_collection:
+    if offer.type in (OfferType.pause, OfferType.trial_extension) and sub["pause_collection"]:
         return "already_paused"
     if offer.type == OfferType.price_change:
-        target = uow.session.get(Price, offer.price_id)
-        licensed = [(item, price) for item, price in items if price.usage_type == "licensed"]
-        if target is None or not target.active or len(items) != 1 or len(licensed) != 1:
+        target = _retrieve_or_none(provider.retrieve_price, offer.price_id)
+        prices = [item["price"] for item in subscription_items(sub)]
+        licensed = [price for price in prices if is_licensed(price)]
+        if target is None or not target["active"] or len(prices) != 1 or len(licensed) != 1:
             return "price_incompatible"
-        item, current = licensed[0]
-        if target.id == current.id or target.currency != current.currency \
-                or target.usage_type != "licensed" \
-                or (target.interval, target.interval_count) != (current.interval,
-                                                                current.interval_count):
+        current = licensed[0]
+        if target["id"] == current["id"] or target["currency"] != current["currency"] \
+                or not is_licensed(target) \
+                or _interval(target) != _interval(current):
             return "price_incompatible"
-        if target.unit_amount >= current.unit_amount:
+        if target["unit_amount"] >= current["unit_amount"]:
             return "price_not_cheaper"
     return None
 
 
-def ensure_eligible(offer: Offer, *, subscription: Subscription, reason: str | None,
+def _retrieve_or_none(retrieve: Callable[[str], StripeObject], object_id: str | None
+                      ) -> StripeObject | None:
+    """The object, or None when it is gone (an offer may outlive its coupon or price)."""
+    if not object_id:
+        return None
+    try:
+        return retrieve(object_id)
+    except ResourceMissing:
+        return None
+
+
+def _interval(price: StripeObject) -> tuple[str | None, int | None]:
+    terms = recurring(price)
+    return terms.get("interval"), terms.get("interval_count")
+
+
+def ensure_eligible(offer: Offer, *, subscription: StripeObject, reason: str | None,
                     uow: UnitOfWork) -> None:
     """Raise OfferNotEligible (with its ``rule``) unless the customer may get ``offer``."""
     rule = check_eligibility(offer, subscription=subscription, reason=reason, uow=uow)
@@ -522,8 +497,8 @@ def eligible_offers(*, account_id: str, subscription_id: str, reason: str | None
     ``customer_id`` restricts to that customer's subscription. Raises ResourceMissing.
     """
     with uow:
-        sub = billing.retrieve_subscription(subscription_id, account_id=account_id, uow=uow,
-                                            customer_id=customer_id)
+        sub = billing_provider(account_id, uow=uow).retrieve_subscription(
+            subscription_id, customer_id=customer_id)
         return [offer for offer in list_offers(account_id=account_id, uow=uow, active=True)
                 if offer.source == "merchant"
                 and check_eligibility(offer, subscription=sub, reason=reason, uow=uow) is None]
@@ -574,91 +549,95 @@ class OfferView:
     contact_email: str | None = None
 
 
-def offer_view(offer: Offer, *, subscription: Subscription, uow: UnitOfWork) -> OfferView:
-    """What ``offer`` would give this subscription, ready to show."""
+def offer_view(offer: Offer, *, subscription: StripeObject, uow: UnitOfWork) -> OfferView:
+    """What ``offer`` would give this subscription (the contract's object), ready to show.
+
+    Raises ResourceMissing (the offer's coupon or price is gone).
+    """
     sub = subscription
     now = uow.clock()
+    provider = billing_provider(offer.account_id, uow=uow)
     base: dict[str, Any] = {"id": offer.id, "type": str(offer.type), "name": offer.name,
-                            "headline": offer.headline, "currency": sub.currency}
+                            "headline": offer.headline, "currency": sub["currency"]}
     if offer.type == OfferType.coupon:
-        coupon = uow.session.get(Coupon, offer.coupon_id)
-        assert coupon is not None
-        base.update(percent_off=coupon.percent_off, amount_off=coupon.amount_off,
-                    duration=str(coupon.duration), duration_in_months=coupon.duration_in_months)
+        assert offer.coupon_id is not None
+        coupon = provider.retrieve_coupon(offer.coupon_id)
+        base.update(percent_off=coupon["percent_off"], amount_off=coupon["amount_off"],
+                    duration=coupon["duration"],
+                    duration_in_months=coupon["duration_in_months"])
     elif offer.type == OfferType.pause:
         base.update(pause_interval=offer.pause_interval,
                     pause_interval_count=offer.pause_interval_count,
                     resumes_at=pause_resumes_at(offer, sub, uow=uow))
     elif offer.type == OfferType.price_change:
-        items = subscription_items(sub, uow)
-        target = uow.session.get(Price, offer.price_id)
-        assert target is not None
-        product = uow.session.get(Product, target.product_id)
-        quantity = items[0][0].quantity if items else 1
-        current = items[0][1].unit_amount * quantity if items else None
-        new = target.unit_amount * quantity
-        base.update(price_id=target.id, product_name=product.name if product else None,
+        assert offer.price_id is not None
+        items = subscription_items(sub)
+        target = provider.retrieve_price(offer.price_id)
+        product = provider.retrieve_product(target["product"])
+        quantity = items[0]["quantity"] if items else 1
+        current = items[0]["price"]["unit_amount"] * quantity if items else None
+        new = target["unit_amount"] * quantity
+        terms = recurring(target)
+        base.update(price_id=target["id"], product_name=product["name"],
                     current_amount=current, new_amount=new,
                     saving=(current - new) if current is not None else None,
-                    interval=str(target.interval) if target.interval else None,
-                    interval_count=target.interval_count,
+                    interval=terms.get("interval"), interval_count=terms.get("interval_count"),
                     effective_at=(now if offer.price_change_timing == "now"
-                                  else sub.current_period_end))
+                                  else current_period_end(sub)))
     elif offer.type == OfferType.trial_extension:
         base.update(extension_days=offer.extension_days,
-                    next_billing_at=sub.current_period_end
+                    next_billing_at=current_period_end(sub)
                     + timedelta(days=offer.extension_days or 0))
     elif offer.type == OfferType.contact:
         base.update(contact_url=offer.contact_url, contact_email=offer.contact_email)
     return OfferView(**base)
 
 
-def pause_resumes_at(offer: Offer, sub: Subscription, *, uow: UnitOfWork) -> datetime:
+def pause_resumes_at(offer: Offer, sub: StripeObject, *, uow: UnitOfWork) -> datetime:
     """When a pause accepted now ends: N billing periods after the current one, or N intervals."""
     assert offer.pause_interval is not None and offer.pause_interval_count is not None
     if offer.pause_interval == "period":
-        items = subscription_items(sub, uow)
-        price = items[0][1]
-        assert price.interval is not None
-        return shift(sub.current_period_end, price.interval,
-                     price.interval_count * offer.pause_interval_count)
+        terms = recurring(subscription_items(sub)[0]["price"])
+        return shift(current_period_end(sub), terms["interval"],
+                     terms["interval_count"] * offer.pause_interval_count)
     return shift(uow.clock(), offer.pause_interval, offer.pause_interval_count)
 
 
-def apply_offer(offer: Offer, *, subscription: Subscription, customer_id: str,
+def apply_offer(offer: Offer, *, subscription: StripeObject, customer_id: str,
                 uow: UnitOfWork) -> dict[str, Any]:
-    """Carry out ``offer`` on the subscription through the ledger; what it did, as JSON.
+    """Carry out ``offer`` on the subscription through the billing contract; what it did.
 
-    Runs in the caller's unit of work (its events carry the caller's origin).
-    Raises InvalidRequest (the ledger's codes), ResourceMissing.
+    Runs in the caller's unit of work (the provider joins it, so the change and the
+    caller's flow step commit together, and its events carry the caller's origin).
+    Raises InvalidRequest (the billing provider's codes), ResourceMissing.
     """
     sub = subscription
-    account_id = sub.account_id
+    provider = billing_provider(offer.account_id, uow=uow)
     if offer.type == OfferType.coupon:
-        changes.apply_change(sub.id, account_id=account_id, uow=uow, items=(),
-                             coupon=offer.coupon_id, proration_behavior="none",
-                             customer_id=customer_id)
+        provider.update_subscription(sub["id"], customer_id=customer_id,
+                                     coupon=offer.coupon_id, proration_behavior="none")
         return {"coupon": offer.coupon_id}
     if offer.type == OfferType.pause:
         resumes_at = pause_resumes_at(offer, sub, uow=uow)
-        changes.pause_subscription(sub.id, account_id=account_id, uow=uow, behavior="void",
-                                   resumes_at=resumes_at, customer_id=customer_id)
+        provider.pause_subscription(sub["id"], customer_id=customer_id, behavior="void",
+                                    resumes_at=resumes_at)
         return {"resumes_at": to_unix(resumes_at)}
     if offer.type == OfferType.price_change:
-        item = subscription_items(sub, uow)[0][0]
-        at_period_end = offer.price_change_timing != "now"
-        changes.apply_change(
-            sub.id, account_id=account_id, uow=uow,
-            items=[changes.ItemChange(id=item.id, price=offer.price_id)],
+        switch = [ItemChange(id=subscription_items(sub)[0]["id"], price=offer.price_id)]
+        if offer.price_change_timing == "now":
             # Cheaper now: the unused time comes back as a credit, never a charge.
-            proration_behavior="none" if at_period_end else "create_prorations",
-            schedule_at_period_end=at_period_end, customer_id=customer_id)
-        effective = sub.current_period_end if at_period_end else uow.clock()
+            provider.update_subscription(sub["id"], customer_id=customer_id, items=switch,
+                                         proration_behavior="create_prorations")
+            effective = uow.clock()
+        else:
+            provider.schedule_subscription_update(sub["id"], customer_id=customer_id,
+                                                  items=switch)
+            effective = current_period_end(sub)
         return {"price": offer.price_id, "effective_at": to_unix(effective)}
     if offer.type == OfferType.trial_extension:
         assert offer.extension_days is not None
-        updated = postpone_next_billing(sub.id, days=offer.extension_days,
-                                        account_id=account_id, uow=uow,
-                                        customer_id=customer_id)
-        return {"next_billing_at": to_unix(updated.current_period_end)}
+        updated = provider.extend_trial(
+            sub["id"], customer_id=customer_id,
+            trial_end=current_period_end(sub) + timedelta(days=offer.extension_days))
+        return {"next_billing_at": to_unix(current_period_end(updated))}
     return {"contact": {"url": offer.contact_url, "email": offer.contact_email}}

@@ -1,6 +1,6 @@
 """The merchant console's States: the signed-in identity, the overview, the event log.
 
-The sign-in route (``console/web.py``) leaves an HttpOnly, SameSite=Strict cookie;
+The sign-in route (``web/console_sign_in.py``) leaves an HttpOnly, SameSite=Strict cookie;
 Reflex sees it in the websocket handshake (``self.router.headers.cookie``, which is
 never sent to the browser). Every handler asks the accounts service again who that
 cookie belongs to (:meth:`ConsoleState._identity`) and acts on that identity's
@@ -17,25 +17,30 @@ identity and can read or change nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from typing import TypeVar
 
 import reflex as rx
 from reflex.event import EventSpec
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal_app import i18n
 from portal_app.accounts import services as accounts
 from portal_app.accounts.services import ConsoleIdentity
-from portal_app.console.strings import TEXT
-from portal_app.console.web import COOKIE, login_url, trusted_origin
+from portal_app.console.event_views import EventRow, event_row
+from portal_app.console.forms import FieldProblem
+from portal_app.console.strings import catalog, ct
+from portal_app.console.wording import count
 from portal_app.db import UnitOfWork
-from portal_app.errors import AuthenticationFailed, ResourceMissing
+from portal_app.errors import AuthenticationFailed, BillingError, ResourceMissing
 from portal_app.events import store
+from portal_app.web.console_sign_in import COOKIE, login_url, trusted_origin
 
-CONSOLE_LOCALE = "en"  # merchant-facing, English for now (see console/strings.py)
 ALL_TYPES = "all"  # the type filter's "no filter" value (Radix selects refuse "")
 PAGE_SIZE = store.DEFAULT_PAGE_SIZE
+
+T = TypeVar("T")
 
 
 def unit_of_work() -> UnitOfWork:
@@ -54,54 +59,23 @@ def console_token(cookie_header: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
-@dataclass
-class EventRow:
-    """One line of the event log as the page shows it."""
+@dataclass(frozen=True)
+class Refused:
+    """A console call that did not happen: why, and what the page does instead."""
 
-    id: str
-    type: str
-    tone: str  # a Radix color for the type's badge
-    created: str
-    object_id: str
-    customer: str
+    error: Exception
+    effect: EventSpec | None = None  # the sign-in page, a toast, or nothing
 
 
-# Badge colors by the object an event is about; failures and deletions stand out.
-_TONES = {
-    "customer": "blue",
-    "customer.subscription": "violet",
-    "invoice": "amber",
-    "payment_method": "teal",
-    "charge": "cyan",
-    "product": "gray",
-    "price": "gray",
-    "coupon": "pink",
-    "billing_portal": "indigo",
-}
-
-
-def event_tone(event_type: str) -> str:
-    """The badge color for an event type."""
-    if event_type.endswith((".failed", ".deleted", ".payment_failed")):
-        return "red"
-    parts = event_type.split(".")
-    for length in range(len(parts) - 1, 0, -1):
-        tone = _TONES.get(".".join(parts[:length]))
-        if tone:
-            return tone
-    return "gray"
-
-
-def _row(event: store.EventSummary) -> EventRow:
-    return EventRow(id=event.id, type=event.type, tone=event_tone(event.type),
-                    created=i18n.format_datetime(event.created, CONSOLE_LOCALE),
-                    object_id=event.object_id, customer=event.customer_id or "")
+# Shows a refusal on the page (its error vars) and may return an effect (a toast).
+Refusal = Callable[[Exception], EventSpec | None]
 
 
 class ConsoleState(rx.State):
     """Who is signed in: every console page shows it, every handler re-checks it."""
 
-    text: dict[str, str] = TEXT
+    # The console's catalog (console/strings.py): pages read it through ``ct_var``.
+    text: dict[str, str] = catalog()
     signed_in: bool = False
     email: str = ""
     business_name: str = ""
@@ -126,14 +100,51 @@ class ConsoleState(rx.State):
         target = login_url(self.router.url.path or None)
         return rx.call_script(f"window.location.replace({json.dumps(target)})")
 
+    def _call(self, action: Callable[[ConsoleIdentity, UnitOfWork], T], *,
+              refused: Refusal | None = None) -> T | Refused:
+        """Check the sign-in, run ``action`` for that identity's account, show the refusal.
+
+        Every console handler goes through here. Returns the action's result, or
+        Refused: with the way to the sign-in page when nobody is signed in (any
+        more); with what ``refused`` made of a service's refusal (BillingError), a
+        form value that is no value (FieldProblem) or a database failure
+        (SQLAlchemyError). Without ``refused`` those propagate.
+        """
+        uow = unit_of_work()
+        try:
+            return action(self._identity(uow), uow)
+        except AuthenticationFailed as error:
+            return Refused(error, self._to_login())
+        except (BillingError, FieldProblem, SQLAlchemyError) as error:
+            if refused is None:
+                raise
+            return Refused(error, refused(error))
+
+    @staticmethod
+    def _toast(*, unavailable: str, missing: str | None = None) -> Refusal:
+        """Refusals as a toast: ``unavailable`` when the database failed, ``missing`` (if
+        given) when the object is not (or no longer) the account's, else the service's
+        message."""
+
+        def show(error: Exception) -> EventSpec:
+            if isinstance(error, SQLAlchemyError):
+                return rx.toast.error(unavailable)
+            if missing is not None and isinstance(error, ResourceMissing):
+                return rx.toast.error(missing)
+            return rx.toast.error(getattr(error, "message", str(error)))
+
+        return show
+
+    def _signed_out(self) -> Refused | None:
+        """None when someone is signed in, else Refused leading to the sign-in page."""
+        checked = self._call(lambda identity, uow: identity)
+        return checked if isinstance(checked, Refused) else None
+
     @rx.event
     def check(self) -> EventSpec | None:
         """Pages without data of their own: just require a signed-in user (on_load)."""
-        try:
-            self._identity(unit_of_work())
-        except AuthenticationFailed:
-            return self._to_login()
-        return None
+        refused = self._signed_out()
+        return refused.effect if refused is not None else None
 
 
 class OverviewState(ConsoleState):
@@ -144,17 +155,16 @@ class OverviewState(ConsoleState):
     @rx.event
     def load(self) -> EventSpec | None:
         """Check the identity and count the account's events."""
-        uow = unit_of_work()
-        try:
-            identity = self._identity(uow)
-            count = store.count_events(identity.account_id, uow=uow)
-        except AuthenticationFailed:
-            return self._to_login()
-        except SQLAlchemyError:
-            self.event_count = "—"
-            return None
-        self.event_count = f"{count:,}"
+        counted = self._call(
+            lambda identity, uow: store.count_events(identity.account_id, uow=uow),
+            refused=self._uncounted)
+        if isinstance(counted, Refused):
+            return counted.effect
+        self.event_count = count(counted)
         return None
+
+    def _uncounted(self, error: Exception) -> None:
+        self.event_count = "—"
 
 
 class EventsState(ConsoleState):
@@ -189,23 +199,23 @@ class EventsState(ConsoleState):
         """Whether there is a newer page to go back to."""
         return self.page_number > 1
 
+    def _page(self, identity: ConsoleIdentity, uow: UnitOfWork) -> store.EventPage:
+        self.types = store.distinct_types(identity.account_id, uow=uow)
+        return store.list_events(
+            identity.account_id, uow=uow, limit=PAGE_SIZE, before_seq=self._cursors[-1],
+            type=None if self.type_filter == ALL_TYPES else self.type_filter,
+            customer=self.customer_filter or None,
+        )
+
+    def _failed(self, error: Exception) -> None:
+        self.status = "error"
+
     def _fetch(self) -> EventSpec | None:
         """Load the types and the current page for the signed-in account."""
-        uow = unit_of_work()
-        try:
-            identity = self._identity(uow)
-            self.types = store.distinct_types(identity.account_id, uow=uow)
-            page = store.list_events(
-                identity.account_id, uow=uow, limit=PAGE_SIZE, before_seq=self._cursors[-1],
-                type=None if self.type_filter == ALL_TYPES else self.type_filter,
-                customer=self.customer_filter or None,
-            )
-        except AuthenticationFailed:
-            return self._to_login()
-        except SQLAlchemyError:
-            self.status = "error"
-            return None
-        self.events = [_row(event) for event in page.events]
+        page = self._call(self._page, refused=self._failed)
+        if isinstance(page, Refused):
+            return page.effect
+        self.events = [event_row(event) for event in page.events]
         self.has_more = page.has_more
         self._next_cursor = page.next_before_seq
         self.page_number = len(self._cursors)
@@ -281,17 +291,14 @@ class EventsState(ConsoleState):
     @rx.event
     def open_event(self, event_id: str) -> EventSpec | None:
         """Show one event's JSON — looked up within the signed-in account only."""
-        uow = unit_of_work()
-        try:
-            identity = self._identity(uow)
-            event = store.retrieve_event(str(event_id), account_id=identity.account_id,
-                                         uow=uow)
-        except AuthenticationFailed:
-            return self._to_login()
-        except ResourceMissing:
-            return rx.toast.error(TEXT["event_missing"])
-        except SQLAlchemyError:
-            return rx.toast.error(TEXT["load_error"])
+        event = self._call(
+            lambda identity, uow: store.retrieve_event(
+                str(event_id), account_id=identity.account_id, uow=uow),
+            refused=self._toast(
+                missing=ct("This event no longer exists."),
+                unavailable=ct("The events could not be loaded. Please try again.")))
+        if isinstance(event, Refused):
+            return event.effect
         self.selected_id = event["id"]
         self.selected_json = json.dumps(event, indent=2, ensure_ascii=False)
         self.dialog_open = True

@@ -20,7 +20,7 @@ from portal_app.errors import ResourceMissing, SessionExpired
 from portal_app.i18n import _
 from portal_app.portal import sessions
 from portal_app.portal.models import PortalSession
-from portal_app.portal.overview import (
+from portal_app.views.overview import (
     InvoiceView,
     Overview,
     PaymentMethodView,
@@ -28,7 +28,7 @@ from portal_app.portal.overview import (
     load_overview,
     resolve_locale,
 )
-from portal_app.portal.web import COOKIE_NAME
+from portal_app.web.portal_links import COOKIE_NAME
 
 
 def unit_of_work() -> UnitOfWork:

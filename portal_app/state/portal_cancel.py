@@ -1,7 +1,7 @@
 """The cancel flow's page State: reason -> offer -> confirm -> canceled or saved.
 
 Every handler re-checks the session (:meth:`PortalState._require_session`) and
-hands it to :mod:`portal_app.portal.cancel`, whose retention services look every
+hands it to :mod:`portal_app.views.cancel`, whose retention services look every
 id up within the session's own customer and flows. The flow and offer ids live in
 backend-only vars (never sent to the browser, never set by it); the reason a
 browser sends is only a choice the service checks against the configuration.
@@ -16,12 +16,14 @@ import reflex as rx
 
 from portal_app.db import UnitOfWork
 from portal_app.errors import BillingError, ResourceMissing
-from portal_app.portal import cancel, manage
-from portal_app.portal.cancel import NO_OFFER, OfferCard, ReasonChoice
+from portal_app.portal.deep_links import completion
 from portal_app.portal.models import PortalSession
 from portal_app.retention.flows import COMMENT_MAX_LENGTH
+from portal_app.routes import PORTAL, PORTAL_DONE
 from portal_app.state import portal as portal_state
-from portal_app.state.portal_manage import DONE, PORTAL, ManageState, _route_subscription
+from portal_app.state.portal_manage import ManageState, route_subscription
+from portal_app.views import cancel
+from portal_app.views.cancel import NO_OFFER, OfferCard, ReasonChoice
 
 CANCEL_FLOWS = ("subscription_cancel",)
 
@@ -108,7 +110,7 @@ class CancelState(ManageState):
         """The cancel page for the route's subscription (on_load): the flow starts here."""
         self.step = "loading"
         self._begin()
-        self.subscription_id = _route_subscription(self)
+        self.subscription_id = route_subscription(self)
         session = self._open()
         if session is None:
             return
@@ -215,12 +217,12 @@ class CancelState(ManageState):
 
     def _complete(self, session: PortalSession, outcome: cancel.Outcome, step: str) -> Any:
         """The session flow's ``after_completion``, else the outcome on this page."""
-        finished = manage.completion(session, CANCEL_FLOWS, self.subscription_id)
+        finished = completion(session, CANCEL_FLOWS, self.subscription_id)
         if finished.type == "redirect" and finished.url:
             return rx.redirect(finished.url)
         if finished.type == "hosted_confirmation":
             self.done_title, self.done_message = outcome.title, finished.message
-            return rx.redirect(DONE)
+            return rx.redirect(PORTAL_DONE)
         self.outcome_title, self.outcome_message = outcome.title, outcome.message
         self.contact_url = outcome.contact_url
         self.step = step

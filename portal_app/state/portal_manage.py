@@ -2,9 +2,11 @@
 flows (the cancel flow is :mod:`portal_app.state.portal_cancel`).
 
 Every handler re-checks the session (:meth:`PortalState._require_session`) and
-hands the session to :mod:`portal_app.portal.manage`, which looks every id that
-came from the browser up among the session customer's own objects. No rule
-lives here: the State keeps what the page shows and which step it is on.
+hands the session to the portal's rules (:mod:`portal_app.portal.subscription_actions`,
+:mod:`portal_app.portal.plan_changes`) or view models (:mod:`portal_app.views.subscriptions`,
+:mod:`portal_app.views.plan_change`), which look every id that came from the browser up
+among the session customer's own objects. No rule lives here: the State keeps what the
+page shows and which step it is on.
 """
 
 from __future__ import annotations
@@ -18,22 +20,24 @@ from portal_app import i18n
 from portal_app.db import UnitOfWork
 from portal_app.errors import BillingError, ResourceMissing, SessionExpired
 from portal_app.i18n import _
-from portal_app.portal import manage
-from portal_app.portal.manage import (
-    ChangeRequest,
-    IntervalChoice,
-    ItemChoice,
-    PauseOption,
-    PreviewLineView,
-    PriceOption,
-    SubscriptionCard,
-)
+from portal_app.portal import plan_changes, subscription_actions
+from portal_app.portal.deep_links import completion
 from portal_app.portal.models import PortalSession
+from portal_app.portal.plan_changes import ChangeRequest
+from portal_app.portal.refusals import error_message
+from portal_app.routes import PORTAL, PORTAL_DONE
 from portal_app.state import portal as portal_state
 from portal_app.state.portal import PortalState
+from portal_app.views import plan_change, subscriptions
+from portal_app.views.plan_change import (
+    IntervalChoice,
+    ItemChoice,
+    PreviewLineView,
+    PreviewView,
+    PriceOption,
+)
+from portal_app.views.subscriptions import PauseOption, SubscriptionCard
 
-PORTAL = manage.PORTAL
-DONE = f"{PORTAL}/done"
 UPDATE_FLOWS = ("subscription_update", "subscription_update_confirm")
 
 
@@ -57,17 +61,17 @@ class ManageState(PortalState):
             self.cards = []
             return None
 
-    def _say(self, message: str, kind: str = "success", /, **values: object) -> None:
+    def _say(self, message: str, kind: str = "success", /, **values: str) -> None:
         # Positional-only: no key of ``values`` (the message's placeholders) can be ``kind``.
         self.banner = i18n.gettext(self.lang, message, **values)
         self.banner_kind = kind
 
     def _refused(self, error: BillingError) -> None:
-        self.banner = manage.error_message(error, locale=self.lang)
+        self.banner = error_message(error, locale=self.lang)
         self.banner_kind = "error"
 
     def _load_cards(self, session: PortalSession) -> None:
-        self.cards = manage.subscription_cards(session, locale=self.lang,
+        self.cards = subscriptions.subscription_cards(session, locale=self.lang,
                                                uow=portal_state.unit_of_work())
 
     def _open(self) -> PortalSession | None:
@@ -94,9 +98,9 @@ class ManageState(PortalState):
         self.banner = ""
 
     def _finish(self, session: PortalSession, flows: Sequence[str], subscription_id: str,
-                message: str, **values: object) -> Any:
+                message: str, **values: str) -> Any:
         """After a completed action: the flow's ``after_completion``, else the overview."""
-        done = manage.completion(session, flows, subscription_id)
+        done = completion(session, flows, subscription_id)
         if done.type == "redirect" and done.url:
             return rx.redirect(done.url)  # another origin: a full page load, same tab
         self._say(message, **values)
@@ -104,7 +108,7 @@ class ManageState(PortalState):
             self.done_title = self.banner
             self.done_message = done.message
             self.banner = ""
-            return rx.redirect(DONE)
+            return rx.redirect(PORTAL_DONE)
         return rx.redirect(PORTAL)
 
     def _card_action(self, subscription_id: str,
@@ -125,33 +129,34 @@ class ManageState(PortalState):
     def reactivate(self, subscription_id: str) -> None:
         """"Don't cancel": keep the subscription renewing."""
         self._card_action(subscription_id,
-                          lambda s, uow: manage.reactivate(s, subscription_id, uow=uow),
+                          lambda s, uow: subscription_actions.reactivate(s, subscription_id, uow=uow),
                           _("Your subscription will continue."))
 
     @rx.event
     def resume(self, subscription_id: str) -> None:
         """"Resume now": lift a pause early."""
         self._card_action(subscription_id,
-                          lambda s, uow: manage.resume(s, subscription_id, uow=uow),
+                          lambda s, uow: subscription_actions.resume(s, subscription_id, uow=uow),
                           _("Your subscription is active again."))
 
     @rx.event
     def cancel_scheduled_change(self, subscription_id: str) -> None:
         """Drop the change waiting for the period end."""
         self._card_action(subscription_id,
-                          lambda s, uow: manage.cancel_scheduled_change(s, subscription_id,
-                                                                        uow=uow),
+                          lambda s, uow: subscription_actions.cancel_scheduled_change(
+                              s, subscription_id, uow=uow),
                           _("The scheduled change was canceled."))
 
 
-def _route_subscription(state: rx.State) -> str:
+def route_subscription(state: rx.State) -> str:
+    """The subscription id of the page's route (from the browser: untrusted)."""
     return str(state.router.page.params.get("subscription", "") or "")
 
 
-EMPTY_PREVIEW = manage.PreviewView(
+EMPTY_PREVIEW = PreviewView(
     subscription_id="", new_plan="", lines=[], has_discount=False, discount="",
     amount_due_now="", due_now_label="", next_invoice_date="", next_invoice_amount="",
-    scheduled=False, scheduled_line="", version="")
+    scheduled=False, scheduled_line="", version="", proration_date=0)
 
 
 class UpdateState(ManageState):
@@ -179,7 +184,7 @@ class UpdateState(ManageState):
     metered_note: str = ""
     error: str = ""
     working: bool = False
-    preview: manage.PreviewView = EMPTY_PREVIEW
+    preview: PreviewView = EMPTY_PREVIEW
 
     @rx.var
     def shown_options(self) -> list[PriceOption]:
@@ -208,15 +213,15 @@ class UpdateState(ManageState):
         self.banner, self.error, self.working = "", "", False
         self.preview = EMPTY_PREVIEW
         self.promotion_code = ""
-        self.subscription_id = _route_subscription(self)
+        self.subscription_id = route_subscription(self)
 
     def _choose(self, session: PortalSession, item_id: str | None = None) -> None:
         try:
-            chooser = manage.plan_chooser(session, self.subscription_id, locale=self.lang,
+            chooser = plan_change.plan_chooser(session, self.subscription_id, locale=self.lang,
                                           uow=portal_state.unit_of_work(), item_id=item_id)
         except BillingError as error:
             self.step = "unavailable"
-            self.error = manage.error_message(error, locale=self.lang)
+            self.error = error_message(error, locale=self.lang)
             return
         self.plan_name = chooser.current_line
         self.items, self.item_id = chooser.items, chooser.item_id
@@ -249,12 +254,12 @@ class UpdateState(ManageState):
         if session is None:
             return
         try:
-            self.preview = manage.preview_flow_confirm(session, self.subscription_id,
-                                                       locale=self.lang,
-                                                       uow=portal_state.unit_of_work())
+            self.preview = plan_change.preview_flow_confirm(session, self.subscription_id,
+                                                            locale=self.lang,
+                                                            uow=portal_state.unit_of_work())
         except BillingError as error:
             self.step = "unavailable"
-            self.error = manage.error_message(error, locale=self.lang)
+            self.error = error_message(error, locale=self.lang)
             return
         self.plan_name = ""
         self.step = "preview"
@@ -305,10 +310,10 @@ class UpdateState(ManageState):
             return
         self.error = ""
         try:
-            self.preview = manage.preview_update(session, self._request(), locale=self.lang,
-                                                 uow=uow)
+            self.preview = plan_change.preview_update(session, self._request(),
+                                                      locale=self.lang, uow=uow)
         except BillingError as error:
-            self.error = manage.error_message(error, locale=self.lang)
+            self.error = error_message(error, locale=self.lang)
             return
         self.step = "preview"
 
@@ -325,15 +330,19 @@ class UpdateState(ManageState):
             return None
         self.working, self.error = True, ""
         try:
+            # The preview's version and proration date: what is applied is what was shown.
             if self.confirm_flow:
-                manage.confirm_flow(session, self.subscription_id, version=self.preview.version,
-                                    uow=uow)
+                plan_changes.confirm_flow(session, self.subscription_id,
+                                          version=self.preview.version,
+                                          proration_date=self.preview.proration_date, uow=uow)
             else:
-                manage.confirm_update(session, self._request(), version=self.preview.version,
-                                      uow=uow)
+                plan_changes.confirm_update(session, self._request(),
+                                            version=self.preview.version,
+                                            proration_date=self.preview.proration_date,
+                                            uow=uow)
         except BillingError as error:
             self.working = False
-            self.error = manage.error_message(error, locale=self.lang)
+            self.error = error_message(error, locale=self.lang)
             if error.code == "subscription_changed" and not self.confirm_flow:
                 self.step = "choose"
             return None
@@ -359,16 +368,16 @@ class PauseState(ManageState):
     def load(self) -> None:
         """The pause page for the route's subscription (on_load)."""
         self.step, self.banner, self.error, self.working = "loading", "", "", False
-        self.subscription_id = _route_subscription(self)
+        self.subscription_id = route_subscription(self)
         session = self._open()
         if session is None:
             return
         try:
-            view = manage.pause_view(session, self.subscription_id, locale=self.lang,
-                                     uow=portal_state.unit_of_work())
+            view = subscriptions.pause_view(session, self.subscription_id, locale=self.lang,
+                                            uow=portal_state.unit_of_work())
         except BillingError as error:
             self.step = "unavailable"
-            self.error = manage.error_message(error, locale=self.lang)
+            self.error = error_message(error, locale=self.lang)
             return
         self.product_name, self.options = view.product_name, view.options
         self.choice = view.options[0].key if view.options else ""
@@ -387,10 +396,10 @@ class PauseState(ManageState):
             return None
         self.working, self.error = True, ""
         try:
-            manage.pause(session, self.subscription_id, self.choice, uow=uow)
+            subscription_actions.pause(session, self.subscription_id, self.choice, uow=uow)
         except BillingError as error:
             self.working = False
-            self.error = manage.error_message(error, locale=self.lang)
+            self.error = error_message(error, locale=self.lang)
             return None
         self.working = False
         return self._finish(session, ("subscription_pause",), self.subscription_id,

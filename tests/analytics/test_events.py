@@ -4,7 +4,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from analytics.events import event_counts, scan_events
-from portal_app.billing import services
+from portal_app.billing.customers import create_customer
 from portal_app.settings import get_settings
 
 
@@ -27,7 +27,7 @@ def test_event_counts_per_month_and_type() -> None:
 
 
 def test_scan_events_reads_the_store_of_one_account(account_id, make_uow) -> None:
-    services.create_customer(account_id=account_id, uow=make_uow(), email="a@example.com")
+    create_customer(account_id=account_id, uow=make_uow(), email="a@example.com")
     events = scan_events(get_settings().database_url, account_id=account_id).collect()
     assert events["type"].to_list() == ["customer.created"]
     assert events.schema["created"] == pl.Datetime("us", "UTC")

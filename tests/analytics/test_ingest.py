@@ -18,7 +18,11 @@ from analytics.ingest import (
     subscription_frame,
     write_parquet,
 )
-from portal_app.billing import services
+from portal_app.billing.catalog import create_price, create_product
+from portal_app.billing.coupons import create_coupon
+from portal_app.billing.customers import create_customer
+from portal_app.billing.provider import ItemSpec
+from portal_app.billing.subscriptions import create_subscription
 from portal_app.settings import get_settings
 from tests.analytics.reference import subscription_mrr
 
@@ -188,13 +192,13 @@ def test_write_parquet_partitions_by_month(tmp_path: Path) -> None:
 
 
 def test_event_store_subscription_events_flatten(account_id, make_uow) -> None:
-    customer = services.create_customer(account_id=account_id, uow=make_uow(),
+    customer = create_customer(account_id=account_id, uow=make_uow(),
                                         email="a@example.com")
-    product = services.create_product(account_id=account_id, uow=make_uow(), name="Pro")
-    price = services.create_price(account_id=account_id, uow=make_uow(), product=product.id,
+    product = create_product(account_id=account_id, uow=make_uow(), name="Pro")
+    price = create_price(account_id=account_id, uow=make_uow(), product=product.id,
                                   unit_amount=12000, currency="usd", interval="year")
-    services.create_subscription(account_id=account_id, uow=make_uow(), customer=customer.id,
-                                 items=[services.ItemSpec(price=price.id, quantity=2)],
+    create_subscription(account_id=account_id, uow=make_uow(), customer=customer.id,
+                                 items=[ItemSpec(price=price.id, quantity=2)],
                                  collection_method="send_invoice", days_until_due=30)
     raw = scan_events(get_settings().database_url, account_id=account_id)
     subs = subscription_frame(raw).collect()
@@ -203,14 +207,14 @@ def test_event_store_subscription_events_flatten(account_id, make_uow) -> None:
 
 
 def test_event_store_mrr_is_net_of_the_ledgers_coupon(account_id, make_uow) -> None:
-    customer = services.create_customer(account_id=account_id, uow=make_uow(),
+    customer = create_customer(account_id=account_id, uow=make_uow(),
                                         email="b@example.com")
-    price = services.create_price(account_id=account_id, uow=make_uow(), product_name="Pro",
+    price = create_price(account_id=account_id, uow=make_uow(), product_name="Pro",
                                   unit_amount=5000, currency="usd", interval="month")
-    coupon = services.create_coupon(account_id=account_id, uow=make_uow(), percent_off=20,
+    coupon = create_coupon(account_id=account_id, uow=make_uow(), percent_off=20,
                                     duration="forever")
-    services.create_subscription(account_id=account_id, uow=make_uow(), customer=customer.id,
-                                 items=[services.ItemSpec(price=price.id)], coupon=coupon.id,
+    create_subscription(account_id=account_id, uow=make_uow(), customer=customer.id,
+                                 items=[ItemSpec(price=price.id)], coupon=coupon.id,
                                  collection_method="send_invoice", days_until_due=30)
     raw = scan_events(get_settings().database_url, account_id=account_id)
     subs = subscription_frame(raw).collect()

@@ -6,6 +6,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_three_decimal_money_in_arabic() -> None:
 ])
 def test_minor_exponent(currency: str, exponent: int) -> None:
     assert i18n.minor_exponent(currency) == exponent
+
+
+@pytest.mark.parametrize(("minor", "currency", "major"), [
+    (1050, "usd", "10.50"), (5, "eur", "0.05"), (1500, "jpy", "1500"), (12345, "kwd", "12.345"),
+])
+def test_major_and_minor_units(minor: int, currency: str, major: str) -> None:
+    assert str(i18n.major_units(minor, currency)) == major
+    assert i18n.minor_units(Decimal(major), currency) == minor
+    assert i18n.minor_units(Decimal("10"), currency) == 10 * 10 ** i18n.minor_exponent(currency)
+
+
+@pytest.mark.parametrize(("major", "currency"), [("10.5", "jpy"), ("0.005", "usd"),
+                                                 ("1.2345", "kwd"), ("Infinity", "usd")])
+def test_minor_units_never_round(major: str, currency: str) -> None:
+    with pytest.raises(ValueError):
+        i18n.minor_units(Decimal(major), currency)
 
 
 @given(st.integers(-10**12, 10**12),

@@ -16,7 +16,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from portal_app import seed
-from portal_app.billing.models import Customer, Invoice, InvoiceStatus, Price, Subscription
+from portal_app.billing import meters
+from portal_app.billing.models import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Price,
+    Subscription,
+    SubscriptionItem,
+)
 from portal_app.db import UnitOfWork, get_engine
 from portal_app.events.models import Event
 from portal_app.migrate import upgrade
@@ -160,9 +168,6 @@ def test_seed_adopts_a_changed_demo_key(seeded: tuple[Engine, seed.SeedResult],
 
 def test_the_featured_customer_has_a_metered_add_on_with_usage(
         seeded: tuple[Engine, seed.SeedResult]) -> None:
-    from portal_app.billing import meters
-    from portal_app.billing.models import SubscriptionItem
-
     engine, result = seeded
     customer_id, _label = seed.featured_customer(result.account_id, engine=engine)
     with UnitOfWork(engine) as uow:

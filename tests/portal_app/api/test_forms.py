@@ -7,7 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
-from portal_app.api.forms import decode, parse_body, to_bool, to_int, to_metadata, to_str
+from portal_app.api.forms import (
+    decode,
+    optional_str,
+    parse_body,
+    required,
+    to_address,
+    to_bool,
+    to_int,
+    to_metadata,
+    to_shipping,
+    to_str,
+)
 from portal_app.errors import InvalidRequest
 
 
@@ -84,3 +95,39 @@ def test_decodes_what_the_sdk_encodes(params: dict) -> None:
 
     body = urlencode(list(_api_encode(params)))
     assert parse_body(body) == params
+
+
+def test_required_params_name_their_parent() -> None:
+    assert required({"customer": "cus_1"}, "customer") == "cus_1"
+    for params in ({}, {"customer": ""}):
+        with pytest.raises(InvalidRequest) as missing:
+            required(params, "customer")
+        assert (missing.value.param, missing.value.code) == ("customer", "parameter_missing")
+    with pytest.raises(InvalidRequest) as nested:
+        required({}, "price", parent="items[0]")
+    assert nested.value.param == "items[0][price]"
+
+
+def test_optional_str_keeps_an_empty_value_which_clears_a_field() -> None:
+    assert optional_str({}, "description") is None
+    assert optional_str({"description": ""}, "description") == ""
+    with pytest.raises(InvalidRequest) as wrong:
+        optional_str({"name": {"a": "b"}}, "name", parent="shipping")
+    assert wrong.value.param == "shipping[name]"
+
+
+def test_addresses_and_shipping_take_stripe_s_fields() -> None:
+    assert to_address("", "address") is None
+    assert to_address({"city": "Paris"}, "address") == {
+        "city": "Paris", "country": None, "line1": None, "line2": None, "postal_code": None,
+        "state": None}
+    with pytest.raises(InvalidRequest) as unknown:
+        to_address({"town": "Paris"}, "address")
+    assert unknown.value.param == "address[town]"
+    shipping = to_shipping({"name": "Ada", "address": {"line1": "1 Main St"}}, "shipping")
+    assert shipping is not None
+    assert (shipping["name"], shipping["address"]["line1"], shipping["phone"]) == (
+        "Ada", "1 Main St", None)
+    with pytest.raises(InvalidRequest) as missing:
+        to_shipping({"address": {"line1": "1 Main St"}}, "shipping")
+    assert missing.value.param == "shipping[name]"

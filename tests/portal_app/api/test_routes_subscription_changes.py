@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from portal_app.clock import FrozenClock, to_unix
-from portal_app.objects import stripe_fields
+from portal_app.stripe_shapes import stripe_fields
 
 HALF = datetime(2026, 2, 14, 12, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import stripe
 
-from portal_app.objects import stripe_fields
+from portal_app.stripe_shapes import stripe_fields
 
 
 def mismatches(cls: type, obj: Any, path: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""Subscription changes on the real ledger: prorations, scheduled changes, cancel,
-reactivate, pause and resume, promotion codes, hard cases, concurrency."""
+"""Subscription changes on the real ledger: prorations, multi-item changes, hard cases,
+promotion codes, origin and concurrency."""
 
 from __future__ import annotations
 
@@ -8,75 +8,44 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_app.billing import changes, promotions, services
-from portal_app.billing.changes import ItemChange
+from portal_app import money
+from portal_app.billing import (
+    cancellations,
+    catalog,
+    changes,
+    coupons,
+    customers,
+    pauses,
+    payment_methods,
+    schedules,
+    subscriptions,
+)
 from portal_app.billing.models import (
     Customer,
-    InvoiceItem,
     InvoiceStatus,
     Price,
     Subscription,
-    SubscriptionItem,
     SubscriptionStatus,
 )
-from portal_app.billing.services import ItemSpec
+from portal_app.billing.provider import ItemChange
 from portal_app.clock import FrozenClock
-from portal_app.db import UnitOfWork
 from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
+from portal_app.objects import render_event
 from tests.portal_app.billing.helpers import (
+    HALF,
+    PERIOD_END,
     MakeUow,
+    advance,
     charges_of,
     count_rows,
     events_of,
     invoices_of,
+    items_of,
     lines_of,
-    read,
+    pending_of,
+    sub_of,
+    subscribe,
 )
-
-# The fixture clock starts at 2026-01-31 12:00 UTC; a monthly period then ends on
-# 2026-02-28 12:00 (28 days), so two weeks in, exactly half of it remains.
-HALF = datetime(2026, 2, 14, 12, 0, tzinfo=UTC)
-PERIOD_END = datetime(2026, 2, 28, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def business(account_id: str, make_uow: MakeUow) -> Price:
-    """50.00 USD a month, a bigger plan of the same product line."""
-    return services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                 unit_amount=5000, product_name="Business", interval="month")
-
-
-def subscribe(account_id: str, make_uow: MakeUow, customer: Customer, *prices: Price,
-              quantity: int = 1, **options: object) -> Subscription:
-    return services.create_subscription(
-        account_id=account_id, uow=make_uow(), customer=customer.id,
-        items=[ItemSpec(price=p.id, quantity=quantity) for p in prices], **options)
-
-
-def items_of(make_uow: MakeUow, sub_id: str) -> list[SubscriptionItem]:
-    from sqlmodel import col, select
-
-    return read(make_uow, lambda uow: list(uow.session.exec(
-        select(SubscriptionItem).where(SubscriptionItem.subscription_id == sub_id)
-        .order_by(col(SubscriptionItem.position)))))
-
-
-def pending_of(make_uow: MakeUow, sub_id: str) -> list[InvoiceItem]:
-    from sqlmodel import col, select
-
-    return read(make_uow, lambda uow: list(uow.session.exec(
-        select(InvoiceItem).where(InvoiceItem.subscription_id == sub_id,
-                                  col(InvoiceItem.invoice_id).is_(None))
-        .order_by(col(InvoiceItem.position)))))
-
-
-def sub_of(make_uow: MakeUow, sub_id: str) -> Subscription:
-    return read(make_uow, lambda uow: uow.session.get(Subscription, sub_id))
-
-
-def advance(clock: FrozenClock, to: datetime, account_id: str, make_uow: MakeUow) -> int:
-    return services.advance_clock(clock, to, account_id=account_id, uow_factory=make_uow)
-
 
 # --- upgrades and downgrades -------------------------------------------------------------
 
@@ -152,11 +121,11 @@ def test_a_declined_always_invoice_charge_leaves_everything_as_it_was(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
         monthly: Price, business: Price) -> None:
     sub = subscribe(account_id, make_uow, customer, monthly)
-    failing = services.attach_payment_method("pm_card_chargeCustomerFail",
-                                             customer_id=customer.id, account_id=account_id,
-                                             uow=make_uow())
-    services.update_customer(customer.id, account_id=account_id, uow=make_uow(),
-                             default_payment_method=failing.id)
+    failing = payment_methods.attach_payment_method("pm_card_chargeCustomerFail",
+                                                    customer_id=customer.id, account_id=account_id,
+                                                    uow=make_uow())
+    customers.update_customer(customer.id, account_id=account_id, uow=make_uow(),
+                              default_payment_method=failing.id)
     item = items_of(make_uow, sub.id)[0]
     clock.set(HALF)
     before = count_rows(make_uow, account_id)
@@ -173,7 +142,7 @@ def test_a_declined_always_invoice_charge_leaves_everything_as_it_was(
     with make_uow() as uow:
         fresh = uow.session.get(Subscription, sub.id)
         assert fresh is not None
-        assert changes.subscription_version(fresh, uow) == version
+        assert subscriptions.subscription_version(fresh, uow) == version
 
 
 def test_quantity_change_prorates_old_and_new_quantity(
@@ -193,10 +162,10 @@ def test_quantity_change_prorates_old_and_new_quantity(
 
 def test_proration_is_to_the_second_and_rounds_each_line_half_up(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer) -> None:
-    odd = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                unit_amount=999, product_name="Odd", interval="month")
-    other = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                  unit_amount=1001, product_name="Other", interval="month")
+    odd = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                               unit_amount=999, product_name="Odd", interval="month")
+    other = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                 unit_amount=1001, product_name="Other", interval="month")
     sub = subscribe(account_id, make_uow, customer, odd)
     item = items_of(make_uow, sub.id)[0]
     at = datetime(2026, 2, 3, 7, 11, 13, tzinfo=UTC)
@@ -209,8 +178,8 @@ def test_proration_is_to_the_second_and_rounds_each_line_half_up(
     exact_debit = 1001 * remaining / total
     assert preview.lines[0].amount == -int(exact_credit + 0.5)
     assert preview.lines[1].amount == int(exact_debit + 0.5)
-    assert changes.prorate(3, remaining=1, total=2) == 2  # half up
-    assert changes.prorate(-3, remaining=1, total=2) == -2  # half away from zero
+    assert money.prorate(3, remaining=1, total=2) == 2  # half up
+    assert money.prorate(-3, remaining=1, total=2) == -2  # half away from zero
 
 
 def test_proration_date_in_the_past_of_the_period_is_honoured(
@@ -251,9 +220,9 @@ def test_none_changes_items_without_billing_anything_until_renewal(
 def test_switching_to_a_yearly_price_starts_a_new_period_billed_now(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
         monthly: Price) -> None:
-    yearly = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                   unit_amount=20000, product_name="Pro yearly",
-                                   interval="year")
+    yearly = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                  unit_amount=20000, product_name="Pro yearly",
+                                  interval="year")
     sub = subscribe(account_id, make_uow, customer, monthly)
     item = items_of(make_uow, sub.id)[0]
     clock.set(HALF)
@@ -278,11 +247,11 @@ def test_switching_to_a_yearly_price_starts_a_new_period_billed_now(
 def test_multi_item_subscription_changes_one_item_adds_and_deletes_others(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
         monthly: Price, business: Price) -> None:
-    seats = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                  unit_amount=400, product_name="Seats", interval="month")
-    support = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                    unit_amount=1000, product_name="Support",
-                                    interval="month")
+    seats = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                 unit_amount=400, product_name="Seats", interval="month")
+    support = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                   unit_amount=1000, product_name="Support",
+                                   interval="month")
     sub = subscribe(account_id, make_uow, customer, monthly, seats)
     plan, seat = items_of(make_uow, sub.id)
     clock.set(HALF)
@@ -306,189 +275,14 @@ def test_multi_item_subscription_changes_one_item_adds_and_deletes_others(
     assert renewal.amount_due == 2000 + 1200 + (-200 + 600 + 500 - 500)
 
 
-# --- scheduled changes ---------------------------------------------------------------------
-
-
-def test_a_downgrade_scheduled_for_period_end_is_applied_by_the_clock(
-        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
-        monthly: Price, business: Price) -> None:
-    sub = subscribe(account_id, make_uow, customer, business)
-    item = items_of(make_uow, sub.id)[0]
-    clock.set(HALF)
-    change = [ItemChange(id=item.id, price=monthly.id)]
-    preview = changes.preview_change(sub.id, account_id=account_id, uow=make_uow(),
-                                     items=change, schedule_at_period_end=True)
-    assert preview.scheduled_for == PERIOD_END
-    assert preview.lines == () and preview.amount_due_now == 0
-    assert preview.next_invoice_amount == 2000
-    changes.apply_change(sub.id, account_id=account_id, uow=make_uow(), items=change,
-                         schedule_at_period_end=True)
-    pending = changes.pending_change(sub.id, account_id=account_id, uow=make_uow())
-    assert pending is not None
-    assert pending.effective_at == PERIOD_END
-    assert [(i.price_id, i.quantity, i.product_name) for i in pending.items] == [
-        (monthly.id, 1, "Pro")]
-    assert pending.schedule_id.startswith("sub_sched_")
-    assert items_of(make_uow, sub.id)[0].price_id == business.id  # not yet
-    with pytest.raises(InvalidRequest) as info:
-        changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
-                             items=[ItemChange(id=item.id, quantity=2)])
-    assert info.value.code == "pending_scheduled_change"
-    advance(clock, PERIOD_END, account_id, make_uow)
-    assert [(i.id, i.price_id) for i in items_of(make_uow, sub.id)] == [(item.id, monthly.id)]
-    assert invoices_of(make_uow, sub.id)[-1].amount_due == 2000
-    assert changes.pending_change(sub.id, account_id=account_id, uow=make_uow()) is None
-    types = [e.type for e in events_of(make_uow, account_id)]
-    assert "subscription_schedule.created" in types
-    assert types.index("subscription_schedule.completed") < len(types) - 1
-    # Free to change again.
-    changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
-                         items=[ItemChange(id=item.id, quantity=2)])
-
-
-def test_cancelling_a_scheduled_change_keeps_the_plan(
-        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
-        monthly: Price, business: Price) -> None:
-    sub = subscribe(account_id, make_uow, customer, business)
-    item = items_of(make_uow, sub.id)[0]
-    changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
-                         items=[ItemChange(id=item.id, price=monthly.id)],
-                         schedule_at_period_end=True)
-    changes.cancel_scheduled_change(sub.id, account_id=account_id, uow=make_uow())
-    assert changes.pending_change(sub.id, account_id=account_id, uow=make_uow()) is None
-    with pytest.raises(InvalidRequest) as info:
-        changes.cancel_scheduled_change(sub.id, account_id=account_id, uow=make_uow())
-    assert info.value.code == "no_change"
-    advance(clock, PERIOD_END, account_id, make_uow)
-    assert items_of(make_uow, sub.id)[0].price_id == business.id
-    assert invoices_of(make_uow, sub.id)[-1].amount_due == 5000
-    events = events_of(make_uow, account_id)
-    released = [e for e in events if e.type == "subscription_schedule.released"]
-    assert released and released[0].data_object["status"] == "released"
-    updated = [e for e in events if e.type == "customer.subscription.updated"]
-    assert any((e.previous_attributes or {}).get("schedule") == released[0].object_id
-               for e in updated)
-
-
-# --- cancel, reactivate --------------------------------------------------------------------
-
-
-def test_cancel_at_period_end_and_reactivate(
-        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
-        monthly: Price) -> None:
-    sub = subscribe(account_id, make_uow, customer, monthly)
-    services.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
-                                 at_period_end=True)
-    assert sub_of(make_uow, sub.id).cancel_at == PERIOD_END
-    changes.reactivate_subscription(sub.id, account_id=account_id, uow=make_uow())
-    fresh = sub_of(make_uow, sub.id)
-    assert (fresh.cancel_at_period_end, fresh.cancel_at, fresh.canceled_at) == (False, None,
-                                                                                None)
-    last = events_of(make_uow, account_id)[-1]
-    assert last.type == "customer.subscription.updated"
-    assert last.previous_attributes is not None
-    assert last.previous_attributes["cancel_at_period_end"] is True
-    with pytest.raises(InvalidRequest) as info:
-        changes.reactivate_subscription(sub.id, account_id=account_id, uow=make_uow())
-    assert info.value.code == "no_change"
-    advance(clock, PERIOD_END, account_id, make_uow)
-    assert sub_of(make_uow, sub.id).status == SubscriptionStatus.active
-
-
-def test_immediate_cancel_with_proration_credits_the_customer_balance(
-        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
-        monthly: Price) -> None:
-    sub = subscribe(account_id, make_uow, customer, monthly)
-    clock.set(HALF)
-    services.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(), prorate=True)
-    assert read(make_uow, lambda uow: uow.session.get(Customer, customer.id).balance) == -1000
-    assert sub_of(make_uow, sub.id).status == SubscriptionStatus.canceled
-    # The credit pays the customer's next invoice first.
-    other = subscribe(account_id, make_uow, customer, monthly)
-    first = invoices_of(make_uow, other.id)[0]
-    assert (first.total, first.starting_balance, first.amount_due) == (2000, -1000, 1000)
-    assert read(make_uow, lambda uow: uow.session.get(Customer, customer.id).balance) == 0
-
-
-def test_immediate_cancel_invoice_now_issues_a_final_credit_invoice(
-        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
-        monthly: Price) -> None:
-    sub = subscribe(account_id, make_uow, customer, monthly)
-    clock.set(HALF)
-    services.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(), prorate=True,
-                                 invoice_now=True)
-    final = invoices_of(make_uow, sub.id)[-1]
-    assert final.billing_reason == "subscription_cancel"
-    assert (final.total, final.amount_due, final.status) == (-1000, 0, InvoiceStatus.paid)
-    assert read(make_uow, lambda uow: uow.session.get(Customer, customer.id).balance) == -1000
-    types = [e.type for e in events_of(make_uow, account_id)]
-    assert types[types.index("customer.subscription.deleted") - 1:] == [
-        "invoiceitem.created", "customer.subscription.deleted", "invoice.created",
-        "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]
-
-
-# --- pause and resume ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("behavior", "status"), [
-    ("void", InvoiceStatus.void), ("keep_as_draft", InvoiceStatus.draft),
-    ("mark_uncollectible", InvoiceStatus.uncollectible)])
-def test_paused_renewals_are_not_charged_and_the_clock_resumes(
-        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
-        monthly: Price, behavior: str, status: InvoiceStatus) -> None:
-    sub = subscribe(account_id, make_uow, customer, monthly)
-    resumes = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-    changes.pause_subscription(sub.id, account_id=account_id, uow=make_uow(),
-                               behavior=behavior, resumes_at=resumes)
-    paused = sub_of(make_uow, sub.id)
-    assert paused.pause_collection == {"behavior": behavior,
-                                       "resumes_at": int(resumes.timestamp())}
-    with pytest.raises(InvalidRequest) as info:
-        changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
-                             items=[ItemChange(id=items_of(make_uow, sub.id)[0].id,
-                                               quantity=2)])
-    assert info.value.code == "subscription_paused"
-    advance(clock, datetime(2026, 4, 1, tzinfo=UTC), account_id, make_uow)
-    invoices = invoices_of(make_uow, sub.id)
-    assert [i.status for i in invoices] == [InvoiceStatus.paid, status, InvoiceStatus.paid]
-    assert charges_of(make_uow, invoices[1].id) == []
-    fresh = sub_of(make_uow, sub.id)
-    assert fresh.pause_collection is None and fresh.status == SubscriptionStatus.active
-    types = [e.type for e in events_of(make_uow, account_id, object_id=sub.id)]
-    assert types.count("customer.subscription.paused") == 1
-    assert types.count("customer.subscription.resumed") == 1
-    resumed = [e for e in events_of(make_uow, account_id) if
-               e.type == "customer.subscription.resumed"][0]
-    assert resumed.created == resumes
-
-
-def test_resume_early_and_refusals(account_id: str, make_uow: MakeUow, customer: Customer,
-                                   monthly: Price) -> None:
-    sub = subscribe(account_id, make_uow, customer, monthly)
-    with pytest.raises(InvalidRequest) as info:
-        changes.resume_subscription(sub.id, account_id=account_id, uow=make_uow())
-    assert info.value.code == "subscription_not_paused"
-    with pytest.raises(InvalidRequest) as info:
-        changes.pause_subscription(sub.id, account_id=account_id, uow=make_uow(),
-                                   behavior="sleep")
-    assert info.value.param == "pause_collection[behavior]"
-    changes.pause_subscription(sub.id, account_id=account_id, uow=make_uow())
-    changes.resume_subscription(sub.id, account_id=account_id, uow=make_uow())
-    assert sub_of(make_uow, sub.id).pause_collection is None
-    updated = [e for e in events_of(make_uow, account_id)
-               if e.type == "customer.subscription.updated"]
-    assert updated[-1].previous_attributes == {
-        "pause_collection": {"behavior": "void", "resumes_at": None}}
-
-
 # --- hard cases ----------------------------------------------------------------------------
 
 
 def test_metered_prices_cannot_silently_become_fixed(
         account_id: str, make_uow: MakeUow, customer: Customer, monthly: Price) -> None:
-    metered = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                    unit_amount=5, product_name="API calls", interval="month",
-                                    usage_type="metered")
+    metered = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                   unit_amount=5, product_name="API calls", interval="month",
+                                   usage_type="metered")
     sub = subscribe(account_id, make_uow, customer, metered)
     item = items_of(make_uow, sub.id)[0]
     with pytest.raises(InvalidRequest) as info:
@@ -505,23 +299,23 @@ def test_past_due_allows_only_cancel(account_id: str, make_uow: MakeUow, clock: 
                                      customer: Customer, monthly: Price,
                                      business: Price) -> None:
     sub = subscribe(account_id, make_uow, customer, monthly)
-    failing = services.attach_payment_method("pm_card_chargeCustomerFail",
-                                             customer_id=customer.id, account_id=account_id,
-                                             uow=make_uow())
-    services.update_customer(customer.id, account_id=account_id, uow=make_uow(),
-                             default_payment_method=failing.id)
+    failing = payment_methods.attach_payment_method("pm_card_chargeCustomerFail",
+                                                    customer_id=customer.id, account_id=account_id,
+                                                    uow=make_uow())
+    customers.update_customer(customer.id, account_id=account_id, uow=make_uow(),
+                              default_payment_method=failing.id)
     advance(clock, PERIOD_END, account_id, make_uow)
     assert sub_of(make_uow, sub.id).status == SubscriptionStatus.past_due
     item = items_of(make_uow, sub.id)[0]
     for attempt in (
         lambda: changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
                                      items=[ItemChange(id=item.id, price=business.id)]),
-        lambda: changes.pause_subscription(sub.id, account_id=account_id, uow=make_uow()),
+        lambda: pauses.pause_subscription(sub.id, account_id=account_id, uow=make_uow()),
     ):
         with pytest.raises(InvalidRequest) as info:
             attempt()
         assert info.value.code == "subscription_past_due"
-    services.cancel_subscription(sub.id, account_id=account_id, uow=make_uow())
+    cancellations.cancel_subscription(sub.id, account_id=account_id, uow=make_uow())
     with pytest.raises(InvalidRequest) as info:
         changes.apply_change(sub.id, account_id=account_id, uow=make_uow(),
                              items=[ItemChange(id=item.id, price=business.id)])
@@ -530,10 +324,10 @@ def test_past_due_allows_only_cancel(account_id: str, make_uow: MakeUow, clock: 
 
 def test_refusal_codes(account_id: str, make_uow: MakeUow, customer: Customer,
                        monthly: Price) -> None:
-    eur = services.create_price(account_id=account_id, uow=make_uow(), currency="eur",
-                                unit_amount=1800, product_name="Pro EU", interval="month")
-    weekly = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                   unit_amount=500, product_name="Addon", interval="week")
+    eur = catalog.create_price(account_id=account_id, uow=make_uow(), currency="eur",
+                               unit_amount=1800, product_name="Pro EU", interval="month")
+    weekly = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                  unit_amount=500, product_name="Addon", interval="week")
     sub = subscribe(account_id, make_uow, customer, monthly)
     item = items_of(make_uow, sub.id)[0]
 
@@ -559,20 +353,20 @@ def test_refusal_codes(account_id: str, make_uow: MakeUow, customer: Customer,
 def test_another_customer_s_subscription_is_missing(
         account_id: str, make_uow: MakeUow, customer: Customer, monthly: Price) -> None:
     sub = subscribe(account_id, make_uow, customer, monthly)
-    other = services.create_customer(account_id=account_id, uow=make_uow(), email="x@y.z")
+    other = customers.create_customer(account_id=account_id, uow=make_uow(), email="x@y.z")
     calls = [
         lambda: changes.preview_change(sub.id, account_id=account_id, uow=make_uow(),
                                        items=[], customer_id=other.id),
-        lambda: changes.pause_subscription(sub.id, account_id=account_id, uow=make_uow(),
+        lambda: pauses.pause_subscription(sub.id, account_id=account_id, uow=make_uow(),
+                                          customer_id=other.id),
+        lambda: pauses.resume_subscription(sub.id, account_id=account_id, uow=make_uow(),
                                            customer_id=other.id),
-        lambda: changes.resume_subscription(sub.id, account_id=account_id, uow=make_uow(),
-                                            customer_id=other.id),
-        lambda: changes.reactivate_subscription(sub.id, account_id=account_id,
-                                                uow=make_uow(), customer_id=other.id),
-        lambda: changes.pending_change(sub.id, account_id=account_id, uow=make_uow(),
-                                       customer_id=other.id),
-        lambda: changes.cancel_scheduled_change(sub.id, account_id=account_id,
-                                                uow=make_uow(), customer_id=other.id),
+        lambda: cancellations.reactivate_subscription(sub.id, account_id=account_id,
+                                                      uow=make_uow(), customer_id=other.id),
+        lambda: schedules.pending_change(sub.id, account_id=account_id, uow=make_uow(),
+                                         customer_id=other.id),
+        lambda: schedules.cancel_scheduled_change(sub.id, account_id=account_id,
+                                                  uow=make_uow(), customer_id=other.id),
     ]
     for call in calls:
         with pytest.raises(ResourceMissing):
@@ -582,8 +376,8 @@ def test_another_customer_s_subscription_is_missing(
 def test_send_invoice_needs_no_payment_method(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, monthly: Price,
         business: Price) -> None:
-    customer = services.create_customer(account_id=account_id, uow=make_uow(),
-                                        email="ap@example.com")
+    customer = customers.create_customer(account_id=account_id, uow=make_uow(),
+                                         email="ap@example.com")
     sub = subscribe(account_id, make_uow, customer, monthly, collection_method="send_invoice",
                     days_until_due=14)
     item = items_of(make_uow, sub.id)[0]
@@ -604,12 +398,12 @@ def test_send_invoice_needs_no_payment_method(
 def test_promotion_code_discounts_the_prorations_and_the_renewal(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
         monthly: Price, business: Price) -> None:
-    coupon = services.create_coupon(account_id=account_id, uow=make_uow(), percent_off=10,
-                                    duration="forever")
-    promo = promotions.create_promotion_code(account_id=account_id, uow=make_uow(),
+    coupon = coupons.create_coupon(account_id=account_id, uow=make_uow(), percent_off=10,
+                                   duration="forever")
+    promo = coupons.create_promotion_code(account_id=account_id, uow=make_uow(),
                                           coupon=coupon.id, code="SPRING", max_redemptions=1)
     assert promo.id.startswith("promo_")
-    assert changes.retrieve_promotion_code_by_code("spring", account_id=account_id,
+    assert coupons.retrieve_promotion_code_by_code("spring", account_id=account_id,
                                                    uow=make_uow()).id == promo.id
     sub = subscribe(account_id, make_uow, customer, monthly)
     item = items_of(make_uow, sub.id)[0]
@@ -623,11 +417,11 @@ def test_promotion_code_discounts_the_prorations_and_the_renewal(
     changes.apply_change(sub.id, account_id=account_id, uow=make_uow(), items=change,
                          promotion_code="SPRING")
     with pytest.raises(InvalidRequest) as info:
-        changes.retrieve_promotion_code_by_code("SPRING", account_id=account_id,
+        coupons.retrieve_promotion_code_by_code("SPRING", account_id=account_id,
                                                 uow=make_uow())
     assert info.value.code == "coupon_expired"
     with pytest.raises(InvalidRequest) as info:
-        changes.retrieve_promotion_code_by_code("NOPE", account_id=account_id, uow=make_uow())
+        coupons.retrieve_promotion_code_by_code("NOPE", account_id=account_id, uow=make_uow())
     assert info.value.code == "promotion_code_invalid"
     advance(clock, PERIOD_END, account_id, make_uow)
     renewal = invoices_of(make_uow, sub.id)[-1]
@@ -636,38 +430,16 @@ def test_promotion_code_discounts_the_prorations_and_the_renewal(
                                 for ln in lines_of(make_uow, renewal.id))
 
 
-def test_expired_and_inactive_promotion_codes(account_id: str, make_uow: MakeUow,
-                                              clock: FrozenClock) -> None:
-    coupon = services.create_coupon(account_id=account_id, uow=make_uow(), amount_off=500,
-                                    currency="usd")
-    promotions.create_promotion_code(account_id=account_id, uow=make_uow(), coupon=coupon.id,
-                                  code="SOON", expires_at=HALF)
-    off = promotions.create_promotion_code(account_id=account_id, uow=make_uow(),
-                                        coupon=coupon.id, code="OFF")
-    promotions.update_promotion_code(off.id, account_id=account_id, uow=make_uow(), active=False)
-    clock.set(HALF)
-    for code, expected in (("SOON", "coupon_expired"), ("OFF", "promotion_code_invalid")):
-        with pytest.raises(InvalidRequest) as info:
-            changes.retrieve_promotion_code_by_code(code, account_id=account_id,
-                                                    uow=make_uow())
-        assert info.value.code == expected
-    with pytest.raises(InvalidRequest) as info:
-        promotions.create_promotion_code(account_id=account_id, uow=make_uow(),
-                                      coupon=coupon.id, code="soon")
-    assert info.value.code == "resource_already_exists"
-
 
 # --- origin, concurrency -------------------------------------------------------------------
 
 
 def test_portal_origin_is_recorded_on_every_event(
         account_id: str, make_uow: MakeUow, customer: Customer, monthly: Price) -> None:
-    from portal_app.objects import render_event
-
     sub = subscribe(account_id, make_uow, customer, monthly)
     uow = make_uow()
     uow.origin = {"portal_session": "bps_test", "configuration": "bpc_test"}
-    changes.pause_subscription(sub.id, account_id=account_id, uow=uow)
+    pauses.pause_subscription(sub.id, account_id=account_id, uow=uow)
     events = events_of(make_uow, account_id)[-2:]
     assert [e.type for e in events] == ["customer.subscription.updated",
                                         "customer.subscription.paused"]
@@ -712,18 +484,13 @@ def test_two_simultaneous_changes_apply_exactly_one(
     assert [c.amount for c in charges_of(make_uow, invoices[1].id)] == [1500]
 
 
-def test_a_uow_joined_by_an_outer_service_still_locks(make_uow: MakeUow) -> None:
-    uow: UnitOfWork = make_uow()
-    with uow, pytest.raises(ResourceMissing):
-        changes.lock_subscription("sub_missing", uow=uow)
-
 
 def test_changes_during_a_trial_bill_nothing(account_id: str, make_uow: MakeUow,
                                              clock: FrozenClock, customer: Customer,
                                              monthly: Price, business: Price) -> None:
-    yearly = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                   unit_amount=20000, product_name="Pro yearly",
-                                   interval="year")
+    yearly = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                  unit_amount=20000, product_name="Pro yearly",
+                                  interval="year")
     sub = subscribe(account_id, make_uow, customer, monthly, trial_period_days=14)
     item = items_of(make_uow, sub.id)[0]
     clock.set(START_PLUS_WEEK := datetime(2026, 2, 7, 12, tzinfo=UTC))

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from portal_app.billing import changes, services
-from portal_app.billing.changes import ItemChange
+from portal_app.billing import catalog, changes, subscriptions
 from portal_app.billing.models import Customer, Price, SubscriptionItem
-from portal_app.billing.services import ItemSpec
+from portal_app.billing.provider import ItemChange, ItemSpec
 from portal_app.clock import FrozenClock
 from tests.portal_app.billing.helpers import MakeUow, charges_of, invoices_of
 
@@ -26,7 +25,7 @@ CHILD = """
 import json, sys, time
 from datetime import datetime
 from portal_app.billing import changes
-from portal_app.billing.changes import ItemChange
+from portal_app.billing.provider import ItemChange
 from portal_app.clock import FrozenClock
 from portal_app.errors import BillingError
 from portal_app.db import UnitOfWork
@@ -49,11 +48,12 @@ except BillingError as error:
 def test_two_processes_confirming_one_preview_apply_exactly_one(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
         monthly: Price) -> None:
-    business = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                     unit_amount=5000, product_name="Business",
-                                     interval="month")
-    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
-                                       customer=customer.id, items=[ItemSpec(price=monthly.id)])
+    business = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                    unit_amount=5000, product_name="Business",
+                                    interval="month")
+    sub = subscriptions.create_subscription(
+        account_id=account_id, uow=make_uow(), customer=customer.id,
+        items=[ItemSpec(price=monthly.id)])
     now = datetime(2026, 2, 14, 12, tzinfo=UTC)
     clock.set(now)
     with make_uow() as uow:

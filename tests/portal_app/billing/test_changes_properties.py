@@ -14,8 +14,16 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from portal_app.billing import changes, services
-from portal_app.billing.changes import ItemChange
+from portal_app.billing import (
+    catalog,
+    changes,
+    coupons,
+    customers,
+    pauses,
+    renewals,
+    schedules,
+    subscriptions,
+)
 from portal_app.billing.models import (
     Invoice,
     InvoiceItem,
@@ -23,7 +31,7 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionItem,
 )
-from portal_app.billing.services import ItemSpec
+from portal_app.billing.provider import ItemChange, ItemSpec
 from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest
@@ -45,19 +53,19 @@ class World:
         self.account_id = account_id
         self.make_uow: Callable[[], UnitOfWork] = lambda: UnitOfWork(database,
                                                                      clock=self.clock)
-        self.customer = services.create_customer(account_id=account_id, uow=self.make_uow(),
-                                                 email="p@example.com",
-                                                 payment_method="pm_card_visa")
+        self.customer = customers.create_customer(account_id=account_id, uow=self.make_uow(),
+                                                  email="p@example.com",
+                                                  payment_method="pm_card_visa")
 
     def price(self, amount: int, interval: str = "month") -> str:
-        return services.create_price(account_id=self.account_id, uow=self.make_uow(),
-                                     currency="usd", unit_amount=amount, product_name="Plan",
-                                     interval=interval).id
+        return catalog.create_price(account_id=self.account_id, uow=self.make_uow(),
+                                    currency="usd", unit_amount=amount, product_name="Plan",
+                                    interval=interval).id
 
     def subscribe(self, price: str, quantity: int = 1) -> Subscription:
-        return services.create_subscription(account_id=self.account_id, uow=self.make_uow(),
-                                            customer=self.customer.id,
-                                            items=[ItemSpec(price=price, quantity=quantity)])
+        return subscriptions.create_subscription(account_id=self.account_id, uow=self.make_uow(),
+                                                 customer=self.customer.id,
+                                                 items=[ItemSpec(price=price, quantity=quantity)])
 
     def item(self, sub_id: str) -> SubscriptionItem:
         return read(self.make_uow, lambda uow: uow.session.exec(
@@ -74,7 +82,7 @@ class World:
             .order_by(col(InvoiceItem.position)))))
 
     def advance(self, to: datetime) -> None:
-        services.advance_clock(self.clock, to, account_id=self.account_id,
+        renewals.advance_clock(self.clock, to, account_id=self.account_id,
                                uow_factory=self.make_uow)
 
 
@@ -88,8 +96,8 @@ def test_preview_equals_applied_to_the_minor_unit(
     world = World(database, account_id)
     sub = world.subscribe(world.price(old), old_qty)
     if percent is not None:
-        coupon = services.create_coupon(account_id=account_id, uow=world.make_uow(),
-                                        percent_off=percent, duration="forever")
+        coupon = coupons.create_coupon(account_id=account_id, uow=world.make_uow(),
+                                       percent_off=percent, duration="forever")
         changes.apply_change(sub.id, account_id=account_id, uow=world.make_uow(), items=[],
                              coupon=coupon.id)
     new_price = world.price(new)
@@ -176,15 +184,15 @@ def test_periods_never_gap_or_overlap_and_invoices_add_up(
                                       quantity=b)],
                     proration_behavior=behavior, schedule_at_period_end=kind == "schedule")
             elif kind == "cancel_schedule":
-                changes.cancel_scheduled_change(sub.id, account_id=account_id,
-                                                uow=world.make_uow())
+                schedules.cancel_scheduled_change(sub.id, account_id=account_id,
+                                                  uow=world.make_uow())
             elif kind == "pause":
-                changes.pause_subscription(sub.id, account_id=account_id,
-                                           uow=world.make_uow(), behavior=a,
-                                           resumes_at=world.clock() + timedelta(days=b))
+                pauses.pause_subscription(sub.id, account_id=account_id,
+                                          uow=world.make_uow(), behavior=a,
+                                          resumes_at=world.clock() + timedelta(days=b))
             else:
-                changes.resume_subscription(sub.id, account_id=account_id,
-                                            uow=world.make_uow())
+                pauses.resume_subscription(sub.id, account_id=account_id,
+                                           uow=world.make_uow())
         except InvalidRequest as refused:
             assert refused.code in ("pending_scheduled_change", "subscription_paused",
                                     "subscription_not_paused", "no_change")
@@ -219,8 +227,8 @@ def test_pause_and_resume_over_the_clock(database: Engine, account_id: str, beha
     sub = world.subscribe(world.price(2000), 1)
     world.advance(START + timedelta(seconds=pause_after))
     resumes_at = world.clock() + timedelta(days=pause_days)
-    changes.pause_subscription(sub.id, account_id=account_id, uow=world.make_uow(),
-                               behavior=behavior, resumes_at=resumes_at)
+    pauses.pause_subscription(sub.id, account_id=account_id, uow=world.make_uow(),
+                              behavior=behavior, resumes_at=resumes_at)
     world.advance(resumes_at + timedelta(days=70))
     expected = {"void": InvoiceStatus.void, "keep_as_draft": InvoiceStatus.draft,
                 "mark_uncollectible": InvoiceStatus.uncollectible}[behavior]

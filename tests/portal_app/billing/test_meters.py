@@ -6,19 +6,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_app.billing import changes, meters, services
+from portal_app.billing import (
+    cancellations,
+    catalog,
+    changes,
+    customers,
+    meters,
+    payment_methods,
+    renewals,
+    subscriptions,
+)
 from portal_app.billing.models import Customer, Meter, MeterStatus, Price, SubscriptionItem
-from portal_app.billing.services import ItemSpec
+from portal_app.billing.provider import ItemSpec
 from portal_app.clock import FrozenClock
 from portal_app.errors import InvalidRequest, ResourceMissing
 from tests.conftest import START
-from tests.portal_app.billing.helpers import (
-    MakeUow,
-    events_of,
-    invoices_of,
-    lines_of,
-    read,
-)
+from tests.portal_app.billing.helpers import MakeUow, events_of, invoices_of, lines_of, read
 
 FEB_28 = datetime(2026, 2, 28, 12, tzinfo=UTC)  # the first period's end (anchor Jan 31)
 MAR_31 = datetime(2026, 3, 31, 12, tzinfo=UTC)
@@ -32,11 +35,11 @@ def meter(account_id: str, make_uow: MakeUow, formula: str = "sum",
 
 def metered_price(account_id: str, make_uow: MakeUow, m: Meter, *, unit_amount: int = 5,
                   unit_label: str | None = "API calls") -> Price:
-    product = services.create_product(account_id=account_id, uow=make_uow(), name="API access",
-                                      unit_label=unit_label)
-    return services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                 unit_amount=unit_amount, product=product.id, interval="month",
-                                 usage_type="metered", meter=m.id)
+    product = catalog.create_product(account_id=account_id, uow=make_uow(), name="API access",
+                                     unit_label=unit_label)
+    return catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                unit_amount=unit_amount, product=product.id, interval="month",
+                                usage_type="metered", meter=m.id)
 
 
 def report(account_id: str, make_uow: MakeUow, customer: Customer, value: int | None = None,
@@ -146,7 +149,7 @@ def test_aggregation_formulas(account_id: str, make_uow: MakeUow, clock: FrozenC
 
 def test_usage_is_per_customer(account_id: str, make_uow: MakeUow, customer: Customer) -> None:
     m = meter(account_id, make_uow)
-    other = services.create_customer(account_id=account_id, uow=make_uow(), email="b@x.test")
+    other = customers.create_customer(account_id=account_id, uow=make_uow(), email="b@x.test")
     report(account_id, make_uow, customer, 3)
     report(account_id, make_uow, other, 40)
     assert usage(make_uow, m, customer, START, START + timedelta(seconds=1)) == 3
@@ -284,18 +287,18 @@ def test_only_metered_prices_take_an_active_meter(account_id: str, make_uow: Mak
     price = metered_price(account_id, make_uow, m)
     assert price.meter_id == m.id
     with pytest.raises(InvalidRequest) as refused:
-        services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                              unit_amount=5, product=price.product_id, interval="month",
-                              meter=m.id)
+        catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                             unit_amount=5, product=price.product_id, interval="month",
+                             meter=m.id)
     assert refused.value.param == "recurring[meter]"
     meters.deactivate_meter(m.id, account_id=account_id, uow=make_uow())
     with pytest.raises(InvalidRequest) as refused:
         metered_price(account_id, make_uow, m)
     assert refused.value.code == "meter_inactive"
     with pytest.raises(ResourceMissing) as missing:
-        services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                              unit_amount=5, product=price.product_id, interval="month",
-                              usage_type="metered", meter="mtr_nope")
+        catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                             unit_amount=5, product=price.product_id, interval="month",
+                             usage_type="metered", meter="mtr_nope")
     assert missing.value.param == "recurring[meter]"
 
 
@@ -307,9 +310,9 @@ def test_renewals_bill_each_periods_usage_exactly(
         monthly: Price) -> None:
     m = meter(account_id, make_uow)
     calls = metered_price(account_id, make_uow, m)
-    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
-                                       customer=customer.id,
-                                       items=[ItemSpec(monthly.id), ItemSpec(calls.id)])
+    sub = subscriptions.create_subscription(account_id=account_id, uow=make_uow(),
+                                            customer=customer.id,
+                                            items=[ItemSpec(monthly.id), ItemSpec(calls.id)])
     report(account_id, make_uow, customer, 1000, at=START)  # the first second of period 1
     clock.set(FEB_28 - timedelta(minutes=2))
     report(account_id, make_uow, customer, 234, at=FEB_28 - timedelta(seconds=1))
@@ -320,12 +323,12 @@ def test_renewals_bill_each_periods_usage_exactly(
                                                        uow=make_uow())
     assert [ln.amount for ln in upcoming_lines] == [2000, 6170]
 
-    services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     clock.set(MAR_31 - timedelta(minutes=1))
     report(account_id, make_uow, customer, 3, at=MAR_31 - timedelta(seconds=1))
     report(account_id, make_uow, customer, 500, at=MAR_31)  # belongs to period 3
-    services.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
+    renewals.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
 
     first, feb, mar = invoices_of(make_uow, sub.id)
@@ -345,7 +348,7 @@ def test_renewals_bill_each_periods_usage_exactly(
     # What the next renewal will bill: the event at the boundary and nothing before it.
     item = read(make_uow, lambda uow: uow.session.get(
         SubscriptionItem, usage_line.subscription_item_id))
-    sub_now = services.retrieve_subscription(sub.id, account_id=account_id, uow=make_uow())
+    sub_now = subscriptions.retrieve_subscription(sub.id, account_id=account_id, uow=make_uow())
     so_far = meters.current_usage(sub_now, item, calls, uow=make_uow())
     assert (so_far.quantity, so_far.amount, so_far.start) == (500, 2500, MAR_31)
 
@@ -354,15 +357,15 @@ def test_usage_during_a_trial_is_free(account_id: str, make_uow: MakeUow, clock:
                                       customer: Customer) -> None:
     m = meter(account_id, make_uow)
     calls = metered_price(account_id, make_uow, m, unit_label=None)
-    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
-                                       customer=customer.id, items=[ItemSpec(calls.id)],
-                                       trial_period_days=7)
+    sub = subscriptions.create_subscription(account_id=account_id, uow=make_uow(),
+                                            customer=customer.id, items=[ItemSpec(calls.id)],
+                                            trial_period_days=7)
     trial_end = START + timedelta(days=7)
     clock.set(START + timedelta(days=1))
     report(account_id, make_uow, customer, 50)
     clock.set(trial_end - timedelta(minutes=1))
     report(account_id, make_uow, customer, 2, at=trial_end)  # after the trial
-    services.advance_clock(clock, trial_end + timedelta(days=31), account_id=account_id,
+    renewals.advance_clock(clock, trial_end + timedelta(days=31), account_id=account_id,
                            uow_factory=make_uow)
     _trial, after_trial, first_paid = invoices_of(make_uow, sub.id)
     assert lines_of(make_uow, after_trial.id)[0].quantity == 0
@@ -373,12 +376,12 @@ def test_usage_during_a_trial_is_free(account_id: str, make_uow: MakeUow, clock:
 
 def test_a_metered_price_without_a_meter_bills_nothing(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer) -> None:
-    legacy = services.create_price(account_id=account_id, uow=make_uow(), currency="usd",
-                                   unit_amount=5, product_name="Legacy", interval="month",
-                                   usage_type="metered")
-    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
-                                       customer=customer.id, items=[ItemSpec(legacy.id)])
-    services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+    legacy = catalog.create_price(account_id=account_id, uow=make_uow(), currency="usd",
+                                  unit_amount=5, product_name="Legacy", interval="month",
+                                  usage_type="metered")
+    sub = subscriptions.create_subscription(account_id=account_id, uow=make_uow(),
+                                            customer=customer.id, items=[ItemSpec(legacy.id)])
+    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     assert [i.total for i in invoices_of(make_uow, sub.id)] == [0, 0]
 
@@ -422,9 +425,9 @@ def test_two_simultaneous_retries_store_one_event(account_id: str, make_uow: Mak
 def metered_subscription(account_id: str, make_uow: MakeUow, customer: Customer,
                          monthly: Price) -> tuple[str, Price]:
     calls = metered_price(account_id, make_uow, meter(account_id, make_uow))
-    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
-                                       customer=customer.id,
-                                       items=[ItemSpec(monthly.id), ItemSpec(calls.id)])
+    sub = subscriptions.create_subscription(account_id=account_id, uow=make_uow(),
+                                            customer=customer.id,
+                                            items=[ItemSpec(monthly.id), ItemSpec(calls.id)])
     return sub.id, calls
 
 
@@ -437,18 +440,18 @@ def test_a_cancel_at_period_end_bills_the_last_periods_usage_once(
         monthly: Price) -> None:
     sub_id, calls = metered_subscription(account_id, make_uow, customer, monthly)
     report(account_id, make_uow, customer, 100, at=START)
-    services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     report(account_id, make_uow, customer, 20)  # period 2
-    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
-                                 at_period_end=True)
+    cancellations.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
+                                      at_period_end=True)
     clock.set(MAR_31 - timedelta(minutes=1))
     report(account_id, make_uow, customer, 3, at=MAR_31 - timedelta(seconds=1))
     report(account_id, make_uow, customer, 4000, at=MAR_31)  # the end: after it
-    services.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
+    renewals.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     report(account_id, make_uow, customer, 5000)  # after the end
-    services.advance_clock(clock, MAR_31 + timedelta(days=62), account_id=account_id,
+    renewals.advance_clock(clock, MAR_31 + timedelta(days=62), account_id=account_id,
                            uow_factory=make_uow)
 
     first, feb, final = invoices_of(make_uow, sub_id)
@@ -462,7 +465,7 @@ def test_a_cancel_at_period_end_bills_the_last_periods_usage_once(
     assert (final.period_start, final.period_end, final.amount_paid) == (FEB_28, MAR_31, 115)
     assert invoice_event_types(make_uow, account_id, final.id) == [
         "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]
-    sub = services.retrieve_subscription(sub_id, account_id=account_id, uow=make_uow())
+    sub = subscriptions.retrieve_subscription(sub_id, account_id=account_id, uow=make_uow())
     assert (sub.status, sub.ended_at, sub.latest_invoice) == ("canceled", MAR_31, final.id)
     # The subscription ends, then its final invoice is issued (as on an immediate cancel).
     last = [e.type for e in events_of(make_uow, account_id)][-5:]
@@ -475,18 +478,18 @@ def test_an_immediate_cancel_with_invoice_now_bills_usage_up_to_now(
         monthly: Price) -> None:
     sub_id, calls = metered_subscription(account_id, make_uow, customer, monthly)
     report(account_id, make_uow, customer, 1000, at=START)
-    services.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     report(account_id, make_uow, customer, 600)
     middle = FEB_28 + (MAR_31 - FEB_28) / 2
     clock.set(middle)
     report(account_id, make_uow, customer, 1, at=middle - timedelta(seconds=1))
     report(account_id, make_uow, customer, 9000, at=middle)  # the end: after it
-    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
-                                 prorate=True, invoice_now=True)
+    cancellations.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
+                                      prorate=True, invoice_now=True)
     clock.set(middle + timedelta(minutes=1))
     report(account_id, make_uow, customer, 7000)
-    services.advance_clock(clock, MAR_31 + timedelta(days=31), account_id=account_id,
+    renewals.advance_clock(clock, MAR_31 + timedelta(days=31), account_id=account_id,
                            uow_factory=make_uow)
 
     _first, feb, final = invoices_of(make_uow, sub_id)
@@ -509,8 +512,8 @@ def test_an_immediate_cancel_without_invoice_now_bills_no_usage(
     clock.set(START + timedelta(days=3))
     report(account_id, make_uow, customer, 40)
     clock.set(START + timedelta(days=3, minutes=1))
-    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow())
-    services.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
+    cancellations.cancel_subscription(sub_id, account_id=account_id, uow=make_uow())
+    renewals.advance_clock(clock, MAR_31 + timedelta(hours=1), account_id=account_id,
                            uow_factory=make_uow)
     assert [i.billing_reason for i in invoices_of(make_uow, sub_id)] == [
         "subscription_create"]
@@ -523,33 +526,33 @@ def test_a_declined_final_invoice_stays_open_and_the_subscription_ends(
     clock.set(START + timedelta(days=3))
     report(account_id, make_uow, customer, 40)
     clock.set(START + timedelta(days=3, minutes=1))
-    failing = services.attach_payment_method("pm_card_chargeCustomerFail",
-                                             customer_id=customer.id, account_id=account_id,
-                                             uow=make_uow())
-    services.update_customer(customer.id, account_id=account_id, uow=make_uow(),
-                             default_payment_method=failing.id)
-    services.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
-                                 invoice_now=True)
+    failing = payment_methods.attach_payment_method("pm_card_chargeCustomerFail",
+                                                    customer_id=customer.id, account_id=account_id,
+                                                    uow=make_uow())
+    customers.update_customer(customer.id, account_id=account_id, uow=make_uow(),
+                              default_payment_method=failing.id)
+    cancellations.cancel_subscription(sub_id, account_id=account_id, uow=make_uow(),
+                                      invoice_now=True)
     _first, final = invoices_of(make_uow, sub_id)
     assert (final.billing_reason, final.status, final.amount_remaining) == (
         "subscription_cancel", "open", 200)
     assert invoice_event_types(make_uow, account_id, final.id) == [
         "invoice.created", "invoice.finalized", "invoice.payment_failed"]
-    sub = services.retrieve_subscription(sub_id, account_id=account_id, uow=make_uow())
+    sub = subscriptions.retrieve_subscription(sub_id, account_id=account_id, uow=make_uow())
     assert sub.status == "canceled"
 
 
 def test_a_trial_canceled_at_its_end_has_no_final_invoice(
         account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer) -> None:
     calls = metered_price(account_id, make_uow, meter(account_id, make_uow))
-    sub = services.create_subscription(account_id=account_id, uow=make_uow(),
-                                       customer=customer.id, items=[ItemSpec(calls.id)],
-                                       trial_period_days=7, cancel_at_period_end=True)
+    sub = subscriptions.create_subscription(account_id=account_id, uow=make_uow(),
+                                            customer=customer.id, items=[ItemSpec(calls.id)],
+                                            trial_period_days=7, cancel_at_period_end=True)
     clock.set(START + timedelta(days=1))
     report(account_id, make_uow, customer, 50)  # free: during the trial
-    services.advance_clock(clock, START + timedelta(days=40), account_id=account_id,
+    renewals.advance_clock(clock, START + timedelta(days=40), account_id=account_id,
                            uow_factory=make_uow)
     assert [i.billing_reason for i in invoices_of(make_uow, sub.id)] == [
         "subscription_create"]
-    ended = services.retrieve_subscription(sub.id, account_id=account_id, uow=make_uow())
+    ended = subscriptions.retrieve_subscription(sub.id, account_id=account_id, uow=make_uow())
     assert ended.status == "canceled"

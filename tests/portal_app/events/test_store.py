@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from portal_app.accounts import services as accounts
-from portal_app.billing import services as billing
+from portal_app.billing.providers import billing_provider
 from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
 from portal_app.errors import ResourceMissing
@@ -20,12 +20,12 @@ UowFactory = Callable[[], UnitOfWork]
 @pytest.fixture
 def history(account_id: str, make_uow: UowFactory, clock: FrozenClock) -> dict[str, str]:
     """Two customers and a product, created a minute apart (five events)."""
-    alice = billing.create_customer(account_id=account_id, uow=make_uow(), email="a@x.test").id
+    alice = billing_provider(account_id, uow=make_uow()).create_customer(email="a@x.test")["id"]
     clock.set(clock() + timedelta(minutes=1))
-    bob = billing.create_customer(account_id=account_id, uow=make_uow(), email="b@x.test").id
+    bob = billing_provider(account_id, uow=make_uow()).create_customer(email="b@x.test")["id"]
     clock.set(clock() + timedelta(minutes=1))
-    billing.update_customer(alice, account_id=account_id, uow=make_uow(), name="Alice")
-    billing.create_product(account_id=account_id, uow=make_uow(), name="Pro")
+    billing_provider(account_id, uow=make_uow()).update_customer(alice, name="Alice")
+    billing_provider(account_id, uow=make_uow()).create_product(name="Pro")
     return {"alice": alice, "bob": bob}
 
 
@@ -71,7 +71,7 @@ def test_pages_with_a_cursor(account_id: str, make_uow: UowFactory, history: dic
 def test_other_accounts_are_invisible(account_id: str, make_uow: UowFactory,
                                       history: dict) -> None:
     other = accounts.create_account(business_name="Other", email="o@x.test", uow=make_uow()).id
-    theirs = billing.create_customer(account_id=other, uow=make_uow(), email="z@x.test").id
+    theirs = billing_provider(other, uow=make_uow()).create_customer(email="z@x.test")["id"]
 
     mine = store.list_events(account_id, uow=make_uow())
     assert theirs not in {e.object_id for e in mine.events}

@@ -7,7 +7,7 @@ import pytest
 
 from analytics.events import scan_events
 from analytics.ingest import flow_frame, subscription_frame
-from portal_app.billing import services as billing
+from portal_app.billing.providers import billing_provider
 from portal_app.errors import InvalidRequest
 from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
 from portal_app.portal import configurations
@@ -19,7 +19,7 @@ def test_history_uses_the_accounts_objects_and_imports_once(account_id: str, mak
                                                             clock) -> None:
     config = configurations.create_configuration({"features": {}}, account_id=account_id,
                                                  uow=make_uow()).id
-    products = [billing.create_product(account_id=account_id, uow=make_uow(), name=n).id
+    products = [billing_provider(account_id, uow=make_uow()).create_product(name=n)["id"]
                 for n in ("Starter", "Growth", "Scale")]
     assert not has_synthetic_history(account_id, uow=make_uow())
 

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from portal_app.accounts import services as accounts
-from portal_app.billing import services as billing
+from portal_app.billing.catalog import create_product
+from portal_app.billing.customers import create_customer, update_customer
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +21,13 @@ def merchant(account_id: str, make_uow) -> dict[str, str]:
     email = f"ops-{account_id.lower()}@acme.test"
     accounts.create_console_user(account_id=account_id, email=email, password=PASSWORD,
                                  uow=make_uow())
-    alice = billing.create_customer(account_id=account_id, uow=make_uow(), email="a@x.test").id
-    bob = billing.create_customer(account_id=account_id, uow=make_uow(), email="b@x.test").id
-    billing.update_customer(alice, account_id=account_id, uow=make_uow(), name="Alice")
-    billing.create_product(account_id=account_id, uow=make_uow(), name="Pro")
+    alice = create_customer(account_id=account_id, uow=make_uow(), email="a@x.test").id
+    bob = create_customer(account_id=account_id, uow=make_uow(), email="b@x.test").id
+    update_customer(alice, account_id=account_id, uow=make_uow(), name="Alice")
+    create_product(account_id=account_id, uow=make_uow(), name="Pro")
     # Another merchant's customer must never show up.
     other = accounts.create_account(business_name="Other", email="o@x.test", uow=make_uow()).id
-    stranger = billing.create_customer(account_id=other, uow=make_uow(), email="s@x.test").id
+    stranger = create_customer(account_id=other, uow=make_uow(), email="s@x.test").id
     return {"email": email, "alice": alice, "bob": bob, "stranger": stranger}
 
 

@@ -18,7 +18,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from portal_app.accounts import services as accounts
-from portal_app.billing import services as billing
+from portal_app.billing.catalog import create_price, create_product
+from portal_app.billing.customers import create_customer
+from portal_app.billing.provider import ItemSpec
+from portal_app.billing.subscriptions import create_subscription
 from portal_app.db import UnitOfWork
 from portal_app.portal import configurations, sessions
 from portal_app.retention import experiments, flows
@@ -54,11 +57,11 @@ def merchant(account_id: str, make_uow: Callable[[], UnitOfWork]) -> dict[str, s
     email = f"growth-{account_id.lower()}@acme.test"
     accounts.create_console_user(account_id=account_id, email=email, password=PASSWORD,
                                  uow=make_uow())
-    product = billing.create_product(account_id=account_id, uow=make_uow(), name="Cloud")
-    pro = billing.create_price(account_id=account_id, uow=make_uow(), product=product.id,
+    product = create_product(account_id=account_id, uow=make_uow(), name="Cloud")
+    pro = create_price(account_id=account_id, uow=make_uow(), product=product.id,
                                currency="usd", unit_amount=4900, interval="month",
                                nickname="Pro")
-    billing.create_price(account_id=account_id, uow=make_uow(), product=product.id,
+    create_price(account_id=account_id, uow=make_uow(), product=product.id,
                          currency="usd", unit_amount=1900, interval="month", nickname="Basic")
     config = configurations.create_configuration({"features": FEATURES},
                                                  account_id=account_id, uow=make_uow())
@@ -71,11 +74,11 @@ def seed_flows(account_id: str, merchant: dict[str, str], database: Engine,
     uow = lambda: UnitOfWork(database)  # noqa: E731 — the server's real clock, like it
     saved = 0
     for i in range(customers):
-        customer = billing.create_customer(account_id=account_id, uow=uow(),
+        customer = create_customer(account_id=account_id, uow=uow(),
                                            email=f"leaver{i}@x.test",
                                            payment_method="pm_card_visa").id
-        sub = billing.create_subscription(account_id=account_id, uow=uow(), customer=customer,
-                                          items=[billing.ItemSpec(price=merchant["price"])])
+        sub = create_subscription(account_id=account_id, uow=uow(), customer=customer,
+                                          items=[ItemSpec(price=merchant["price"])])
         session = sessions.create_session(account_id=account_id, uow=uow(), customer=customer,
                                           configuration=merchant["config"]).session
         flow = flows.start_flow(session, sub.id, uow=uow()).flow

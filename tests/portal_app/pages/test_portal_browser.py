@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 
 from portal_app.db import UnitOfWork
-from tests.portal_app.portal.test_overview import subscribed_customer
+from tests.portal_app.views.test_overview import subscribed_customer
 
 pytestmark = pytest.mark.browser
 

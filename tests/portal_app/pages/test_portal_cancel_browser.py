@@ -23,8 +23,12 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from portal_app.billing import services as billing
+from portal_app.billing.catalog import create_price
+from portal_app.billing.customers import create_customer, update_customer
 from portal_app.billing.models import Subscription
+from portal_app.billing.payment_methods import attach_payment_method
+from portal_app.billing.provider import ItemSpec
+from portal_app.billing.subscriptions import create_subscription
 from portal_app.db import UnitOfWork
 from portal_app.events.models import Event
 from portal_app.portal import configurations
@@ -51,21 +55,21 @@ class Shop:
 
     def __init__(self, account_id: str, uow: Uow) -> None:
         self.account_id, self.uow = account_id, uow
-        self.starter = billing.create_price(account_id=account_id, uow=uow(), currency="eur",
+        self.starter = create_price(account_id=account_id, uow=uow(), currency="eur",
                                             unit_amount=1000, interval="month",
                                             product_name="Starter")
-        self.growth = billing.create_price(account_id=account_id, uow=uow(), currency="eur",
+        self.growth = create_price(account_id=account_id, uow=uow(), currency="eur",
                                            unit_amount=3000, interval="month",
                                            product_name="Growth")
-        self.customer = billing.create_customer(account_id=account_id, uow=uow(),
+        self.customer = create_customer(account_id=account_id, uow=uow(),
                                                 email="ada@example.test").id
-        card = billing.attach_payment_method("pm_card_visa", customer_id=self.customer,
+        card = attach_payment_method("pm_card_visa", customer_id=self.customer,
                                              account_id=account_id, uow=uow()).id
-        billing.update_customer(self.customer, account_id=account_id, uow=uow(),
+        update_customer(self.customer, account_id=account_id, uow=uow(),
                                 default_payment_method=card)
-        self.sub = billing.create_subscription(account_id=account_id, uow=uow(),
+        self.sub = create_subscription(account_id=account_id, uow=uow(),
                                                customer=self.customer,
-                                               items=[billing.ItemSpec(self.growth.id)]).id
+                                               items=[ItemSpec(self.growth.id)]).id
         self.config = configurations.create_configuration({
             "features": {
                 "subscription_cancel": {

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from portal_app.db import UnitOfWork
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
-from tests.portal_app.portal.test_overview import subscribed_customer
+from tests.portal_app.views.test_overview import subscribed_customer
 
 pytestmark = pytest.mark.browser
 

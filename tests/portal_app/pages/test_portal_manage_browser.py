@@ -20,8 +20,12 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from portal_app.billing import services as billing
+from portal_app.billing.catalog import create_price
+from portal_app.billing.customers import create_customer, update_customer
 from portal_app.billing.models import Invoice, Subscription, SubscriptionStatus
+from portal_app.billing.payment_methods import attach_payment_method
+from portal_app.billing.provider import ItemSpec
+from portal_app.billing.subscriptions import create_subscription
 from portal_app.db import UnitOfWork
 from portal_app.portal import configurations
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
@@ -44,7 +48,7 @@ class Shop:
     def __init__(self, account_id: str, uow: Uow) -> None:
         def price(product: str | None, amount: int, interval: str, name: str | None = None,
                   ) -> Any:
-            return billing.create_price(account_id=account_id, uow=uow(), currency="eur",
+            return create_price(account_id=account_id, uow=uow(), currency="eur",
                                         unit_amount=amount, interval=interval, product=product,
                                         product_name=name)
 
@@ -53,15 +57,15 @@ class Shop:
         self.starter_year = price(self.starter.product_id, 10000, "year")
         self.growth = price(None, 3000, "month", "Growth")
         self.growth_year = price(self.growth.product_id, 30000, "year")
-        self.customer = billing.create_customer(account_id=account_id, uow=uow(),
+        self.customer = create_customer(account_id=account_id, uow=uow(),
                                                 email="ada@example.test").id
-        card = billing.attach_payment_method("pm_card_visa", customer_id=self.customer,
+        card = attach_payment_method("pm_card_visa", customer_id=self.customer,
                                              account_id=account_id, uow=uow()).id
-        billing.update_customer(self.customer, account_id=account_id, uow=uow(),
+        update_customer(self.customer, account_id=account_id, uow=uow(),
                                 default_payment_method=card)
-        self.sub = billing.create_subscription(
+        self.sub = create_subscription(
             account_id=account_id, uow=uow(), customer=self.customer,
-            items=[billing.ItemSpec(self.starter.id, 2)]).id
+            items=[ItemSpec(self.starter.id, 2)]).id
 
     def configuration(self, **overrides: Any) -> str:
         update = {

@@ -31,7 +31,7 @@ def decide(shop: Shop, reason: str = "unused", price: object = None
     customer = shop.customer()
     sub = shop.subscribe(customer, price)  # type: ignore[arg-type]
     session = shop.session(customer)
-    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flow = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
     shown = flows.submit_reason(session, flow.id, reason, None, uow=shop.make_uow())
     return flows.retrieve_flow(session, flow.id, uow=shop.make_uow()), shown
 
@@ -40,7 +40,7 @@ def test_targeting_falls_back_to_the_policy(shop: Shop, clock: FrozenClock) -> N
     in_exp, by_policy = extension(shop, 7), extension(shop, 30)
     policies.set_policy(shop.config.id, account_id=shop.account_id, uow=shop.make_uow(),
                         offers={"default": by_policy})
-    exp_id = run(shop, reasons=["too_expensive"], segment_prices=[shop.pro.id],
+    exp_id = run(shop, reasons=["too_expensive"], segment_prices=[shop.pro["id"]],
                  tenure_min_days=0, tenure_max_days=5,
                  variants=[VariantSpec(name="all", offers={"default": in_exp})])
     flow, shown = decide(shop, "too_expensive")
@@ -56,12 +56,12 @@ def test_tenure_segment(shop: Shop, clock: FrozenClock) -> None:
     sub = shop.subscribe(customer)
     run(shop, tenure_min_days=30, variants=[VariantSpec(name="control")])
     session = shop.session(customer)
-    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flow = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
     flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
     assert flows.retrieve_flow(session, flow.id, uow=shop.make_uow()).experiment_id is None
     clock.set(clock() + timedelta(days=31))
     session = shop.session(customer)
-    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flow = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
     flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
     assert flows.retrieve_flow(session, flow.id, uow=shop.make_uow()).experiment_id
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from portal_app.billing import services as billing
-from portal_app.billing.models import Subscription
+from portal_app.billing.provider import StripeObject
 from portal_app.clock import FrozenClock
 from portal_app.errors import InvalidRequest
 from portal_app.retention import flows, offers, policies
@@ -21,25 +20,25 @@ def offer(shop: Shop, type: str = "trial_extension", **kw: Any) -> Offer:
         "trial_extension": {"extension_days": 7},
         "contact": {"contact_url": "https://acme.test/talk"},
         "pause": {"pause_interval": "month", "pause_interval_count": 1},
-        "price_change": {"price": shop.basic.id},
+        "price_change": {"price": shop.basic["id"]},
     }[type] if type in ("trial_extension", "contact", "pause", "price_change") else {}
     return offers.create_offer(account_id=shop.account_id, uow=shop.make_uow(), type=type,
                                name="Offer", **{**defaults, **kw})
 
 
-def rule(shop: Shop, o: Offer, sub: Subscription, reason: str | None = "too_expensive"
+def rule(shop: Shop, o: Offer, sub: StripeObject, reason: str | None = "too_expensive"
          ) -> str | None:
     with shop.make_uow() as uow:
         o = uow.session.get(Offer, o.id)
-        sub = uow.session.get(Subscription, sub.id)
-        return offers.check_eligibility(o, subscription=sub, reason=reason, uow=uow)
+        return offers.check_eligibility(o, subscription=shop.subscription(sub["id"]),
+                                        reason=reason, uow=uow)
 
 
-def accept(shop: Shop, o: Offer, customer: str, sub: Subscription) -> None:
+def accept(shop: Shop, o: Offer, customer: str, sub: StripeObject) -> None:
     policies.set_policy(shop.config.id, account_id=shop.account_id, uow=shop.make_uow(),
                         offers={"default": o.id})
     session = shop.session(customer)
-    flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+    flow = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
     shown = flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
     assert shown is not None and shown.id == o.id
     flows.accept_offer(session, flow.id, o.id, uow=shop.make_uow())
@@ -50,7 +49,7 @@ def test_eligible_by_default(shop: Shop) -> None:
     o = offer(shop)
     assert rule(shop, o, sub) is None
     assert [x.id for x in offers.eligible_offers(
-        account_id=shop.account_id, subscription_id=sub.id, reason="unused",
+        account_id=shop.account_id, subscription_id=sub["id"], reason="unused",
         uow=shop.make_uow())] == [o.id]
 
 
@@ -69,13 +68,12 @@ def test_reasons(shop: Shop) -> None:
 
 def test_products_and_prices(shop: Shop) -> None:
     sub = shop.subscribe(shop.customer())
-    other = billing.create_price(account_id=shop.account_id, uow=shop.make_uow(),
-                                 product_name="Other", currency="usd", unit_amount=100,
-                                 interval="month")
-    assert rule(shop, offer(shop, products=[other.product_id]), sub) == "product_not_targeted"
-    assert rule(shop, offer(shop, products=[shop.pro.product_id]), sub) is None
-    assert rule(shop, offer(shop, prices=[shop.basic.id]), sub) == "price_not_targeted"
-    assert rule(shop, offer(shop, prices=[shop.pro.id]), sub) is None
+    other = shop.billing.create_price(product=shop.billing.create_product(name="Other")["id"],
+                                      currency="usd", unit_amount=100, interval="month")
+    assert rule(shop, offer(shop, products=[other["product"]]), sub) == "product_not_targeted"
+    assert rule(shop, offer(shop, products=[shop.pro["product"]]), sub) is None
+    assert rule(shop, offer(shop, prices=[shop.basic["id"]]), sub) == "price_not_targeted"
+    assert rule(shop, offer(shop, prices=[shop.pro["id"]]), sub) is None
 
 
 def test_minimum_subscription_age(shop: Shop, clock: FrozenClock) -> None:
@@ -111,32 +109,28 @@ def test_redemptions_per_customer(shop: Shop) -> None:
 def test_subscription_must_be_live(shop: Shop) -> None:
     customer = shop.customer()
     sub = shop.subscribe(customer)
-    billing.cancel_subscription(sub.id, account_id=shop.account_id, uow=shop.make_uow(),
-                                at_period_end=True)
+    shop.billing.cancel_subscription(sub["id"], customer_id=customer, at_period_end=True)
     assert rule(shop, offer(shop), sub) == "subscription_not_live"
 
 
 def test_type_rules(shop: Shop) -> None:
     customer = shop.customer()
     sub = shop.subscribe(customer)
-    assert rule(shop, offer(shop, "price_change", price=shop.pro.id), sub) == \
+    assert rule(shop, offer(shop, "price_change", price=shop.pro["id"]), sub) == \
         "price_incompatible"
-    dearer = billing.create_price(account_id=shop.account_id, uow=shop.make_uow(),
-                                  product=shop.pro.product_id, currency="usd",
-                                  unit_amount=9900, interval="month")
-    assert rule(shop, offer(shop, "price_change", price=dearer.id), sub) == "price_not_cheaper"
-    yearly = billing.create_price(account_id=shop.account_id, uow=shop.make_uow(),
-                                  product=shop.pro.product_id, currency="usd",
-                                  unit_amount=100, interval="year")
-    assert rule(shop, offer(shop, "price_change", price=yearly.id), sub) == \
+    dearer = shop.billing.create_price(product=shop.pro["product"], currency="usd",
+                                       unit_amount=9900, interval="month")
+    assert rule(shop, offer(shop, "price_change", price=dearer["id"]), sub) == \
+        "price_not_cheaper"
+    yearly = shop.billing.create_price(product=shop.pro["product"], currency="usd",
+                                       unit_amount=100, interval="year")
+    assert rule(shop, offer(shop, "price_change", price=yearly["id"]), sub) == \
         "price_incompatible"
-    euro = billing.create_coupon(account_id=shop.account_id, uow=shop.make_uow(),
-                                 amount_off=500, currency="eur")
-    assert rule(shop, offer(shop, "coupon", coupon=euro.id), sub) == "coupon_unusable"
-    used = billing.create_coupon(account_id=shop.account_id, uow=shop.make_uow(),
-                                 percent_off=10, max_redemptions=1)
-    shop.subscribe(shop.customer("c@example.com"), coupon=used.id)
-    assert rule(shop, offer(shop, "coupon", coupon=used.id), sub) == "coupon_unusable"
+    euro = shop.billing.create_coupon(amount_off=500, currency="eur")
+    assert rule(shop, offer(shop, "coupon", coupon=euro["id"]), sub) == "coupon_unusable"
+    used = shop.billing.create_coupon(percent_off=10, max_redemptions=1)
+    shop.subscribe(shop.customer("c@example.com"), coupon=used["id"])
+    assert rule(shop, offer(shop, "coupon", coupon=used["id"]), sub) == "coupon_unusable"
     pause = offer(shop, "pause")
     accept(shop, pause, customer, sub)
     assert rule(shop, offer(shop, "pause"), sub) == "already_paused"
@@ -152,12 +146,12 @@ def test_validation_per_type(shop: Shop) -> None:
         ({"type": "pause", "pause_interval": "year", "pause_interval_count": 3},
          "pause[interval_count]"),
         ({"type": "price_change"}, "price_change[price]"),
-        ({"type": "price_change", "price": shop.basic.id, "price_change_timing": "later"},
+        ({"type": "price_change", "price": shop.basic["id"], "price_change_timing": "later"},
          "price_change[timing]"),
         ({"type": "trial_extension", "extension_days": 400}, "trial_extension[days]"),
         ({"type": "contact", "contact_email": "nope"}, "contact[email]"),
         ({"type": "trial_extension", "extension_days": 3, "coupon": None,
-          "price": shop.basic.id}, "price_change[price]"),
+          "price": shop.basic["id"]}, "price_change[price]"),
         ({"type": "contact", "contact_url": "https://a.test", "reasons": ["bored"]},
          "eligibility[reasons][0]"),
     ):

@@ -31,7 +31,7 @@ def run_experiment(shop: Shop, customers: int) -> tuple[Experiment, dict[str, li
         customer = shop.customer(f"r{i}@example.com")
         sub = shop.subscribe(customer)
         session = shop.session(customer)
-        flow = flows.start_flow(session, sub.id, uow=shop.make_uow()).flow
+        flow = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
         shown = flows.submit_reason(session, flow.id, "too_expensive", None, uow=shop.make_uow())
         variant = flows.retrieve_flow(session, flow.id, uow=shop.make_uow()).variant_id
         assert variant is not None
@@ -49,7 +49,7 @@ def test_flow_events_are_the_raw_frame_of_the_experiments_flows(shop: Shop) -> N
     experiments.stop_experiment(exp.id, account_id=shop.account_id, uow=shop.make_uow())
     outsider = shop.customer("out@example.com")
     sub = shop.subscribe(outsider)
-    flows.start_flow(shop.session(outsider), sub.id, uow=shop.make_uow())
+    flows.start_flow(shop.session(outsider), sub["id"], uow=shop.make_uow())
 
     frame = readout.flow_events(exp.id, account_id=shop.account_id, uow=shop.make_uow())
 

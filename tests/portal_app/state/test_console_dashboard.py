@@ -17,13 +17,13 @@ from analytics import metrics
 from analytics.synthetic import generate, to_stripe_events
 from portal_app import i18n
 from portal_app.accounts import services as accounts
-from portal_app.console.web import COOKIE
 from portal_app.db import UnitOfWork
 from portal_app.events.importer import import_events
 from portal_app.events.synthetic_history import import_synthetic_history
 from portal_app.portal import configurations
 from portal_app.state import console as console_state
 from portal_app.state.console_dashboard import ALL, DashboardState
+from portal_app.web.console_sign_in import COOKIE
 from tests.portal_app.state.test_console_state import redirects_to_login, run, sign_in, state_of
 
 PATH = "/console/dashboard"

@@ -10,19 +10,19 @@ from typing import Any
 import pytest
 
 from portal_app.accounts import services as accounts
-from portal_app.billing import services as billing
-from portal_app.console.web import COOKIE
+from portal_app.billing.catalog import create_price, create_product
+from portal_app.billing.customers import create_customer
+from portal_app.billing.provider import ItemSpec
+from portal_app.billing.subscriptions import create_subscription
+from portal_app.console.offer_views import NONE
 from portal_app.db import UnitOfWork
 from portal_app.portal import configurations, sessions
 from portal_app.retention import experiments, flows, offers, policies
 from portal_app.retention.experiments import VariantSpec
 from portal_app.state import console as console_state
-from portal_app.state.console_retention import (
-    NONE,
-    ExperimentsState,
-    ExperimentState,
-    OffersState,
-)
+from portal_app.state.console_experiments import ExperimentsState, ExperimentState
+from portal_app.state.console_offers import OffersState
+from portal_app.web.console_sign_in import COOKIE
 from tests.portal_app.state.test_console_state import redirects_to_login, run, sign_in, state_of
 
 MakeUow = Callable[[], UnitOfWork]
@@ -152,11 +152,11 @@ def test_amount_coupon_in_major_units(account_id: str, make_uow: MakeUow, cookie
 
 def test_edit_price_change_and_deactivate(account_id: str, make_uow: MakeUow,
                                           cookie: str) -> None:
-    product = billing.create_product(account_id=account_id, uow=make_uow(), name="Cloud")
-    pro = billing.create_price(account_id=account_id, uow=make_uow(), product=product.id,
+    product = create_product(account_id=account_id, uow=make_uow(), name="Cloud")
+    pro = create_price(account_id=account_id, uow=make_uow(), product=product.id,
                                currency="usd", unit_amount=4900, interval="month",
                                nickname="Pro")
-    basic = billing.create_price(account_id=account_id, uow=make_uow(), product=product.id,
+    basic = create_price(account_id=account_id, uow=make_uow(), product=product.id,
                                  currency="usd", unit_amount=1900, interval="month",
                                  nickname="Basic")
     state = offers_state(cookie)
@@ -315,16 +315,16 @@ def test_start_then_stop_with_a_readout(account_id: str, make_uow: MakeUow, cook
     run(ExperimentState.confirm, detail)
     assert not detail.has_exposures and detail.exposures == "0"
 
-    product = billing.create_product(account_id=account_id, uow=make_uow(), name="Cloud")
-    price = billing.create_price(account_id=account_id, uow=make_uow(), product=product.id,
+    product = create_product(account_id=account_id, uow=make_uow(), name="Cloud")
+    price = create_price(account_id=account_id, uow=make_uow(), product=product.id,
                                  currency="usd", unit_amount=4900, interval="month")
     for i in range(6):
-        customer = billing.create_customer(account_id=account_id, uow=make_uow(),
+        customer = create_customer(account_id=account_id, uow=make_uow(),
                                            email=f"c{i}@x.test",
                                            payment_method="pm_card_visa").id
-        sub = billing.create_subscription(account_id=account_id, uow=make_uow(),
+        sub = create_subscription(account_id=account_id, uow=make_uow(),
                                           customer=customer,
-                                          items=[billing.ItemSpec(price=price.id)])
+                                          items=[ItemSpec(price=price.id)])
         session = sessions.create_session(account_id=account_id, uow=make_uow(),
                                           customer=customer, configuration=config_id).session
         flow = flows.start_flow(session, sub.id, uow=make_uow()).flow

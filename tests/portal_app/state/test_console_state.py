@@ -10,11 +10,12 @@ import reflex as rx
 from reflex.istate.data import RouterData
 
 from portal_app.accounts import services as accounts
-from portal_app.billing import services as billing
-from portal_app.console.web import COOKIE
+from portal_app.billing.catalog import create_product
+from portal_app.billing.customers import create_customer
 from portal_app.db import UnitOfWork
 from portal_app.state import console as console_state
 from portal_app.state.console import ALL_TYPES, ConsoleState, EventsState, OverviewState
+from portal_app.web.console_sign_in import COOKIE
 
 ORIGIN = "http://localhost:3000"
 
@@ -85,10 +86,10 @@ def test_a_foreign_websocket_origin_is_refused(token: str) -> None:
 
 
 def test_signed_in_sees_own_events_only(account_id: str, make_uow, token: str) -> None:
-    mine = billing.create_customer(account_id=account_id, uow=make_uow(), email="m@x.test").id
-    billing.create_product(account_id=account_id, uow=make_uow(), name="Pro")
+    mine = create_customer(account_id=account_id, uow=make_uow(), email="m@x.test").id
+    create_product(account_id=account_id, uow=make_uow(), name="Pro")
     other = accounts.create_account(business_name="Other", email="o@x.test", uow=make_uow()).id
-    theirs = billing.create_customer(account_id=other, uow=make_uow(), email="t@x.test").id
+    theirs = create_customer(account_id=other, uow=make_uow(), email="t@x.test").id
     state = state_of(EventsState, cookie=f"a=b; {COOKIE}={token}")
 
     assert not redirects_to_login(run(EventsState.load, state))
@@ -120,7 +121,7 @@ def test_signed_in_sees_own_events_only(account_id: str, make_uow, token: str) -
 
 
 def test_overview_counts_events(account_id: str, make_uow, token: str) -> None:
-    billing.create_customer(account_id=account_id, uow=make_uow(), email="m@x.test")
+    create_customer(account_id=account_id, uow=make_uow(), email="m@x.test")
     state = state_of(OverviewState, cookie=f"{COOKIE}={token}", path="/console")
     run(OverviewState.load, state)
     assert state.event_count == "1"
@@ -130,7 +131,7 @@ def test_paging_walks_older_and_back(account_id: str, make_uow, token: str,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(console_state, "PAGE_SIZE", 2)
     for n in range(5):
-        billing.create_customer(account_id=account_id, uow=make_uow(), email=f"c{n}@x.test")
+        create_customer(account_id=account_id, uow=make_uow(), email=f"c{n}@x.test")
     state = state_of(EventsState, cookie=f"{COOKIE}={token}")
     run(EventsState.load, state)
     first = [row.id for row in state.events]

@@ -9,16 +9,16 @@ import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 
-from portal_app.billing import services as billing
+from portal_app.billing.customers import create_customer
 from portal_app.billing.models import Subscription, SubscriptionStatus
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
-from portal_app.portal.web import COOKIE_NAME
 from portal_app.state import portal as portal_state
 from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import ManageState, PauseState, UpdateState
-from tests.portal_app.portal.test_manage import Shop, features, item_of
-from tests.portal_app.portal.test_manage import shop as shop  # noqa: F401  (fixture)
+from portal_app.web.portal_links import COOKIE_NAME
+from tests.portal_app.portal.helpers import Shop, features, item_of
+from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -68,7 +68,7 @@ def test_overview_cards_carry_the_actions(shop: Shop, make_uow: UowFactory) -> N
 
 
 def test_another_customers_subscription_is_refused(shop: Shop, make_uow: UowFactory) -> None:
-    stranger = billing.create_customer(account_id=shop.account_id, uow=make_uow()).id
+    stranger = create_customer(account_id=shop.account_id, uow=make_uow()).id
     cookie = browser(shop, make_uow, customer=stranger)
 
     cancel = state_of(CancelState, cookie, shop.sub.id)

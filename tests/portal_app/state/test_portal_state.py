@@ -9,14 +9,13 @@ import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 
-from portal_app.billing import services as billing
 from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
-from portal_app.portal.web import COOKIE_NAME
 from portal_app.state import portal as portal_state
 from portal_app.state.portal import PortalState, browser_secret
-from tests.portal_app.portal.test_overview import subscribed_customer
+from portal_app.web.portal_links import COOKIE_NAME
+from tests.portal_app.views.test_overview import provider_of, subscribed_customer
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -148,7 +147,7 @@ def test_an_idle_session_lapses_but_still_offers_the_way_back(
 
 
 def test_each_event_rechecks_the_session(account_id: str, make_uow: UowFactory) -> None:
-    customer = billing.create_customer(account_id=account_id, uow=make_uow()).id
+    customer = provider_of(account_id, make_uow).create_customer()["id"]
     state = state_with(opened(account_id, customer, make_uow))
     assert state._require_session(make_uow()).customer_id == customer
 

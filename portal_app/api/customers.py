@@ -1,0 +1,99 @@
+"""``/v1/customers``: create, retrieve, update and list customers, and their payment methods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal_app.api.forms import (
+    optional_str,
+    refuse_unknown,
+    to_address,
+    to_dict,
+    to_list,
+    to_metadata,
+    to_shipping,
+    to_str,
+)
+from portal_app.api.pagination import PAGE_PARAMS, paginate_request
+from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.billing import customers
+from portal_app.billing.models import Customer, PaymentMethod
+from portal_app.billing.objects import render_customer, render_payment_method
+
+endpoint = Registry()
+
+
+_CUSTOMER_PARAMS = ("email", "name", "phone", "description", "address", "shipping",
+                    "preferred_locales", "metadata", "invoice_settings")
+
+
+def _customer_fields(params: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in ("email", "name", "phone", "description"):
+        if name in params:
+            fields[name] = to_str(params[name], name)
+    if "address" in params:
+        fields["address"] = to_address(params["address"], "address")
+    if "shipping" in params:
+        fields["shipping"] = to_shipping(params["shipping"], "shipping")
+    if "preferred_locales" in params:
+        fields["preferred_locales"] = [
+            to_str(v, f"preferred_locales[{i}]")
+            for i, v in enumerate(to_list(params["preferred_locales"], "preferred_locales"))]
+    return fields
+
+
+def _default_payment_method(params: dict[str, Any]) -> str | None:
+    if "invoice_settings" not in params:
+        return None
+    settings = to_dict(params["invoice_settings"], "invoice_settings")
+    refuse_unknown(settings, ("default_payment_method",), prefix="invoice_settings")
+    if "default_payment_method" not in settings:
+        return None
+    return to_str(settings["default_payment_method"],
+                  "invoice_settings[default_payment_method]")
+
+
+@endpoint("POST", "/v1/customers", params=(*_CUSTOMER_PARAMS, "payment_method"))
+def create_customer(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    fields = _customer_fields(p)
+    customer = customers.create_customer(
+        account_id=req.account_id, uow=req.uow, **fields,
+        metadata=to_metadata(p.get("metadata", {})),
+        payment_method=optional_str(p, "payment_method"),
+        default_payment_method=_default_payment_method(p) or None)
+    return render_customer(customer)
+
+
+@endpoint("GET", "/v1/customers/{id}")
+def retrieve_customer(req: ApiRequest) -> dict[str, Any]:
+    return render_customer(req.uow.get(Customer, req.id(), account_id=req.account_id,
+                                       label="customer"))
+
+
+@endpoint("POST", "/v1/customers/{id}", params=_CUSTOMER_PARAMS)
+def update_customer(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    customer = customers.update_customer(
+        req.id(), account_id=req.account_id, uow=req.uow, **_customer_fields(p),
+        metadata=to_metadata(p["metadata"]) if "metadata" in p else None,
+        default_payment_method=_default_payment_method(p))
+    return render_customer(customer)
+
+
+@endpoint("GET", "/v1/customers", params=(*PAGE_PARAMS, "email"))
+def list_customers(req: ApiRequest) -> dict[str, Any]:
+    return paginate_request(req, Customer, url="/v1/customers", label="customer",
+                            render=lambda row, _s: render_customer(row),
+                            filters={"email": optional_str(req.params, "email")})
+
+
+@endpoint("GET", "/v1/customers/{id}/payment_methods", params=(*PAGE_PARAMS, "type"))
+def list_customer_payment_methods(req: ApiRequest) -> dict[str, Any]:
+    customer = req.uow.get(Customer, req.id(), account_id=req.account_id, param="customer",
+                           label="customer")
+    return paginate_request(
+        req, PaymentMethod, url=f"/v1/customers/{customer.id}/payment_methods",
+        label="PaymentMethod", render=lambda row, _s: render_payment_method(row),
+        filters={"customer_id": customer.id, "type": optional_str(req.params, "type")})

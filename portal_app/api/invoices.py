@@ -1,0 +1,68 @@
+"""``/v1/invoices``: retrieve and list invoices, and preview the upcoming one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal_app.api.forms import optional_str, refuse_unknown, to_dict
+from portal_app.api.pagination import PAGE_PARAMS, paginate_request
+from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.subscriptions import item_changes, proration
+from portal_app.billing import changes, subscriptions
+from portal_app.billing.models import Invoice, InvoiceStatus
+from portal_app.billing.objects import render_invoice
+from portal_app.errors import InvalidRequest
+
+endpoint = Registry()
+
+
+@endpoint("GET", "/v1/invoices/{id}")
+def retrieve_invoice(req: ApiRequest) -> dict[str, Any]:
+    invoice = req.uow.get(Invoice, req.id(), account_id=req.account_id, label="invoice")
+    return render_invoice(invoice, req.uow.session)
+
+
+@endpoint("GET", "/v1/invoices",
+          params=(*PAGE_PARAMS, "customer", "subscription", "status", "collection_method"))
+def list_invoices(req: ApiRequest) -> dict[str, Any]:
+    p = req.params
+    status = optional_str(p, "status")
+    if status is not None and status not in InvoiceStatus.__members__:
+        raise InvalidRequest("Invalid status: must be one of draft, open, paid, "
+                             "uncollectible, or void", param="status")
+    return paginate_request(
+        req, Invoice, url="/v1/invoices", label="invoice", render=render_invoice,
+        filters={"customer_id": optional_str(p, "customer"),
+                 "subscription_id": optional_str(p, "subscription"),
+                 "status": status,
+                 "collection_method": optional_str(p, "collection_method")})
+
+
+@endpoint("POST", "/v1/invoices/create_preview",
+          params=("customer", "subscription", "subscription_details", "automatic_tax",
+                  "currency"))
+def create_invoice_preview(req: ApiRequest) -> dict[str, Any]:
+    """The upcoming invoice of a subscription, with the changes of subscription_details."""
+    p = req.params
+    details = to_dict(p.get("subscription_details") or {}, "subscription_details")
+    refuse_unknown(details, ("items", "proration_date", "proration_behavior"),
+                   prefix="subscription_details")
+    customer = optional_str(p, "customer") or None
+    subscription = optional_str(p, "subscription") or None
+    if subscription is None:
+        if customer is None:
+            raise InvalidRequest("Missing required param: customer or subscription.",
+                                 param="subscription", code="parameter_missing")
+        live = subscriptions.list_subscriptions(account_id=req.account_id, uow=req.uow,
+                                                customer_id=customer)
+        if not live:
+            raise InvalidRequest("No upcoming invoices for customer: " + customer,
+                                 code="invoice_upcoming_none", param="customer")
+        subscription = live[0].id
+    behavior, date = proration(details, "subscription_details")
+    items = (item_changes(details["items"], "subscription_details[items]")
+             if details.get("items") not in (None, "") else [])
+    invoice, lines = changes.preview_invoice(
+        subscription, account_id=req.account_id, uow=req.uow, items=items,
+        proration_behavior=behavior, proration_date=date, customer_id=customer)
+    return render_invoice(invoice, req.uow.session, lines=lines)

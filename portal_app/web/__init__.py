@@ -1,0 +1,1 @@
+"""Plain HTTP routes beside the Reflex pages and the API: portal links, console sign-in, security headers."""
