@@ -36,7 +36,7 @@ from typing import Any, Protocol
 StripeObject = dict[str, Any]
 
 
-# --- typed inputs (billing-split) ------------------------------------------------------
+# --- typed inputs ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class BillingProvider(Protocol):
     Stripe has no call for) with how a Stripe-backed provider would do it.
     """
 
-    # --- customers (door-core) -------------------------------------------------------------
+    # --- customers -------------------------------------------------------------------
 
     def retrieve_customer(self, customer_id: str) -> StripeObject:
         """The customer (``invoice_settings.default_payment_method`` is their default).
@@ -100,7 +100,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- payment methods (door-core) ---------------------------------------------------------
+    # --- payment methods ---------------------------------------------------------------
 
     def list_payment_methods(self, customer_id: str) -> list[StripeObject]:
         """The customer's payment methods, newest first.
@@ -137,7 +137,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- invoices (door-core) ----------------------------------------------------------------
+    # --- invoices ----------------------------------------------------------------------
 
     def list_invoices(self, customer_id: str) -> list[StripeObject]:
         """The customer's invoices, drafts included, newest first.
@@ -146,7 +146,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- catalog: products, prices, coupons (door-core) --------------------------------------
+    # --- catalog: products, prices, coupons --------------------------------------------
 
     def create_product(self, *, name: str, description: str | None = None,
                        metadata: Mapping[str, str] | None = None) -> StripeObject:
@@ -217,7 +217,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- subscriptions: create, read, cancel (door-core) -------------------------------------
+    # --- subscriptions: create, read, cancel -------------------------------------------
 
     def create_subscription(self, *, customer: str, items: Sequence[ItemSpec],
                             default_payment_method: str | None = None,
@@ -269,7 +269,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- test clock (door-core) ------------------------------------------------------------
+    # --- test clock ------------------------------------------------------------------
 
     def advance_clock(self, to: datetime) -> int:
         """Move the (test) clock to ``to``, renewing (or ending) everything due on the way;
@@ -281,7 +281,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- subscription changes: plan, quantity, schedule, cancel, pause (door-manage) -------
+    # --- subscription changes: plan, quantity, schedule, cancel, pause -------------
 
     def preview_subscription_update(self, subscription_id: str, *, customer_id: str,
                                     items: Sequence[ItemChange],
@@ -443,7 +443,7 @@ class BillingProvider(Protocol):
         """
         ...
 
-    # --- retention: free days (door-retention) ---------------------------------------------
+    # --- retention: free days ---------------------------------------------------
 
     def extend_trial(self, subscription_id: str, *, customer_id: str, trial_end: datetime
                      ) -> StripeObject:

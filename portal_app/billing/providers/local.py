@@ -97,7 +97,7 @@ class LocalBillingProvider:
         return uow.get(model, object_id, account_id=self.account_id,
                        label=model.__name__.lower())
 
-    # --- customers (door-core) ---------------------------------------------------------------
+    # --- customers ---------------------------------------------------------------------
 
     def retrieve_customer(self, customer_id: str) -> StripeObject:
         return self._run(
@@ -129,7 +129,7 @@ class LocalBillingProvider:
             lambda customer, _: render_customer(customer),
         )
 
-    # --- payment methods (door-core) ---------------------------------------------------------
+    # --- payment methods ---------------------------------------------------------------
 
     def list_payment_methods(self, customer_id: str) -> list[StripeObject]:
         return self._run_list(
@@ -165,7 +165,7 @@ class LocalBillingProvider:
 
         return self._run(action, lambda customer, _: render_customer(customer))
 
-    # --- invoices (door-core) ----------------------------------------------------------------
+    # --- invoices ----------------------------------------------------------------------
 
     def list_invoices(self, customer_id: str) -> list[StripeObject]:
         return self._run_list(
@@ -174,7 +174,7 @@ class LocalBillingProvider:
             lambda invoice, uow: render_invoice(invoice, uow.session),
         )
 
-    # --- catalog: products, prices, coupons (door-core) --------------------------------------
+    # --- catalog: products, prices, coupons --------------------------------------------
 
     def create_product(self, *, name: str, description: str | None = None,
                        metadata: Mapping[str, str] | None = None) -> StripeObject:
@@ -245,7 +245,7 @@ class LocalBillingProvider:
         return self._run(lambda uow: self._get(uow, Coupon, coupon_id),
                          lambda coupon, _: render_coupon(coupon))
 
-    # --- subscriptions: create, read, cancel (door-core) -------------------------------------
+    # --- subscriptions: create, read, cancel -------------------------------------------
 
     def create_subscription(self, *, customer: str, items: Sequence[ItemSpec],
                             default_payment_method: str | None = None,
@@ -290,7 +290,7 @@ class LocalBillingProvider:
             lambda sub, uow: render_subscription(sub, uow.session),
         )
 
-    # --- test clock (door-core) --------------------------------------------------------------
+    # --- test clock --------------------------------------------------------------------
 
     def advance_clock(self, to: datetime) -> int:
         """Move the frozen clock to ``to`` (renewals, trial ends, cancellations on the way).
@@ -302,7 +302,7 @@ class LocalBillingProvider:
         return renewals.advance_clock(self.clock, to, account_id=self.account_id,
                                       uow_factory=self.uow_factory)
 
-    # --- subscription changes: plan, quantity, schedule, cancel, pause (door-manage) -------
+    # --- subscription changes: plan, quantity, schedule, cancel, pause -------------
 
     def preview_subscription_update(self, subscription_id: str, *, customer_id: str,
                                     items: Sequence[ItemChange],
@@ -461,7 +461,7 @@ class LocalBillingProvider:
 
         return self._run_list(action, lambda line, _: line)
 
-    # --- retention: free days (door-retention) ---------------------------------------------
+    # --- retention: free days ---------------------------------------------------
 
     def extend_trial(self, subscription_id: str, *, customer_id: str, trial_end: datetime
                      ) -> StripeObject:
