@@ -15,6 +15,8 @@ import os
 
 import reflex as rx
 
+from portal_app.settings import public_origins
+
 PUBLIC_URL = os.environ.get("PORTICO_PUBLIC_URL", "http://localhost:3000").rstrip("/")
 
 config = rx.Config(
@@ -22,6 +24,10 @@ config = rx.Config(
     api_url=PUBLIC_URL,
     deploy_url=PUBLIC_URL,
     redis_url=os.environ.get("REDIS_URL") or None,
+    # Reflex's default, "*", lets any site make credentialed requests (CORS) and open
+    # the event websocket with the visitor's cookies. Only the public origin may: this
+    # list is also the Origin check of the websocket handshake (python-engineio).
+    cors_allowed_origins=public_origins(PUBLIC_URL),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Radix Themes made explicit (implicit enablement is deprecated since 0.9).

@@ -108,7 +108,7 @@ def experiment_readout(
     """
     if control not in weights:
         raise ValueError(f"control {control!r} is not one of the weighted variants")
-    total_weight = sum(weights.values())
+    total_weight = _total_weight(weights)
     configured = pl.LazyFrame({
         "variant": list(weights),
         "weight": [w / total_weight for w in weights.values()],
@@ -120,9 +120,14 @@ def experiment_readout(
     table = configured.join(counts, on="variant", how="left").with_columns(
         pl.col("exposures", "conversions").fill_null(0))
     expected = pl.col("weight") * pl.col("exposures").sum()
+    # As sample_ratio_mismatch: a variant weighted 0 adds nothing while it has no exposures,
+    # and any exposure makes the mismatch certain; no exposures at all: no test (NaN).
+    term = (pl.when(expected > 0).then((pl.col("exposures") - expected) ** 2 / expected)
+            .when(pl.col("exposures") == 0).then(0.0).otherwise(math.inf))
     is_control = pl.col("variant") == control
     table = table.with_columns(
-        ((pl.col("exposures") - expected) ** 2 / expected).sum().alias("srm_chi2"),
+        pl.when(pl.col("exposures").sum() > 0).then(term.sum()).otherwise(math.nan)
+        .alias("srm_chi2"),
         pl.col("exposures").filter(is_control).first().alias("control_exposures"),
         pl.col("conversions").filter(is_control).first().alias("control_conversions"),
         is_control.alias("is_control"),
@@ -179,9 +184,10 @@ def _verdict(row: dict[str, Any], *, srm_p: float, p: float, diff: float, d_low:
     if row["is_control"]:
         return "Control: the other variants are compared with it."
     n, cn = row["exposures"], row["control_exposures"]
-    if min(n, cn) < min_exposures:
+    needed = max(min_exposures, 1)  # nothing is ever called on no exposures
+    if min(n, cn) < needed:
         return (f"Too early to call: {n} exposures here and {cn} in control; "
-                f"at least {min_exposures} each are needed.")
+                f"at least {needed} each are needed.")
     points = f"{diff * 100:+.1f} points ({confidence:.0%} CI {d_low * 100:+.1f} to " \
              f"{d_high * 100:+.1f}), p = {p:.2g}"
     if math.isnan(p):
@@ -196,13 +202,35 @@ def _verdict(row: dict[str, Any], *, srm_p: float, p: float, diff: float, d_low:
 def sample_ratio_mismatch(exposures: Mapping[str, int], weights: Mapping[str, float]) -> float:
     """The chi-square p-value of observed exposures against the configured weights.
 
+    NaN with no exposures (nothing to test); 1.0 for a single variant (nothing can
+    mismatch); 0.0 when a variant weighted 0 has exposures. Raises ValueError when
+    the weights are not positive in sum.
+
     Examples
     --------
     >>> round(sample_ratio_mismatch({"a": 500, "b": 500}, {"a": 1, "b": 1}), 3)
     1.0
+    >>> round(sample_ratio_mismatch({"a": 550, "b": 450}, {"a": 1, "b": 1}), 4)
+    0.0016
+    >>> sample_ratio_mismatch({}, {"a": 1, "b": 1})
+    nan
     """
+    weight_sum = _total_weight(weights)
     total = sum(exposures.get(v, 0) for v in weights)
-    weight_sum = sum(weights.values())
-    statistic = sum((exposures.get(v, 0) - total * w / weight_sum) ** 2 / (total * w / weight_sum)
-                    for v, w in weights.items())
-    return chi2_sf(statistic, len(weights) - 1)
+    if total == 0:
+        return math.nan
+    statistic = 0.0
+    for variant, weight in weights.items():
+        observed, expected = exposures.get(variant, 0), total * weight / weight_sum
+        if expected > 0:
+            statistic += (observed - expected) ** 2 / expected
+        elif observed:
+            statistic = math.inf
+    return chi2_sf(statistic, max(1, len(weights) - 1))
+
+
+def _total_weight(weights: Mapping[str, float]) -> float:
+    total = sum(weights.values())
+    if total <= 0 or any(w < 0 for w in weights.values()):
+        raise ValueError("weights must be non-negative with a positive sum")
+    return total

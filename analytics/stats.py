@@ -108,6 +108,8 @@ def chi2_sf(x: float, df: int) -> float:
     """
     if df <= 0:
         raise ValueError("df must be positive")
+    if x == math.inf:  # e.g. exposures of a variant weighted 0: as far off as can be
+        return 0.0
     return _upper_gamma_regularized(df / 2, x / 2)
 
 
@@ -126,7 +128,9 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # exactly 0 with no successes and 1 with all (floats land a hair off either way)
+    return (0.0 if successes <= 0 else centre - half,
+            1.0 if successes >= trials else centre + half)
 
 
 def two_proportion_test(

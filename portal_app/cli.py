@@ -4,9 +4,11 @@
     portico seed [--reset] [--with-history]
                                      the demo merchant and a year of history (once);
                                      --with-history adds 24 synthetic months for the dashboard
-    portico demo-info                the demo key, console login and a fresh portal link
+    portico demo-info [--rotate]     the console login and a fresh portal link; --rotate
+                                     issues a new demo key and password (printed once)
     portico advance-clock --to DATE  run the demo's renewals due up to DATE
     portico import-events FILE       load Stripe events (JSON lines) into the event store
+    portico prune-idempotency-keys   delete stored Idempotency-Key responses older than 24 h
 
 Every command works on ``DATABASE_URL`` (SQLite by default) unless given
 ``--database-url``.
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from portal_app import seed
+from portal_app.api import idempotency
 from portal_app.clock import utc_now
 from portal_app.db import UnitOfWork, get_engine
 from portal_app.errors import BillingError
@@ -70,7 +73,22 @@ def cmd_seed(args: argparse.Namespace) -> int:
         ("invoices", str(counts["invoices"])),
         ("events", str(counts["events"])),
     ]))
+    if result.secrets is not None:
+        _print_secrets(result.secrets)
     return 0
+
+
+ROTATE_HINT = "`portico demo-info --rotate` issues a new key and password"
+
+
+def _print_secrets(demo: seed.DemoSecrets) -> None:
+    print("The demo's secrets, shown this once (only their digests are stored):")
+    print(_rows([
+        ("API secret key", demo.secret_key),
+        ("console email", seed.DEMO_EMAIL),
+        ("console password", demo.console_password),
+    ]))
+    print(f"Lost them? {ROTATE_HINT} (and revokes the old key).")
 
 
 def _seed_history(account_id: str, *, engine: Engine) -> None:
@@ -82,6 +100,7 @@ def _seed_history(account_id: str, *, engine: Engine) -> None:
 
 
 def cmd_demo_info(args: argparse.Namespace) -> int:
+    fresh = seed.rotate_demo_secrets(engine=get_engine(args.database_url)) if args.rotate else None
     info = seed.demo_info(engine=get_engine(args.database_url))
     minutes = int(info.portal_expires_in.total_seconds() // 60)
     rule = "─" * 72
@@ -89,17 +108,20 @@ def cmd_demo_info(args: argparse.Namespace) -> int:
     print(f" Portico demo: {seed.DEMO_BUSINESS}")
     print(rule)
     print(_rows([
-        ("API secret key", info.secret_key),
+        ("API secret key", fresh.secret_key if fresh else
+         f"{', '.join(info.key_hints) or 'none'} (printed once by `portico seed`)"),
         ("API base", get_settings().public_url),
         ("Merchant console", info.console_url),
         ("  email", info.console_email),
-        ("  password", info.console_password),
+        ("  password", fresh.console_password if fresh else "printed once by `portico seed`"),
         ("Customer portal", info.portal_url),
         ("  customer", info.portal_customer),
         ("  note", f"open it within {minutes} minutes, in one browser; "
                    "`portico demo-info` prints a new one"),
     ], indent=1))
     print(rule)
+    print(" The key and password above are shown this once: keep them." if fresh else
+          f" Lost the key or password? {ROTATE_HINT} (the old key stops working).")
     return 0
 
 
@@ -132,6 +154,16 @@ def cmd_import_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune_idempotency_keys(args: argparse.Namespace) -> int:
+    engine = get_engine(args.database_url)
+    pruned = 0
+    while batch := idempotency.prune_expired(uow=UnitOfWork(engine), limit=args.batch_size):
+        pruned += batch
+    print(f"Pruned {pruned} expired idempotency record(s) (older than "
+          f"{idempotency.KEY_TTL.total_seconds() / 3600:.0f} hours).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``portico`` command line."""
     parser = argparse.ArgumentParser(
@@ -149,8 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
                              help="also import a synthetic 24-month history (about 50,000 "
                                   "events) so the churn dashboard has something to show")
     seed_parser.set_defaults(func=cmd_seed)
-    commands.add_parser("demo-info", help="print the demo key, console login and a portal link"
-                        ).set_defaults(func=cmd_demo_info)
+    info_parser = commands.add_parser(
+        "demo-info", help="print the console login and a fresh portal link")
+    info_parser.add_argument("--rotate", action="store_true",
+                             help="revoke the demo's API key, issue a new one and set a new "
+                                  "console password (both printed once)")
+    info_parser.set_defaults(func=cmd_demo_info)
     clock_parser = commands.add_parser(
         "advance-clock", help="run the demo's renewals, trial ends and cancellations up to a date")
     clock_parser.add_argument("--to", type=_date, required=True, metavar="YYYY-MM-DD")
@@ -163,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser.add_argument("--batch-size", type=int, default=1_000, metavar="N",
                                help="events per transaction (default 1000)")
     import_parser.set_defaults(func=cmd_import_events)
+    prune_parser = commands.add_parser(
+        "prune-idempotency-keys",
+        help="delete stored Idempotency-Key responses older than 24 hours (requests also "
+             "prune a few as they go; run this from cron after quiet periods)")
+    prune_parser.add_argument("--batch-size", type=int, default=1_000, metavar="N",
+                              help="records per transaction (default 1000)")
+    prune_parser.set_defaults(func=cmd_prune_idempotency_keys)
     return parser
 
 

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -187,7 +188,8 @@ class UnitOfWork:
 
         Raises ResourceMissing when there is none (or it belongs to another account).
         """
-        row = self.session.get(model, object_id) if object_id else None
+        row = (self.session.get(model, row_identity(model, object_id, account_id=account_id))
+               if object_id else None)
         if row is None or getattr(row, "account_id", account_id) != account_id:
             name = label or model.__name__.lower()
             raise ResourceMissing(f"No such {name}: '{object_id}'", param=param)
@@ -199,8 +201,33 @@ class UnitOfWork:
     def flush(self) -> None:
         self.session.flush()
 
+    def lock_for_writing(self) -> None:
+        """Serialize this transaction with every other writer before it reads on.
+
+        SQLite has no row locks: take the database write lock now (``BEGIN IMMEDIATE``)
+        unless the transaction holds it already, so that two writers in two processes
+        never both read before either writes. PostgreSQL: nothing (the caller locks the
+        rows it reads with ``SELECT ... FOR UPDATE``).
+        """
+        conn = self.session.connection()
+        if conn.dialect.name == "sqlite":
+            raw: Any = conn.connection.dbapi_connection
+            if not raw.in_transaction:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def row_identity(model: type[SQLModel], object_id: str, *, account_id: str) -> Any:
+    """What ``Session.get`` takes for ``object_id`` of ``account_id``.
+
+    A table whose ids merchants choose (coupons) is keyed by (account_id, id): the id
+    alone names nothing there.
+    """
+    if len(sa_inspect(model).primary_key) > 1:
+        return {"account_id": account_id, "id": object_id}
+    return object_id
 
 
 def create_schema(engine: Engine | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Column types shared by every table: aware UTC datetimes and JSON documents."""
+"""Column types shared by every table: aware UTC datetimes, JSON documents, 64-bit integers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKeyConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
@@ -35,6 +35,26 @@ def time_field(*, index: bool = False, nullable: bool = False) -> Any:
     if nullable:
         return Field(default=None, sa_type=UTCDateTime, index=index, nullable=True)
     return Field(sa_type=UTCDateTime, index=index)
+
+
+def int64_field(*, default: Any = ..., nullable: bool = False) -> Any:
+    """A 64-bit integer column: money in minor units, quantities, usage, redemption counts.
+
+    PostgreSQL's INTEGER stops at 2**31 - 1 (21,474,836.47 in a two-decimal currency:
+    less than a year of Rp 25,000,000); SQLite's integers are 64-bit whatever the type.
+    """
+    if nullable:
+        return Field(default=None, sa_type=BigInteger, nullable=True)
+    return Field(default=default, sa_type=BigInteger)
+
+
+def account_reference(table: str, column: str, target: str) -> ForeignKeyConstraint:
+    """``table``'s (account_id, ``column``) names a ``target`` row of the same account.
+
+    For tables keyed by (account_id, id) because merchants choose the ids (coupons).
+    """
+    return ForeignKeyConstraint(["account_id", column], [f"{target}.account_id", f"{target}.id"],
+                                name=f"fk_{table}_{target}")
 
 
 def json_field(*, default: Any = dict) -> Any:

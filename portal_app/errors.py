@@ -78,6 +78,26 @@ class IdempotencyConflict(BillingError):
     http_status = 400
 
 
+class RateLimited(BillingError):
+    """Too many attempts in a short time; ``retry_after`` says when to try again (seconds)."""
+
+    type = "invalid_request_error"
+    http_status = 429
+    default_code = "rate_limit"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(BillingError):
+    """A request body over the size Portico accepts, refused before it is read."""
+
+    type = "invalid_request_error"
+    http_status = 413
+    default_code = "request_too_large"
+
+
 class SessionExpired(BillingError):
     """A portal session link is unknown, lapsed, or bound to another browser.
 

@@ -1,6 +1,6 @@
 """Every table, imported in one place so that ``SQLModel.metadata`` (and Alembic) sees them."""
 
-from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser
+from portal_app.accounts.models import Account, ApiKey, ConsoleSession, ConsoleUser, LoginFailure
 from portal_app.api.models import IdempotencyRecord
 from portal_app.billing.models import (
     Charge,
@@ -32,7 +32,7 @@ from portal_app.retention.models import (
 __all__ = [
     "Account", "ApiKey", "Charge", "ConsoleSession", "ConsoleUser", "Coupon", "Customer",
     "Discount", "Event", "IdempotencyRecord", "Invoice", "InvoiceItem", "InvoiceLine",
-    "PaymentMethod",
+    "LoginFailure", "PaymentMethod",
     "PortalConfiguration", "PortalSession", "Price", "Product", "PromotionCode", "Subscription",
     "SubscriptionItem", "SubscriptionSchedule",
     "Assignment", "CancellationFlow", "Experiment", "Offer", "RetentionPolicy", "Variant",

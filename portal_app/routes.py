@@ -20,6 +20,9 @@ CONSOLE_EXPERIMENT = "/console/experiments/view"  # ?id=exp_...
 CONSOLE_DASHBOARD = "/console/dashboard"
 CONSOLE_EVENTS = "/console/events"
 
+# --- the HTTP API (plain HTTP; its endpoints are in portal_app.api's registries) -----------
+API_OPENAPI = "/v1/openapi.json"  # the OpenAPI 3.1 document of the API, served without a key
+
 # --- console sign-in (plain HTTP) -----------------------------------------------------------
 CONSOLE_LOGIN = "/console/login"
 CONSOLE_LOGOUT = "/console/logout"

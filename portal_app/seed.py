@@ -1,7 +1,8 @@
 """The demo merchant: a year of deterministic billing history, made by advancing the clock.
 
-``seed_demo`` creates "Northwind Analytics" with a console user, the demo API key
-(``settings.demo_secret_key``), a portal configuration, three products priced
+``seed_demo`` creates "Northwind Analytics" with a console user and an API key, both
+secrets generated then (or the key from ``PORTICO_DEMO_SECRET_KEY``) and stored only as
+digests, a portal configuration, three products priced
 monthly and yearly in USD and EUR, two coupons, and about fifty customers who
 sign up across the last 365 days. A :class:`FrozenClock` starts a year ago and
 :func:`portal_app.billing.renewals.advance_clock` carries it to now between sign-ups,
@@ -16,6 +17,7 @@ history (ids aside, which are random by design).
 from __future__ import annotations
 
 import random
+import secrets
 import time
 import unicodedata
 from collections import Counter
@@ -61,7 +63,6 @@ from portal_app.settings import get_settings
 
 DEMO_BUSINESS = "Northwind Analytics"
 DEMO_EMAIL = "demo@portico.test"
-DEMO_PASSWORD = "northwind-demo"
 FEATURED_EMAIL = "ada.whitfield@example.com"
 USAGE_EVENT = "api_request"  # the featured customer's metered add-on counts these
 RANDOM_SEED = 20260131
@@ -137,24 +138,32 @@ class Plan:
     switch_card_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class DemoSecrets:
+    """The demo's API key and console password: they exist here, once, and then only as digests."""
+
+    secret_key: str
+    console_password: str
+
+
 @dataclass
 class SeedResult:
-    """What ``seed_demo`` did."""
+    """What ``seed_demo`` did (``secrets`` when it made the account)."""
 
     account_id: str
     created: bool
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    secrets: DemoSecrets | None = None
 
 
 @dataclass(frozen=True)
 class DemoInfo:
-    """What a person needs to try the demo."""
+    """What a person needs to try the demo (the secrets only as hints: they are not kept)."""
 
-    secret_key: str
+    key_hints: list[str]
     console_url: str
     console_email: str
-    console_password: str
     portal_url: str
     portal_customer: str
     portal_expires_in: timedelta
@@ -272,18 +281,32 @@ def plan_customers(*, start: datetime, now: datetime, seed: int = RANDOM_SEED) -
 
 
 def find_demo_account(*, engine: Engine | None = None) -> str | None:
-    """The demo account's id (the owner of the demo secret key), or None."""
-    try:
-        return accounts.authenticate_key(get_settings().demo_secret_key,
-                                         uow=UnitOfWork(engine or get_engine()))
-    except AuthenticationFailed:
-        return None
-
-
-def _demo_console_account(engine: Engine) -> str | None:
-    with UnitOfWork(engine) as uow:
+    """The demo account's id (the account of the demo console user), or None."""
+    with UnitOfWork(engine or get_engine()) as uow:
         return uow.session.exec(
             select(ConsoleUser.account_id).where(ConsoleUser.email == DEMO_EMAIL)).first()
+
+
+def new_demo_password() -> str:
+    """A random console password (about 96 bits), easy to copy."""
+    return secrets.token_urlsafe(12)
+
+
+def rotate_demo_secrets(*, engine: Engine | None = None) -> DemoSecrets:
+    """A new demo API key and console password; the previous key is revoked.
+
+    The key is ``PORTICO_DEMO_SECRET_KEY`` when that is set (then only the other keys
+    are revoked). Raises InvalidRequest when there is no demo account.
+    """
+    engine = engine or get_engine()
+    account_id = find_demo_account(engine=engine)
+    if account_id is None:
+        raise InvalidRequest("There is no demo account yet: run `portico seed` first.")
+    key = accounts.rotate_api_key(account_id=account_id, uow=UnitOfWork(engine),
+                                  key=get_settings().demo_secret_key)
+    password = new_demo_password()
+    accounts.set_console_password(email=DEMO_EMAIL, password=password, uow=UnitOfWork(engine))
+    return DemoSecrets(secret_key=key, console_password=password)
 
 
 def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
@@ -295,10 +318,11 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
     """
     engine = engine or get_engine()
     existing = find_demo_account(engine=engine)
-    if existing is None and (existing := _demo_console_account(engine)) is not None:
-        # Seeded under another PORTICO_DEMO_SECRET_KEY: register the current one too.
-        accounts.create_api_key(account_id=existing, uow=UnitOfWork(engine),
-                                key=get_settings().demo_secret_key)
+    configured = get_settings().demo_secret_key
+    if existing is not None and not reset and configured and not _owns_key(existing, configured,
+                                                                             engine=engine):
+        # PORTICO_DEMO_SECRET_KEY changed since the seed: it replaces the demo's keys.
+        accounts.rotate_api_key(account_id=existing, uow=UnitOfWork(engine), key=configured)
     if existing is not None:
         if not reset:
             return SeedResult(account_id=existing, created=False,
@@ -315,9 +339,11 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
     account = accounts.create_account(business_name=DEMO_BUSINESS, email="billing@northwind.example",
                                       uow=uow())
     account_id = account.id
-    accounts.create_api_key(account_id=account_id, uow=uow(), key=get_settings().demo_secret_key)
-    accounts.create_console_user(account_id=account_id, email=DEMO_EMAIL, password=DEMO_PASSWORD,
-                                 uow=uow())
+    demo_secrets = DemoSecrets(
+        secret_key=accounts.rotate_api_key(account_id=account_id, uow=uow(), key=configured),
+        console_password=new_demo_password())
+    accounts.create_console_user(account_id=account_id, email=DEMO_EMAIL,
+                                 password=demo_secrets.console_password, uow=uow())
     prices = _create_catalog(account_id=account_id, uow=uow)
     coupon_ids = [
         coupons.create_coupon(account_id=account_id, uow=uow(), name="Welcome: 20% off 3 months",
@@ -363,7 +389,14 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
     _report_usage(plans, signed_up, account_id=account_id, seed=seed, uow=uow)
     return SeedResult(account_id=account_id, created=True,
                       seconds=time.perf_counter() - began,
-                      counts=demo_counts(account_id, engine=engine))
+                      counts=demo_counts(account_id, engine=engine), secrets=demo_secrets)
+
+
+def _owns_key(account_id: str, key: str, *, engine: Engine) -> bool:
+    try:
+        return accounts.authenticate_key(key, uow=UnitOfWork(engine)) == account_id
+    except AuthenticationFailed:
+        return False
 
 
 def _create_catalog(*, account_id: str, uow: Callable[[], UnitOfWork]
@@ -503,7 +536,10 @@ def delete_account(account_id: str, *, engine: Engine | None = None) -> None:
             elif table.name in owned:
                 conn.execute(delete(table).where(owned[table.name]))
             else:  # a child table: reach the account through an owned parent
-                fk = next(fk for fk in table.foreign_keys if fk.column.table.name in owned)
+                fk = next((fk for fk in table.foreign_keys if fk.column.table.name in owned),
+                          None)
+                if fk is None:
+                    continue  # no account's rows (sign-in throttling)
                 parent = fk.column.table
                 conn.execute(delete(table).where(fk.parent.in_(
                     select(fk.column).where(owned[parent.name]))))
@@ -540,8 +576,8 @@ def demo_info(*, engine: Engine | None = None) -> DemoInfo:
     created = sessions.create_session(account_id=account_id, uow=UnitOfWork(engine),
                                       customer=customer_id)
     settings = get_settings()
-    return DemoInfo(secret_key=settings.demo_secret_key, console_url=f"{settings.public_url}/console",
-                    console_email=DEMO_EMAIL, console_password=DEMO_PASSWORD,
+    return DemoInfo(key_hints=accounts.live_key_hints(account_id, uow=UnitOfWork(engine)),
+                    console_url=f"{settings.public_url}/console", console_email=DEMO_EMAIL,
                     portal_url=created.url, portal_customer=label,
                     portal_expires_in=sessions.OPEN_WITHIN)
 
@@ -563,6 +599,6 @@ def advance_demo_clock(to: datetime, *, engine: Engine | None = None) -> int:
                                   uow_factory=lambda: UnitOfWork(engine, clock=clock))
 
 
-__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoInfo", "SeedResult", "advance_demo_clock",
+__all__ = ["DEMO_EMAIL", "DemoInfo", "DemoSecrets", "SeedResult", "advance_demo_clock",
            "delete_account", "demo_counts", "demo_info", "find_demo_account", "plan_customers",
-           "seed_demo"]
+           "rotate_demo_secrets", "seed_demo"]

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +18,7 @@ class Settings:
     database_url: str
     public_url: str
     redis_url: str | None
-    demo_secret_key: str
+    demo_secret_key: str | None  # None: the demo seed generates one (and prints it once)
 
     @property
     def secure_cookies(self) -> bool:
@@ -32,5 +33,23 @@ def get_settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'portico.db'}"),
         public_url=os.environ.get("PORTICO_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
         redis_url=os.environ.get("REDIS_URL") or None,
-        demo_secret_key=os.environ.get("PORTICO_DEMO_SECRET_KEY", "sk_test_portico_demo_0123456789abcdef"),
+        demo_secret_key=os.environ.get("PORTICO_DEMO_SECRET_KEY") or None,
     )
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def public_origins(public_url: str) -> list[str]:
+    """The origins a browser may reach Portico at: the public URL's (``scheme://host:port``).
+
+    A localhost build also answers on the other loopback names with the same port
+    (its frontend talks to whichever host the page came from).
+    """
+    parts = urlsplit(public_url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return [origin]
+    port = f":{parts.port}" if parts.port else ""
+    return [origin, *(f"{parts.scheme}://{host}{port}" for host in LOOPBACK_HOSTS
+                      if f"{parts.scheme}://{host}{port}" != origin)]

@@ -25,6 +25,11 @@ StripeMapping = Mapping[str, Any]
 
 API_VERSION = stripe.api_version
 
+# Stripe's ``cancellation_details.feedback`` values, the only ones it accepts (in the
+# order the portal offers them as cancellation reasons).
+CANCELLATION_FEEDBACK = ("too_expensive", "missing_features", "switched_service", "unused",
+                         "customer_service", "too_complex", "low_quality", "other")
+
 
 @cache
 def stripe_fields(cls: type) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ Fixtures:
 * ``browser`` (session): Debian's Chromium (/usr/bin/chromium) through Playwright.
 * ``context`` / ``page`` (function): a fresh browser context whose ``base_url`` is the
   live server, so ``page.goto("/portal/")`` works. A failing test leaves a screenshot
-  in ``screenshots/``.
+  in ``screenshots/``; a Content-Security-Policy violation on the page fails the test.
 
 The frontend's websocket URL (host and port) is baked in at build time, so the same
 build cannot be served on another port: the server always uses the build's port.
@@ -265,8 +265,17 @@ def context(browser: Any, live_server: str) -> Iterator[Any]:
 
 @pytest.fixture
 def page(context: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A page in a fresh context; screenshot in screenshots/ when the test fails."""
+    """A page in a fresh context; screenshot in screenshots/ when the test fails.
+
+    The test errors if Chromium reports a Content-Security-Policy violation (other
+    than a refused frame: framing the portal is refused on purpose): the policy must
+    allow everything the compiled pages really do.
+    """
     pg = context.new_page()
+    blocked: list[str] = []
+    pg.on("console", lambda message: blocked.append(message.text)
+          if "Content Security Policy" in message.text
+          and "frame-ancestors" not in message.text else None)
     yield pg
     report = getattr(request.node, "_live_server_call_report", None)
     if report is not None and report.failed:
@@ -274,6 +283,8 @@ def page(context: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
         with contextlib.suppress(Exception):
             pg.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
+    if blocked:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(blocked), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from portal_app.dbtypes import time_field
@@ -61,3 +62,20 @@ class ConsoleSession(SQLModel, table=True):
     csrf_token: str
     created: datetime = time_field()
     expires_at: datetime = time_field()
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed (or still running) console sign-in, counted against a throttle key.
+
+    ``scope`` is ``email`` or ``address`` (the client's IP address); ``key_digest``
+    is the SHA-256 of the scope and the value, so the table lists no addresses.
+    Rows older than the throttle window are pruned as new attempts come in.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key", "scope", "key_digest", "created"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=16)
+    key_digest: str = Field(max_length=64)
+    created: datetime = time_field(index=True)

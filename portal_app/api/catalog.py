@@ -8,6 +8,7 @@ from portal_app.api.forms import (
     optional_str,
     refuse_unknown,
     required,
+    to_amount,
     to_bool,
     to_dict,
     to_int,
@@ -16,6 +17,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Amount, Bool, Hash, Id, Int, Metadata, Str
 from portal_app.billing import catalog
 from portal_app.billing.models import Price, Product
 from portal_app.billing.objects import render_price, render_product
@@ -24,8 +26,11 @@ from portal_app.errors import InvalidRequest
 endpoint = Registry()
 
 
-@endpoint("POST", "/v1/products",
-          params=("name", "description", "active", "unit_label", "metadata"))
+_PRODUCT = {"name": Str(), "description": Str(max_length=40000), "active": Bool(),
+            "unit_label": Str(max_length=12), "metadata": Metadata()}
+
+
+@endpoint("POST", "/v1/products", params=_PRODUCT, required=("name",))
 def create_product(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     product = catalog.create_product(
@@ -43,8 +48,7 @@ def retrieve_product(req: ApiRequest) -> dict[str, Any]:
                                       label="product"))
 
 
-@endpoint("POST", "/v1/products/{id}",
-          params=("name", "description", "active", "default_price", "unit_label", "metadata"))
+@endpoint("POST", "/v1/products/{id}", params={**_PRODUCT, "default_price": Id()})
 def update_product(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     product = catalog.update_product(
@@ -56,7 +60,7 @@ def update_product(req: ApiRequest) -> dict[str, Any]:
     return render_product(product)
 
 
-@endpoint("GET", "/v1/products", params=(*PAGE_PARAMS, "active"))
+@endpoint("GET", "/v1/products", params={**PAGE_PARAMS, "active": Bool()})
 def list_products(req: ApiRequest) -> dict[str, Any]:
     active = req.params.get("active")
     return paginate_request(req, Product, url="/v1/products", label="product",
@@ -68,8 +72,16 @@ _RECURRING = ("interval", "interval_count", "usage_type", "meter")
 
 
 @endpoint("POST", "/v1/prices",
-          params=("product", "product_data", "currency", "unit_amount", "recurring", "nickname",
-                  "lookup_key", "active", "metadata"))
+          params={"product": Id(), "product_data": Hash({"name": Str()}, required=("name",)),
+                  "currency": Str(max_length=3), "unit_amount": Amount(),
+                  "recurring": Hash({"interval": Str(enum=("day", "week", "month", "year")),
+                                     "interval_count": Int(minimum=1, maximum=1095),
+                                     "usage_type": Str(enum=("licensed", "metered")),
+                                     "meter": Id()},
+                                    required=("interval",)),
+                  "nickname": Str(), "lookup_key": Str(max_length=200), "active": Bool(),
+                  "metadata": Metadata()},
+          required=("currency", "unit_amount"))
 def create_price(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     recurring = to_dict(p.get("recurring", {}), "recurring")
@@ -86,10 +98,10 @@ def create_price(req: ApiRequest) -> dict[str, Any]:
         raise InvalidRequest("Missing required param: recurring[meter] (a metered price "
                              "bills the usage of a billing meter).", param="recurring[meter]",
                              code="parameter_missing")
+    currency = to_str(required(p, "currency"), "currency")
     price = catalog.create_price(
-        account_id=req.account_id, uow=req.uow,
-        currency=to_str(required(p, "currency"), "currency"),
-        unit_amount=to_int(required(p, "unit_amount"), "unit_amount", minimum=0),
+        account_id=req.account_id, uow=req.uow, currency=currency,
+        unit_amount=to_amount(required(p, "unit_amount"), "unit_amount", currency=currency),
         product=optional_str(p, "product"),
         product_name=(to_str(product_data["name"], "product_data[name]")
                       if "name" in product_data else None),
@@ -110,7 +122,8 @@ def retrieve_price(req: ApiRequest) -> dict[str, Any]:
     return render_price(req.uow.get(Price, req.id(), account_id=req.account_id, label="price"))
 
 
-@endpoint("GET", "/v1/prices", params=(*PAGE_PARAMS, "product", "active", "currency"))
+@endpoint("GET", "/v1/prices",
+          params={**PAGE_PARAMS, "product": Id(), "active": Bool(), "currency": Str(max_length=3)})
 def list_prices(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     active = p.get("active")

@@ -7,29 +7,37 @@ from typing import Any
 from portal_app.api.forms import (
     optional_str,
     refuse_unknown,
+    to_amount,
     to_bool,
     to_dict,
     to_float,
     to_int,
     to_metadata,
     to_str,
+    to_timestamp,
 )
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Amount, Bool, Decimal, Hash, Id, Int, Metadata, Str, Timestamp
 from portal_app.billing import coupons
 from portal_app.billing.models import Coupon, PromotionCode
 from portal_app.billing.objects import render_coupon, render_promotion_code
-from portal_app.clock import from_unix
+from portal_app.db import row_identity
 from portal_app.errors import InvalidRequest
 
 endpoint = Registry()
 
 
 @endpoint("POST", "/v1/coupons",
-          params=("id", "percent_off", "amount_off", "currency", "duration",
-                  "duration_in_months", "name", "max_redemptions", "metadata"))
+          params={"id": Id(), "percent_off": Decimal(minimum=0, maximum=100),
+                  "amount_off": Amount(), "currency": Str(max_length=3),
+                  "duration": Str(enum=("forever", "once", "repeating")),
+                  "duration_in_months": Int(minimum=1, maximum=1200),
+                  "name": Str(max_length=40), "max_redemptions": Int(minimum=1),
+                  "metadata": Metadata()})
 def create_coupon(req: ApiRequest) -> dict[str, Any]:
     p = req.params
+    currency = optional_str(p, "currency") or None
 
     def opt_int(name: str) -> int | None:
         return to_int(p[name], name, minimum=1) if p.get(name) not in (None, "") else None
@@ -38,7 +46,9 @@ def create_coupon(req: ApiRequest) -> dict[str, Any]:
         account_id=req.account_id, uow=req.uow, id=optional_str(p, "id") or None,
         percent_off=(to_float(p["percent_off"], "percent_off")
                      if p.get("percent_off") not in (None, "") else None),
-        amount_off=opt_int("amount_off"), currency=optional_str(p, "currency") or None,
+        amount_off=(to_amount(p["amount_off"], "amount_off", currency=currency)
+                    if p.get("amount_off") not in (None, "") else None),
+        currency=currency,
         duration=to_str(p.get("duration", "once"), "duration"),
         duration_in_months=opt_int("duration_in_months"), name=optional_str(p, "name") or None,
         max_redemptions=opt_int("max_redemptions"),
@@ -59,13 +69,18 @@ def list_coupons(req: ApiRequest) -> dict[str, Any]:
 
 
 def _render_promotion(row: PromotionCode, session: Any) -> dict[str, Any]:
-    coupon = session.get(Coupon, row.coupon_id)
+    coupon = session.get(Coupon, row_identity(Coupon, row.coupon_id, account_id=row.account_id))
     return render_promotion_code(row, coupon)
 
 
 @endpoint("POST", "/v1/promotion_codes",
-          params=("promotion", "coupon", "code", "active", "customer", "expires_at",
-                  "max_redemptions", "restrictions", "metadata"))
+          params={"promotion": Hash({"type": Str(enum=("coupon",)), "coupon": Id()}),
+                  "coupon": Id(), "code": Str(max_length=500), "active": Bool(),
+                  "customer": Id(), "expires_at": Timestamp(), "max_redemptions": Int(minimum=1),
+                  "restrictions": Hash({"first_time_transaction": Bool(),
+                                        "minimum_amount": Amount(),
+                                        "minimum_amount_currency": Str(max_length=3)}),
+                  "metadata": Metadata()})
 def create_promotion_code(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     promotion = to_dict(p.get("promotion") or {}, "promotion")
@@ -86,12 +101,14 @@ def create_promotion_code(req: ApiRequest) -> dict[str, Any]:
         customer=optional_str(p, "customer") or None,
         max_redemptions=(to_int(p["max_redemptions"], "max_redemptions", minimum=1)
                          if p.get("max_redemptions") not in (None, "") else None),
-        expires_at=(from_unix(to_int(p["expires_at"], "expires_at", minimum=0))
+        expires_at=(to_timestamp(p["expires_at"], "expires_at")
                     if p.get("expires_at") not in (None, "") else None),
         first_time_transaction=to_bool(restrictions.get("first_time_transaction", False),
                                        "restrictions[first_time_transaction]"),
-        minimum_amount=(to_int(restrictions["minimum_amount"],
-                               "restrictions[minimum_amount]", minimum=0)
+        minimum_amount=(to_amount(restrictions["minimum_amount"],
+                                  "restrictions[minimum_amount]",
+                                  currency=optional_str(restrictions, "minimum_amount_currency")
+                                  or None)
                         if restrictions.get("minimum_amount") not in (None, "") else None),
         minimum_amount_currency=optional_str(restrictions, "minimum_amount_currency") or None,
         metadata=to_metadata(p.get("metadata", {})))
@@ -104,7 +121,7 @@ def retrieve_promotion_code(req: ApiRequest) -> dict[str, Any]:
     return _render_promotion(promo, req.uow.session)
 
 
-@endpoint("POST", "/v1/promotion_codes/{id}", params=("active", "metadata"))
+@endpoint("POST", "/v1/promotion_codes/{id}", params={"active": Bool(), "metadata": Metadata()})
 def update_promotion_code(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     promo = coupons.update_promotion_code(
@@ -115,7 +132,8 @@ def update_promotion_code(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("GET", "/v1/promotion_codes",
-          params=(*PAGE_PARAMS, "code", "coupon", "customer", "active"))
+          params={**PAGE_PARAMS, "code": Str(max_length=500), "coupon": Id(), "customer": Id(),
+                  "active": Bool()})
 def list_promotion_codes(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     return paginate_request(

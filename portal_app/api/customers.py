@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal_app.api.forms import (
+    ADDRESS_FIELDS,
     optional_str,
     refuse_unknown,
     to_address,
@@ -16,6 +17,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Array, Hash, Id, Metadata, Spec, Str
 from portal_app.billing import customers
 from portal_app.billing.models import Customer, PaymentMethod
 from portal_app.billing.objects import render_customer, render_payment_method
@@ -23,8 +25,16 @@ from portal_app.billing.objects import render_customer, render_payment_method
 endpoint = Registry()
 
 
-_CUSTOMER_PARAMS = ("email", "name", "phone", "description", "address", "shipping",
-                    "preferred_locales", "metadata", "invoice_settings")
+_ADDRESS = Hash({key: Str(max_length=200) for key in ADDRESS_FIELDS})
+_CUSTOMER_PARAMS: dict[str, Spec] = {
+    "email": Str(max_length=512), "name": Str(max_length=256), "phone": Str(max_length=20),
+    "description": Str(), "address": _ADDRESS,
+    "shipping": Hash({"address": _ADDRESS, "name": Str(max_length=256),
+                      "phone": Str(max_length=20)}, required=("address", "name")),
+    "preferred_locales": Array(Str(max_length=20), max_items=10),
+    "metadata": Metadata(),
+    "invoice_settings": Hash({"default_payment_method": Id()}),
+}
 
 
 def _customer_fields(params: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +64,7 @@ def _default_payment_method(params: dict[str, Any]) -> str | None:
                   "invoice_settings[default_payment_method]")
 
 
-@endpoint("POST", "/v1/customers", params=(*_CUSTOMER_PARAMS, "payment_method"))
+@endpoint("POST", "/v1/customers", params={**_CUSTOMER_PARAMS, "payment_method": Id()})
 def create_customer(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     fields = _customer_fields(p)
@@ -82,14 +92,15 @@ def update_customer(req: ApiRequest) -> dict[str, Any]:
     return render_customer(customer)
 
 
-@endpoint("GET", "/v1/customers", params=(*PAGE_PARAMS, "email"))
+@endpoint("GET", "/v1/customers", params={**PAGE_PARAMS, "email": Str(max_length=512)})
 def list_customers(req: ApiRequest) -> dict[str, Any]:
     return paginate_request(req, Customer, url="/v1/customers", label="customer",
                             render=lambda row, _s: render_customer(row),
                             filters={"email": optional_str(req.params, "email")})
 
 
-@endpoint("GET", "/v1/customers/{id}/payment_methods", params=(*PAGE_PARAMS, "type"))
+@endpoint("GET", "/v1/customers/{id}/payment_methods",
+          params={**PAGE_PARAMS, "type": Str(max_length=100)})
 def list_customer_payment_methods(req: ApiRequest) -> dict[str, Any]:
     customer = req.uow.get(Customer, req.id(), account_id=req.account_id, param="customer",
                            label="customer")

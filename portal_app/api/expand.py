@@ -21,7 +21,7 @@ from portal_app.billing.objects import (
     render_product,
     render_subscription,
 )
-from portal_app.db import UnitOfWork
+from portal_app.db import UnitOfWork, row_identity
 from portal_app.errors import InvalidRequest
 from portal_app.objects import render_configuration
 from portal_app.portal.models import PortalConfiguration
@@ -66,7 +66,7 @@ def _expand(node: Any, parts: list[str], *, account_id: str, uow: UnitOfWork) ->
     value = node.get(head)
     if isinstance(value, str) and head in _EXPANDABLE:
         model, render = _EXPANDABLE[head]
-        row = uow.session.get(model, value)
+        row = uow.session.get(model, row_identity(model, value, account_id=account_id))
         if row is not None and getattr(row, "account_id", account_id) == account_id:
             value = node[head] = render(row, uow.session)
     _expand(value, rest, account_id=account_id, uow=uow)

@@ -8,12 +8,23 @@ way Stripe does, raising its ``invalid_request_error`` with the offending
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from portal_app.clock import from_unix
 from portal_app.errors import InvalidRequest
+from portal_app.limits import (
+    MAX_ID_LENGTH,
+    MAX_QUANTITY,
+    MAX_STRING_LENGTH,
+    MAX_TIMESTAMP,
+    check_amount,
+    check_metadata,
+)
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
@@ -36,11 +47,16 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """
     root: dict[str, Any] = {}
     for key, value in pairs:
+        if "\x00" in key or "\x00" in value:
+            # No database stores it (PostgreSQL refuses NUL in text): refused here, for all.
+            raise InvalidRequest(f"Invalid string: {key} contains a null character.",
+                                 param=key.replace("\x00", ""))
         path = _split(key)
         if path is None:
             raise InvalidRequest(f"Invalid parameter name: {key}", param=key)
         _put(root, path, value, key)
-    return _listify(root, free=False)
+    # The top level is always a map of parameters, even when they are named "0", "1"...
+    return {name: _listify(value, free=name in _FREE_KEYS) for name, value in root.items()}
 
 
 def _split(key: str) -> list[str] | None:
@@ -57,6 +73,8 @@ def _split(key: str) -> list[str] | None:
 
 
 _APPEND = object()
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _put(node: Any, path: list[str], value: str, key: str) -> None:
@@ -107,39 +125,92 @@ def _listify(node: Any, *, free: bool) -> Any:
 # --- converting one value ----------------------------------------------------------------
 
 
-def to_str(value: Any, param: str) -> str:
-    """A string parameter (a nested map or list is refused)."""
-    if isinstance(value, str):
-        return value
-    raise InvalidRequest(f"Invalid string: {_show(value)}", param=param)
+def to_str(value: Any, param: str, *, max_length: int = MAX_STRING_LENGTH) -> str:
+    """A string parameter of at most ``max_length`` characters (a map or list is refused)."""
+    if not isinstance(value, str):
+        raise InvalidRequest(f"Invalid string: {_show(value)}", param=param)
+    if len(value) > max_length:
+        raise InvalidRequest(f"Invalid string: {value[:40]}...; must be at most {max_length} "
+                             "characters", param=param)
+    return value
+
+
+def to_id(value: Any, param: str) -> str:
+    """An object id: a string of at most ``MAX_ID_LENGTH`` characters, no whitespace.
+
+    Whether it names an object is the service's question (Stripe's 404). Raises InvalidRequest.
+    """
+    text = to_str(value, param, max_length=MAX_ID_LENGTH)
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise InvalidRequest(f"Invalid id: {text!r}", param=param)
+    return text
+
+
+def one_of(value: Any, choices: Iterable[str], param: str) -> str:
+    """A string among ``choices``, refused in Stripe's words otherwise."""
+    choices = tuple(choices)
+    text = to_str(value, param)
+    if text not in choices:
+        listed = choices[-1] if len(choices) == 1 else (
+            ", ".join(choices[:-1]) + (", or " if len(choices) > 2 else " or ") + choices[-1])
+        raise InvalidRequest(f"Invalid {param}: must be one of {listed}", param=param)
+    return text
 
 
 def to_int(value: Any, param: str, *, minimum: int | None = None,
            maximum: int | None = None) -> int:
     """An integer parameter, within ``minimum``..``maximum`` when given."""
+    code = "parameter_invalid_integer"
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidRequest(f"Invalid integer: {_show(value)}", param=param)
-    try:
-        number = int(value.strip() if isinstance(value, str) else value)
-    except ValueError:
-        raise InvalidRequest(f"Invalid integer: {value}", param=param) from None
+        raise InvalidRequest(f"Invalid integer: {_show(value)}", param=param, code=code)
+    text = value.strip() if isinstance(value, str) else str(value)
+    # ASCII digits only (Python's int() also reads "1_000" and other scripts' digits), and
+    # within a signed 64-bit integer, as Stripe.
+    if not _INTEGER.fullmatch(text) or not _INT64_MIN <= int(text) <= _INT64_MAX:
+        raise InvalidRequest(f"Invalid integer: {text[:40]}", param=param, code=code)
+    number = int(text)
     if minimum is not None and number < minimum:
         if minimum == 0:
-            raise InvalidRequest(f"Invalid non-negative integer: {value}", param=param)
+            raise InvalidRequest(f"Invalid non-negative integer: {value}", param=param,
+                                 code=code)
         if minimum == 1:
-            raise InvalidRequest(f"Invalid positive integer: {value}", param=param)
-        raise InvalidRequest(f"{param} must be at least {minimum}.", param=param)
-    if maximum is not None and number > maximum:
-        raise InvalidRequest(f"{param} must be at most {maximum}.", param=param)
+            raise InvalidRequest(f"Invalid positive integer: {value}", param=param, code=code)
+    if ((minimum is not None and number < minimum)
+            or (maximum is not None and number > maximum)):
+        bounds = [f"greater than or equal to {minimum}" if minimum is not None else "",
+                  f"less than or equal to {maximum}" if maximum is not None else ""]
+        raise InvalidRequest(f"This value must be {' and '.join(b for b in bounds if b)}.",
+                             param=param, code=code)
     return number
 
 
+def to_amount(value: Any, param: str, *, currency: str | None = None) -> int:
+    """An amount in minor units, within Stripe's bound for ``currency`` (any, if None).
+
+    Raises InvalidRequest (``amount_too_large`` past the bound).
+    """
+    return check_amount(to_int(value, param, minimum=0), currency, param=param)
+
+
+def to_quantity(value: Any, param: str, *, minimum: int = 0) -> int:
+    """A quantity: a non-negative (or ``minimum``) integer up to ``MAX_QUANTITY``."""
+    return to_int(value, param, minimum=minimum, maximum=MAX_QUANTITY)
+
+
+def to_timestamp(value: Any, param: str) -> datetime:
+    """A Unix timestamp (seconds) as an aware UTC datetime, year 9999 at most."""
+    return from_unix(to_int(value, param, minimum=0, maximum=MAX_TIMESTAMP))
+
+
 def to_float(value: Any, param: str) -> float:
-    """A decimal parameter (a rate such as ``percent_off``, never money)."""
+    """A finite decimal parameter (a rate such as ``percent_off``, never money)."""
     try:
-        return float(to_str(value, param))
+        number = float(to_str(value, param, max_length=100))
     except ValueError:
         raise InvalidRequest(f"Invalid decimal: {value}", param=param) from None
+    if not math.isfinite(number):
+        raise InvalidRequest(f"Invalid decimal: {value}", param=param)
+    return number
 
 
 def to_bool(value: Any, param: str) -> bool:
@@ -172,10 +243,14 @@ def to_list(value: Any, param: str) -> list[Any]:
 
 
 def to_metadata(value: Any, param: str = "metadata") -> dict[str, str]:
-    """``metadata[k]=v`` pairs: string values only (``""`` removes a key on update)."""
+    """``metadata[k]=v`` pairs within Stripe's limits (``""`` removes a key on update).
+
+    Raises InvalidRequest.
+    """
     out: dict[str, str] = {}
     for key, item in to_dict(value, param).items():
         out[key] = to_str(item, f"{param}[{key}]")
+    check_metadata(out, param=param)
     return out
 
 
@@ -186,7 +261,8 @@ def refuse_unknown(params: Mapping[str, Any], allowed: Iterable[str], *,
     for key in params:
         if key not in allowed:
             name = f"{prefix}[{key}]" if prefix else key
-            raise InvalidRequest(f"Received unknown parameter: {name}", param=name)
+            raise InvalidRequest(f"Received unknown parameter: {name}", param=name,
+                                 code="parameter_unknown")
 
 
 def required(params: Mapping[str, Any], name: str, *, parent: str | None = None) -> Any:

@@ -7,7 +7,13 @@ from typing import Any
 from portal_app.api.forms import optional_str, refuse_unknown, to_dict
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
-from portal_app.api.subscriptions import item_changes, proration
+from portal_app.api.schema import Bool, Hash, Id, Str, Timestamp
+from portal_app.api.subscriptions import (
+    ITEM_CHANGES,
+    PRORATION_BEHAVIOR,
+    item_changes,
+    proration,
+)
 from portal_app.billing import changes, subscriptions
 from portal_app.billing.models import Invoice, InvoiceStatus
 from portal_app.billing.objects import render_invoice
@@ -23,7 +29,9 @@ def retrieve_invoice(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("GET", "/v1/invoices",
-          params=(*PAGE_PARAMS, "customer", "subscription", "status", "collection_method"))
+          params={**PAGE_PARAMS, "customer": Id(), "subscription": Id(),
+                  "status": Str(enum=tuple(InvoiceStatus.__members__)),
+                  "collection_method": Str(enum=("charge_automatically", "send_invoice"))})
 def list_invoices(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     status = optional_str(p, "status")
@@ -39,8 +47,11 @@ def list_invoices(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("POST", "/v1/invoices/create_preview",
-          params=("customer", "subscription", "subscription_details", "automatic_tax",
-                  "currency"))
+          params={"customer": Id(), "subscription": Id(),
+                  "subscription_details": Hash({"items": ITEM_CHANGES,
+                                                "proration_date": Timestamp(),
+                                                "proration_behavior": PRORATION_BEHAVIOR}),
+                  "automatic_tax": Hash({"enabled": Bool()}), "currency": Str(max_length=3)})
 def create_invoice_preview(req: ApiRequest) -> dict[str, Any]:
     """The upcoming invoice of a subscription, with the changes of subscription_details."""
     p = req.params

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal_app.api.forms import optional_str, refuse_unknown, required, to_dict, to_int, to_str
+from portal_app.api.forms import (
+    optional_str,
+    refuse_unknown,
+    required,
+    to_dict,
+    to_str,
+    to_timestamp,
+)
 from portal_app.api.pagination import PAGE_PARAMS, PageRequest, paginate_list, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Hash, Id, Map, Str, Timestamp
 from portal_app.billing import meters
 from portal_app.billing.models import Meter, MeterStatus
 from portal_app.billing.objects import render_meter, render_meter_event, render_meter_event_summary
-from portal_app.clock import from_unix
 from portal_app.errors import InvalidRequest
 
 endpoint = Registry()
@@ -46,9 +53,20 @@ def _meter_params(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_NAME = Str(max_length=meters.MAX_NAME)
+
+
 @endpoint("POST", "/v1/billing/meters",
-          params=("display_name", "event_name", "default_aggregation", "customer_mapping",
-                  "value_settings", "event_time_window"))
+          params={"display_name": _NAME, "event_name": _NAME,
+                  "default_aggregation": Hash({"formula": Str(enum=("count", "last", "sum"))},
+                                              required=("formula",)),
+                  "customer_mapping": Hash({"event_payload_key": _NAME,
+                                            "type": Str(enum=("by_id",))},
+                                           required=("event_payload_key", "type")),
+                  "value_settings": Hash({"event_payload_key": _NAME},
+                                         required=("event_payload_key",)),
+                  "event_time_window": Str(enum=("day", "hour"))},
+          required=("display_name", "event_name", "default_aggregation"))
 def create_meter(req: ApiRequest) -> dict[str, Any]:
     return render_meter(meters.create_meter(account_id=req.account_id, uow=req.uow,
                                             **_meter_params(req.params)))
@@ -60,7 +78,7 @@ def retrieve_meter(req: ApiRequest) -> dict[str, Any]:
                                               uow=req.uow))
 
 
-@endpoint("POST", "/v1/billing/meters/{id}", params=("display_name",))
+@endpoint("POST", "/v1/billing/meters/{id}", params={"display_name": _NAME})
 def update_meter(req: ApiRequest) -> dict[str, Any]:
     return render_meter(meters.update_meter(req.id(), account_id=req.account_id, uow=req.uow,
                                             display_name=optional_str(req.params, "display_name")))
@@ -78,7 +96,8 @@ def reactivate_meter(req: ApiRequest) -> dict[str, Any]:
                                                 uow=req.uow))
 
 
-@endpoint("GET", "/v1/billing/meters", params=(*PAGE_PARAMS, "status"))
+@endpoint("GET", "/v1/billing/meters",
+          params={**PAGE_PARAMS, "status": Str(enum=tuple(MeterStatus.__members__))})
 def list_meters(req: ApiRequest) -> dict[str, Any]:
     status = optional_str(req.params, "status")
     if status is not None and status not in MeterStatus.__members__:
@@ -89,14 +108,16 @@ def list_meters(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("GET", "/v1/billing/meters/{id}/event_summaries",
-          params=(*PAGE_PARAMS, "customer", "start_time", "end_time", "value_grouping_window"))
+          params={**PAGE_PARAMS, "customer": Id(), "start_time": Timestamp(),
+                  "end_time": Timestamp(), "value_grouping_window": Str(enum=("day", "hour"))},
+          required=("customer", "start_time", "end_time"))
 def list_meter_event_summaries(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     found = meters.list_event_summaries(
         req.id(), account_id=req.account_id, uow=req.uow,
         customer=to_str(required(p, "customer"), "customer"),
-        start=from_unix(to_int(required(p, "start_time"), "start_time", minimum=0)),
-        end=from_unix(to_int(required(p, "end_time"), "end_time", minimum=0)),
+        start=to_timestamp(required(p, "start_time"), "start_time"),
+        end=to_timestamp(required(p, "end_time"), "end_time"),
         grouping=optional_str(p, "value_grouping_window") or None)
     rendered = [render_meter_event_summary(id=s.id, meter=s.meter_id, start=s.start,
                                            end=s.end, value=s.value) for s in found]
@@ -106,7 +127,9 @@ def list_meter_event_summaries(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("POST", "/v1/billing/meter_events",
-          params=("event_name", "payload", "timestamp", "identifier"))
+          params={"event_name": _NAME, "payload": Map(Str(max_length=100)),
+                  "timestamp": Timestamp(), "identifier": _NAME},
+          required=("event_name", "payload"))
 def create_meter_event(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     payload = to_dict(required(p, "payload"), "payload")
@@ -114,7 +137,7 @@ def create_meter_event(req: ApiRequest) -> dict[str, Any]:
         account_id=req.account_id, uow=req.uow,
         event_name=to_str(required(p, "event_name"), "event_name"),
         payload={key: to_str(value, f"payload[{key}]") for key, value in payload.items()},
-        timestamp=(from_unix(to_int(p["timestamp"], "timestamp", minimum=0))
+        timestamp=(to_timestamp(p["timestamp"], "timestamp")
                    if p.get("timestamp") not in (None, "") else None),
         identifier=optional_str(p, "identifier") or None)
     return render_meter_event(event)

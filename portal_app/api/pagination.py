@@ -17,13 +17,20 @@ from sqlmodel import Session, SQLModel, col, select
 
 from portal_app.api.forms import to_int, to_str
 from portal_app.api.pipeline import ApiRequest
+from portal_app.api.schema import Id, Int, Spec
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.stripe_shapes import list_object
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-PAGE_PARAMS = ("limit", "starting_after", "ending_before", "expand")
+# The parameters every list takes (``expand`` comes with every endpoint).
+PAGE_PARAMS: dict[str, Spec] = {
+    "limit": Int(minimum=1, maximum=MAX_LIMIT,
+                 description=f"How many objects to return, 1 to {MAX_LIMIT}."),
+    "starting_after": Id(description="A cursor: the page after this object."),
+    "ending_before": Id(description="A cursor: the page before this object."),
+}
 
 
 @dataclass(frozen=True)

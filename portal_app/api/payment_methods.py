@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal_app.api.forms import (
+    ADDRESS_FIELDS,
     optional_str,
     refuse_unknown,
     required,
@@ -15,6 +16,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Hash, Id, Metadata, Str
 from portal_app.billing import payment_methods
 from portal_app.billing.models import Customer, PaymentMethod
 from portal_app.billing.objects import render_payment_method
@@ -26,7 +28,15 @@ _CARD = ("number", "exp_month", "exp_year", "cvc", "token")
 _BILLING_DETAILS = ("address", "email", "name", "phone")
 
 
-@endpoint("POST", "/v1/payment_methods", params=("type", "card", "billing_details", "metadata"))
+@endpoint("POST", "/v1/payment_methods",
+          params={"type": Str(max_length=100),
+                  "card": Hash({key: Str(max_length=100) for key in _CARD}),
+                  "billing_details": Hash({
+                      "address": Hash({key: Str(max_length=200) for key in ADDRESS_FIELDS}),
+                      "email": Str(max_length=512), "name": Str(max_length=256),
+                      "phone": Str(max_length=20)}),
+                  "metadata": Metadata()},
+          required=("type",))
 def create_payment_method(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     card = to_dict(p.get("card", {}), "card")
@@ -53,7 +63,8 @@ def retrieve_payment_method(req: ApiRequest) -> dict[str, Any]:
                                              label="PaymentMethod"))
 
 
-@endpoint("POST", "/v1/payment_methods/{id}/attach", params=("customer",))
+@endpoint("POST", "/v1/payment_methods/{id}/attach", params={"customer": Id()},
+          required=("customer",))
 def attach_payment_method(req: ApiRequest) -> dict[str, Any]:
     pm = payment_methods.attach_payment_method(
         req.id(), customer_id=to_str(required(req.params, "customer"), "customer"),
@@ -61,7 +72,8 @@ def attach_payment_method(req: ApiRequest) -> dict[str, Any]:
     return render_payment_method(pm)
 
 
-@endpoint("GET", "/v1/payment_methods", params=(*PAGE_PARAMS, "customer", "type"))
+@endpoint("GET", "/v1/payment_methods",
+          params={**PAGE_PARAMS, "customer": Id(), "type": Str(max_length=100)})
 def list_payment_methods(req: ApiRequest) -> dict[str, Any]:
     customer = optional_str(req.params, "customer")
     if customer:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.from_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -27,11 +28,13 @@ from starlette.routing import Route
 from portal_app.accounts.services import authenticate_key
 from portal_app.api import idempotency
 from portal_app.api.expand import expand
-from portal_app.api.forms import parse_body, refuse_unknown, to_list, to_str
+from portal_app.api.forms import parse_body, to_id, to_list, to_str
+from portal_app.api.schema import Hash, Spec, body
 from portal_app.clock import Clock, utc_now
 from portal_app.db import UnitOfWork, get_engine
-from portal_app.errors import AuthenticationFailed, BillingError, InvalidRequest
+from portal_app.errors import AuthenticationFailed, BillingError, InvalidRequest, ResourceMissing
 from portal_app.ids import random_id
+from portal_app.limits import MAX_ID_LENGTH
 from portal_app.stripe_shapes import API_VERSION
 
 log = logging.getLogger(__name__)
@@ -65,12 +68,17 @@ Handler = Callable[[ApiRequest], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A method and path template, its handler and the parameters it accepts."""
+    """A method and path template, its handler and the parameters it accepts.
+
+    ``schema`` describes and checks the parameters (:mod:`portal_app.api.schema`);
+    ``params`` are their top-level names.
+    """
 
     method: str
     path: str
     handler: Handler
     params: frozenset[str] = field(default_factory=frozenset)
+    schema: Hash = field(default_factory=Hash)
 
 
 class Registry:
@@ -79,13 +87,15 @@ class Registry:
     def __init__(self) -> None:
         self.endpoints: list[Endpoint] = []
 
-    def __call__(self, method: str, path: str, *, params: tuple[str, ...] = ()
-                 ) -> Callable[[Handler], Handler]:
-        """Declare ``handler`` as the endpoint for ``method path``."""
+    def __call__(self, method: str, path: str, *,
+                 params: Mapping[str, Spec] | tuple[str, ...] = (),
+                 required: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        """Declare ``handler`` as the endpoint for ``method path``, taking ``params``."""
+        schema = body(params, required=required)
 
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler,
-                                           frozenset(params) | {"expand"}))
+            self.endpoints.append(Endpoint(method, path, handler, frozenset(schema.fields),
+                                           schema))
             return handler
 
         return register
@@ -116,16 +126,23 @@ class Registry:
 def _asgi_endpoint(methods: Mapping[str, Endpoint], *, clock: Clock, engine: Engine | None
                    ) -> Callable[[Request], Any]:
     async def handle(request: Request) -> Response:
-        body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
+        def read_body() -> bytes:
+            # Called from the worker thread once the key checks out: an unauthenticated
+            # client never gets a body read (web.app.BodyLimit bounds it in any case).
+            if request.method not in ("POST", "PUT", "PATCH"):
+                return b""
+            return anyio.from_thread.run(request.body)
+
         return await run_in_threadpool(
-            _respond, request.method, request.url.path, request.url.query, body,
+            _respond, request.method, request.url.path, request.url.query, read_body,
             dict(request.path_params), request.headers, methods.get(request.method),
             clock=clock, engine=engine or get_engine())
 
     return handle
 
 
-def _respond(method: str, path: str, query: str, body: bytes, path_params: dict[str, str],
+def _respond(method: str, path: str, query: str, read_body: Callable[[], bytes],
+             path_params: dict[str, str],
              headers: Mapping[str, str], endpoint: Endpoint | None, *, clock: Clock,
              engine: Engine) -> Response:
     request_id = random_id("req", length=14)
@@ -136,8 +153,9 @@ def _respond(method: str, path: str, query: str, body: bytes, path_params: dict[
             raise UnrecognizedURL(
                 f"Unrecognized request URL ({method}: {path}). Please see "
                 "https://stripe.com/docs or we can help at https://support.stripe.com/.")
+        _check_path_ids(path_params)
         params = parse_body(query)
-        params.update(parse_body(body))
+        params.update(parse_body(read_body()))
         status, payload, replayed = _run(endpoint, params, path, path_params, key,
                                          account_id=account_id, request_id=request_id,
                                          clock=clock, engine=engine)
@@ -170,7 +188,7 @@ def _run(endpoint: Endpoint, params: dict[str, Any], path: str, path_params: dic
                                            uow=UnitOfWork(engine, clock=clock))
         if stored is not None:
             return stored.status_code, stored.body, True
-    refuse_unknown(params, endpoint.params)
+    endpoint.schema.check(params, "")
     paths = [to_str(p, f"expand[{i}]")
              for i, p in enumerate(to_list(params.pop("expand", []), "expand"))]
     uow = UnitOfWork(engine, clock=clock, request_id=request_id, idempotency_key=key)
@@ -212,6 +230,16 @@ def _store_error(key: str, fp: str, error: BillingError, *, account_id: str,
             uow.commit()
     except IntegrityError:
         pass  # a concurrent request with this key stored its own outcome first
+
+
+def _check_path_ids(path_params: Mapping[str, str]) -> None:
+    """An id in the path that cannot be one names no object: Stripe's 404, never a 500."""
+    for name, value in path_params.items():
+        try:
+            to_id(value, name)
+        except InvalidRequest:
+            raise ResourceMissing(f"No such object: '{value[:MAX_ID_LENGTH]}'",
+                                  param=name) from None
 
 
 def error_body(error: BillingError) -> str:

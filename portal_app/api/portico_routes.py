@@ -15,6 +15,7 @@ from starlette.routing import Route
 from portal_app.api.forms import (
     refuse_unknown,
     required,
+    to_amount,
     to_bool,
     to_dict,
     to_float,
@@ -26,19 +27,63 @@ from portal_app.api.forms import (
 from portal_app.api.pagination import PAGE_PARAMS, PageRequest, paginate
 from portal_app.api.pipeline import ApiRequest, Registry
 from portal_app.api.routes import endpoint as stripe_endpoints
+from portal_app.api.schema import (
+    Amount,
+    Array,
+    Bool,
+    Decimal,
+    Hash,
+    Id,
+    Int,
+    Map,
+    Metadata,
+    Spec,
+    Str,
+)
 from portal_app.clock import Clock, utc_now
 from portal_app.errors import InvalidRequest
 from portal_app.retention import experiments, offers, policies
 from portal_app.retention.experiments import VariantSpec
-from portal_app.retention.models import Experiment, ExperimentStatus, Offer, OfferType
+from portal_app.retention.models import (
+    DEFAULT_REASON,
+    Experiment,
+    ExperimentStatus,
+    Offer,
+    OfferType,
+)
+from portal_app.stripe_shapes import CANCELLATION_FEEDBACK
 
 endpoint = Registry()
 
-_OFFER_PARAMS = ("name", "headline", "coupon", "pause", "price_change", "trial_extension",
-                 "contact", "eligibility", "active", "metadata")
-_COUPON = ("coupon", "percent_off", "amount_off", "currency", "duration", "duration_in_months")
-_ELIGIBILITY = ("reasons", "products", "prices", "minimum_subscription_age_days",
-                "cooldown_days", "max_redemptions_per_customer")
+_REASON = Str(enum=CANCELLATION_FEEDBACK)
+_REASON_KEYS = (*CANCELLATION_FEEDBACK, DEFAULT_REASON)  # offers per reason, or for any
+_DAYS = Int(minimum=0, maximum=36500)
+_COUPON_TERMS = Hash({"coupon": Id(), "percent_off": Decimal(minimum=0, maximum=100),
+                      "amount_off": Amount(), "currency": Str(max_length=3),
+                      "duration": Str(enum=("forever", "once", "repeating")),
+                      "duration_in_months": Int(minimum=1, maximum=1200)})
+_ELIGIBILITY_RULES = Hash({"reasons": Array(_REASON), "products": Array(Id()),
+                           "prices": Array(Id()), "minimum_subscription_age_days": _DAYS,
+                           "cooldown_days": _DAYS,
+                           "max_redemptions_per_customer": Int(minimum=1, maximum=1000),
+                           # Per subscription and offer kind: once a year unless given.
+                           "max_redemptions_per_subscription": Int(
+                               minimum=1, maximum=offers.MAX_REDEMPTIONS_PER_SUBSCRIPTION),
+                           "redemption_window_months": Int(
+                               minimum=1, maximum=offers.MAX_REDEMPTION_WINDOW_MONTHS)})
+_OFFER_PARAMS: dict[str, Spec] = {
+    "name": Str(max_length=200), "headline": Str(max_length=500),
+    "coupon": _COUPON_TERMS,
+    "pause": Hash({"interval": Str(enum=offers.PAUSE_INTERVALS),
+                   "interval_count": Int(minimum=1, maximum=1000)}),
+    "price_change": Hash({"price": Id(), "timing": Str(enum=offers.PRICE_CHANGE_TIMINGS)}),
+    "trial_extension": Hash({"days": Int(minimum=1, maximum=730)}),
+    "contact": Hash({"url": Str(), "email": Str(max_length=512)}),
+    "eligibility": _ELIGIBILITY_RULES,
+    "active": Bool(), "metadata": Metadata(),
+}
+_COUPON = tuple(_COUPON_TERMS.fields)
+_ELIGIBILITY = tuple(_ELIGIBILITY_RULES.fields)
 
 
 def _opt_int(given: dict[str, Any], key: str, param: str, *, minimum: int) -> int | None:
@@ -76,7 +121,9 @@ def _offer_fields(p: dict[str, Any]) -> dict[str, Any]:
             fields["new_coupon"] = {
                 "percent_off": (to_float(terms["percent_off"], "coupon[percent_off]")
                                 if terms.get("percent_off") not in (None, "") else None),
-                "amount_off": (to_int(terms["amount_off"], "coupon[amount_off]", minimum=1)
+                "amount_off": (to_amount(terms["amount_off"], "coupon[amount_off]",
+                                         currency=to_str(terms.get("currency") or "",
+                                                         "coupon[currency]") or None)
                                if terms.get("amount_off") not in (None, "") else None),
                 "currency": (to_str(terms["currency"], "coupon[currency]")
                              if terms.get("currency") else None),
@@ -126,13 +173,18 @@ def _offer_fields(p: dict[str, Any]) -> dict[str, Any]:
             fields["max_redemptions_per_customer"] = _opt_int(
                 rules, "max_redemptions_per_customer",
                 "eligibility[max_redemptions_per_customer]", minimum=1)
+        for key in ("max_redemptions_per_subscription", "redemption_window_months"):
+            if key in rules:  # a limit, never "none": "" is refused
+                fields[key] = to_int(rules[key], f"eligibility[{key}]", minimum=1)
     return fields
 
 
 # --- offers ------------------------------------------------------------------------------
 
 
-@endpoint("POST", "/v1/portico/offers", params=("type", *_OFFER_PARAMS))
+@endpoint("POST", "/v1/portico/offers",
+          params={"type": Str(enum=tuple(OfferType)), **_OFFER_PARAMS},
+          required=("type", "name"))
 def create_offer(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     fields = _offer_fields(p)
@@ -165,7 +217,8 @@ def delete_offer(req: ApiRequest) -> dict[str, Any]:
     return offers.delete_offer(req.id(), account_id=req.account_id, uow=req.uow)
 
 
-@endpoint("GET", "/v1/portico/offers", params=(*PAGE_PARAMS, "active", "type"))
+@endpoint("GET", "/v1/portico/offers",
+          params={**PAGE_PARAMS, "active": Bool(), "type": Str(enum=tuple(OfferType))})
 def list_offers(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     kind = to_str(p["type"], "type") if p.get("type") else None
@@ -182,8 +235,17 @@ def list_offers(req: ApiRequest) -> dict[str, Any]:
 
 # --- experiments -------------------------------------------------------------------------
 
-_EXPERIMENT_PARAMS = ("name", "variants", "reasons", "segments", "holdout_percent",
-                      "metadata")
+_EXPERIMENT_PARAMS: dict[str, Spec] = {
+    "name": Str(max_length=200),
+    "variants": Array(Hash({"name": Str(max_length=200), "weight": Int(minimum=1, maximum=1000),
+                            "offers": Map(Id(), keys=_REASON_KEYS)}),
+                      max_items=20),
+    "reasons": Array(_REASON),
+    "segments": Hash({"products": Array(Id()), "prices": Array(Id()),
+                      "tenure_min_days": _DAYS, "tenure_max_days": _DAYS}),
+    "holdout_percent": Decimal(minimum=0, maximum=100),
+    "metadata": Metadata(),
+}
 
 
 def _variants(value: Any) -> list[VariantSpec]:
@@ -229,7 +291,9 @@ def _render_experiment(req: ApiRequest, exp: Experiment) -> dict[str, Any]:
     return experiments.render_experiment(exp, req.uow)
 
 
-@endpoint("POST", "/v1/portico/experiments", params=("configuration", *_EXPERIMENT_PARAMS))
+@endpoint("POST", "/v1/portico/experiments",
+          params={"configuration": Id(), **_EXPERIMENT_PARAMS},
+          required=("configuration", "name", "variants"))
 def create_experiment(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     fields = _experiment_fields(p)
@@ -255,7 +319,9 @@ def update_experiment(req: ApiRequest) -> dict[str, Any]:
     return _render_experiment(req, exp)
 
 
-@endpoint("GET", "/v1/portico/experiments", params=(*PAGE_PARAMS, "configuration", "status"))
+@endpoint("GET", "/v1/portico/experiments",
+          params={**PAGE_PARAMS, "configuration": Id(),
+                  "status": Str(enum=tuple(ExperimentStatus))})
 def list_experiments(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     status = to_str(p["status"], "status") if p.get("status") else None
@@ -283,7 +349,8 @@ def stop_experiment(req: ApiRequest) -> dict[str, Any]:
         req.id(), account_id=req.account_id, uow=req.uow))
 
 
-@endpoint("POST", "/v1/portico/experiments/{id}/ship", params=("variant",))
+@endpoint("POST", "/v1/portico/experiments/{id}/ship", params={"variant": Id()},
+          required=("variant",))
 def ship_variant(req: ApiRequest) -> dict[str, Any]:
     variant = to_str(required(req.params, "variant"), "variant")
     return _render_experiment(req, experiments.ship_variant(
@@ -303,7 +370,8 @@ def retrieve_policy(req: ApiRequest) -> dict[str, Any]:
     return policies.render_policy(policy)
 
 
-@endpoint("POST", "/v1/portico/retention_policies/{id}", params=("offers", "comment_required"))
+@endpoint("POST", "/v1/portico/retention_policies/{id}",
+          params={"offers": Map(Id(), keys=_REASON_KEYS), "comment_required": Bool()})
 def update_policy(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     given = to_dict(p["offers"], "offers") if "offers" in p else None

@@ -15,6 +15,7 @@ from portal_app.api.forms import (
 )
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Array, Bool, Hash, Id, Int, Metadata, Quantity, Str, Timestamp
 from portal_app.billing import schedules
 from portal_app.billing.models import SubscriptionSchedule
 from portal_app.billing.objects import render_subscription_schedule
@@ -27,9 +28,19 @@ def _render_schedule(row: SubscriptionSchedule, session: Any) -> dict[str, Any]:
     return render_subscription_schedule(row, session)
 
 
+_END_BEHAVIOR = Str(enum=("cancel", "none", "release", "renew"))
+_PRORATION_BEHAVIOR = Str(enum=("always_invoice", "create_prorations", "none"))
+_PHASES = Array(Hash({
+    "items": Array(Hash({"price": Id(), "quantity": Quantity(minimum=1)}), max_items=20),
+    "start_date": Timestamp(now=True), "end_date": Timestamp(),
+    "iterations": Int(minimum=1, maximum=1000), "proration_behavior": _PRORATION_BEHAVIOR,
+    "metadata": Metadata()}), max_items=10)
+
+
 @endpoint("POST", "/v1/subscription_schedules",
-          params=("from_subscription", "customer", "phases", "start_date", "end_behavior",
-                  "metadata"))
+          params={"from_subscription": Id(), "customer": Id(), "phases": _PHASES,
+                  "start_date": Timestamp(now=True), "end_behavior": _END_BEHAVIOR,
+                  "metadata": Metadata()})
 def create_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     if "from_subscription" not in p:
@@ -61,7 +72,8 @@ _PHASE = ("items", "start_date", "end_date", "iterations", "proration_behavior",
 
 
 @endpoint("POST", "/v1/subscription_schedules/{id}",
-          params=("phases", "end_behavior", "metadata", "proration_behavior"))
+          params={"phases": _PHASES, "end_behavior": _END_BEHAVIOR, "metadata": Metadata(),
+                  "proration_behavior": _PRORATION_BEHAVIOR})
 def update_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     phases = None
@@ -98,7 +110,7 @@ def update_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("POST", "/v1/subscription_schedules/{id}/release",
-          params=("preserve_cancel_date",))
+          params={"preserve_cancel_date": Bool()})
 def release_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
     schedule = schedules.release_subscription_schedule(req.id(), account_id=req.account_id,
                                                        uow=req.uow)
@@ -106,14 +118,14 @@ def release_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("POST", "/v1/subscription_schedules/{id}/cancel",
-          params=("invoice_now", "prorate"))
+          params={"invoice_now": Bool(), "prorate": Bool()})
 def cancel_subscription_schedule(req: ApiRequest) -> dict[str, Any]:
     schedule = schedules.cancel_subscription_schedule(req.id(), account_id=req.account_id,
                                                       uow=req.uow)
     return _render_schedule(schedule, req.uow.session)
 
 
-@endpoint("GET", "/v1/subscription_schedules", params=(*PAGE_PARAMS, "customer"))
+@endpoint("GET", "/v1/subscription_schedules", params={**PAGE_PARAMS, "customer": Id()})
 def list_subscription_schedules(req: ApiRequest) -> dict[str, Any]:
     return paginate_request(req, SubscriptionSchedule, url="/v1/subscription_schedules",
                             label="subscription schedule", render=_render_schedule,

@@ -15,15 +15,17 @@ from portal_app.api.forms import (
     to_list,
     to_metadata,
     to_str,
+    to_timestamp,
 )
 from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
+from portal_app.api.schema import Array, Bool, Hash, Id, Int, Metadata, Quantity, Str, Timestamp
 from portal_app.billing import cancellations, changes, pauses, subscriptions
 from portal_app.billing.models import Subscription, SubscriptionStatus
 from portal_app.billing.objects import render_subscription
 from portal_app.billing.provider import ItemChange, ItemSpec
-from portal_app.clock import from_unix
 from portal_app.errors import InvalidRequest
+from portal_app.stripe_shapes import CANCELLATION_FEEDBACK
 
 endpoint = Registry()
 
@@ -40,25 +42,45 @@ def _items(value: Any) -> list[ItemSpec]:
     return specs
 
 
-def _coupon(params: dict[str, Any]) -> str | None:
+def _discount_params(params: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(coupon, promotion_code)`` from ``coupon``/``promotion_code`` or ``discounts[0]``."""
     coupon = optional_str(params, "coupon") or None
-    discounts = to_list(params.get("discounts", []), "discounts")
-    for i, discount in enumerate(discounts):
+    promotion = optional_str(params, "promotion_code") or None
+    for i, discount in enumerate(to_list(params.get("discounts") or [], "discounts")):
         discount = to_dict(discount, f"discounts[{i}]")
-        refuse_unknown(discount, ("coupon",), prefix=f"discounts[{i}]")
-        if i > 0 or coupon:
+        refuse_unknown(discount, ("coupon", "promotion_code"), prefix=f"discounts[{i}]")
+        if i > 0 or coupon or promotion:
             raise InvalidRequest("Only one discount per subscription is supported.",
                                  param=f"discounts[{i}]")
-        coupon = to_str(required(discount, "coupon", parent=f"discounts[{i}]"),
-                        f"discounts[{i}][coupon]")
-    return coupon
+        coupon = optional_str(discount, "coupon") or None
+        promotion = optional_str(discount, "promotion_code") or None
+    return coupon, promotion
+
+
+_PAYMENT_BEHAVIOR = Str(enum=("allow_incomplete", "default_incomplete", "error_if_incomplete",
+                              "pending_if_incomplete"))
+PRORATION_BEHAVIOR = Str(enum=("always_invoice", "create_prorations", "none"))
+MAX_ITEMS = 20  # Stripe's limit of items per subscription
+ITEM_CHANGES = Array(Hash({"id": Id(), "price": Id(), "quantity": Quantity(), "deleted": Bool()}),
+                     max_items=MAX_ITEMS)
 
 
 @endpoint("POST", "/v1/subscriptions",
-          params=("customer", "items", "default_payment_method", "trial_period_days",
-                  "trial_end", "collection_method", "days_until_due", "coupon", "discounts",
-                  "cancel_at_period_end", "description", "metadata", "payment_behavior",
-                  "off_session"))
+          params={"customer": Id(),
+                  "items": Array(Hash({"price": Id(), "quantity": Quantity()},
+                                      required=("price",)), max_items=MAX_ITEMS),
+                  "default_payment_method": Id(),
+                  "trial_period_days": Int(minimum=0, maximum=730),
+                  "trial_end": Timestamp(now=True),
+                  "collection_method": Str(enum=("charge_automatically", "send_invoice")),
+                  "days_until_due": Int(minimum=0, maximum=365),
+                  "coupon": Id(), "promotion_code": Id(),
+                  "discounts": Array(Hash({"coupon": Id(), "promotion_code": Id()}),
+                                     max_items=1),
+                  "cancel_at_period_end": Bool(), "description": Str(max_length=500),
+                  "metadata": Metadata(), "payment_behavior": _PAYMENT_BEHAVIOR,
+                  "off_session": Bool()},
+          required=("customer", "items"))
 def create_subscription(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     behavior = p.get("payment_behavior", "error_if_incomplete")
@@ -70,7 +92,8 @@ def create_subscription(req: ApiRequest) -> dict[str, Any]:
         to_bool(p["off_session"], "off_session")
     trial_end = None
     if p.get("trial_end") not in (None, "", "now"):
-        trial_end = from_unix(to_int(p["trial_end"], "trial_end", minimum=0))
+        trial_end = to_timestamp(p["trial_end"], "trial_end")
+    coupon, promotion = _discount_params(p)
     sub = subscriptions.create_subscription(
         account_id=req.account_id, uow=req.uow,
         customer=to_str(required(p, "customer"), "customer"),
@@ -83,7 +106,7 @@ def create_subscription(req: ApiRequest) -> dict[str, Any]:
                                  "collection_method"),
         days_until_due=(to_int(p["days_until_due"], "days_until_due", minimum=0)
                         if p.get("days_until_due") not in (None, "") else None),
-        coupon=_coupon(p),
+        coupon=coupon, promotion_code=promotion,
         cancel_at_period_end=to_bool(p.get("cancel_at_period_end", False),
                                      "cancel_at_period_end"),
         description=optional_str(p, "description") or None,
@@ -98,7 +121,9 @@ def retrieve_subscription(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("DELETE", "/v1/subscriptions/{id}",
-          params=("cancellation_details", "prorate", "invoice_now"))
+          params={"cancellation_details": Hash({"comment": Str(),
+                                                "feedback": Str(enum=CANCELLATION_FEEDBACK)}),
+                  "prorate": Bool(), "invoice_now": Bool()})
 def cancel_subscription(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     details = to_dict(p.get("cancellation_details", {}), "cancellation_details")
@@ -127,21 +152,6 @@ def item_changes(value: Any, param: str = "items") -> list[ItemChange]:
     return out
 
 
-def _discount_params(params: dict[str, Any]) -> tuple[str | None, str | None]:
-    """``(coupon, promotion_code)`` from ``coupon``/``promotion_code`` or ``discounts[0]``."""
-    coupon = optional_str(params, "coupon") or None
-    promotion = optional_str(params, "promotion_code") or None
-    for i, discount in enumerate(to_list(params.get("discounts") or [], "discounts")):
-        discount = to_dict(discount, f"discounts[{i}]")
-        refuse_unknown(discount, ("coupon", "promotion_code"), prefix=f"discounts[{i}]")
-        if i > 0 or coupon or promotion:
-            raise InvalidRequest("Only one discount per subscription is supported.",
-                                 param=f"discounts[{i}]")
-        coupon = optional_str(discount, "coupon") or None
-        promotion = optional_str(discount, "promotion_code") or None
-    return coupon, promotion
-
-
 def proration(params: dict[str, Any], parent: str | None = None) -> tuple[str, Any]:
     """``(proration_behavior, proration_date)`` of an update (or its ``parent[...]``).
 
@@ -154,15 +164,23 @@ def proration(params: dict[str, Any], parent: str | None = None) -> tuple[str, A
                       name("proration_behavior"))
     date = None
     if params.get("proration_date") not in (None, ""):
-        date = from_unix(to_int(params["proration_date"], name("proration_date"), minimum=0))
+        date = to_timestamp(params["proration_date"], name("proration_date"))
     return behavior, date
 
 
 @endpoint("POST", "/v1/subscriptions/{id}",
-          params=("items", "proration_behavior", "proration_date", "cancel_at_period_end",
-                  "pause_collection", "coupon", "discounts", "promotion_code",
-                  "default_payment_method", "description", "metadata", "payment_behavior",
-                  "off_session"))
+          params={"items": ITEM_CHANGES, "proration_behavior": PRORATION_BEHAVIOR, "proration_date": Timestamp(),
+                  "cancel_at_period_end": Bool(),
+                  "pause_collection": Hash({"behavior": Str(enum=("keep_as_draft",
+                                                                  "mark_uncollectible", "void")),
+                                            "resumes_at": Timestamp()},
+                                           required=("behavior",)),
+                  "coupon": Id(),
+                  "discounts": Array(Hash({"coupon": Id(), "promotion_code": Id()}),
+                                     max_items=1),
+                  "promotion_code": Id(), "default_payment_method": Id(),
+                  "description": Str(max_length=500), "metadata": Metadata(),
+                  "payment_behavior": _PAYMENT_BEHAVIOR, "off_session": Bool()})
 def update_subscription(req: ApiRequest) -> dict[str, Any]:
     """Stripe's subscription update: each part given runs its service, in one transaction."""
     p = req.params
@@ -200,8 +218,7 @@ def update_subscription(req: ApiRequest) -> dict[str, Any]:
         refuse_unknown(pause, ("behavior", "resumes_at"), prefix="pause_collection")
         resumes_at = None
         if pause.get("resumes_at") not in (None, ""):
-            resumes_at = from_unix(to_int(pause["resumes_at"], "pause_collection[resumes_at]",
-                                          minimum=0))
+            resumes_at = to_timestamp(pause["resumes_at"], "pause_collection[resumes_at]")
         pauses.pause_subscription(
             sub_id, account_id=account_id, uow=uow,
             behavior=to_str(required(pause, "behavior", parent="pause_collection"),
@@ -212,7 +229,8 @@ def update_subscription(req: ApiRequest) -> dict[str, Any]:
 
 
 @endpoint("POST", "/v1/subscriptions/{id}/resume",
-          params=("billing_cycle_anchor", "proration_behavior", "proration_date"))
+          params={"billing_cycle_anchor": Str(enum=("now", "unchanged")),
+                  "proration_behavior": PRORATION_BEHAVIOR, "proration_date": Timestamp()})
 def resume_subscription(req: ApiRequest) -> dict[str, Any]:
     anchor = req.params.get("billing_cycle_anchor", "unchanged")
     if anchor != "unchanged":
@@ -222,7 +240,10 @@ def resume_subscription(req: ApiRequest) -> dict[str, Any]:
     return render_subscription(sub, req.uow.session)
 
 
-@endpoint("GET", "/v1/subscriptions", params=(*PAGE_PARAMS, "customer", "status", "price"))
+@endpoint("GET", "/v1/subscriptions",
+          params={**PAGE_PARAMS, "customer": Id(),
+                  "status": Str(enum=(*(s.value for s in SubscriptionStatus), "ended", "all")),
+                  "price": Id()})
 def list_subscriptions(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     status = optional_str(p, "status")

@@ -21,15 +21,11 @@ from portal_app.billing.ledger_events import (
 from portal_app.billing.models import Subscription, SubscriptionStatus
 from portal_app.billing.objects import render_subscription
 from portal_app.billing.prorations import credit_unused_time
-from portal_app.billing.schedule_phases import end_schedules
-from portal_app.billing.subscriptions import (
-    load_subscription,
-    lock_subscription,
-    request_origin,
-    retrieve_subscription,
-)
+from portal_app.billing.schedule_phases import BY_PORTAL, end_schedules
+from portal_app.billing.subscriptions import load_subscription, request_origin
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest
+from portal_app.stripe_shapes import CANCELLATION_FEEDBACK
 
 
 def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWork,
@@ -47,17 +43,27 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
     ``invoice_now`` that usage is never billed, as with Stripe. A cancel at
     period end bills the last period's usage in a final invoice when the period
     ends (:func:`portal_app.billing.renewals.renew_subscription`); a declined
-    final charge leaves that invoice open and the subscription canceled. A
-    pending scheduled change is canceled with the subscription.
+    final charge leaves that invoice open and the subscription canceled. An
+    immediate cancel cancels the subscription's schedules with it. A cancel at period
+    end releases only the customer's own pending change (a schedule the portal made):
+    a merchant's schedule (say, an introductory price's end) stays, ends with the
+    subscription, and is still in place if the cancel is undone
+    (:func:`reactivate_subscription`).
     The events of an end at period end carry the origin of the unit of work that
     scheduled it (``UnitOfWork.origin``, kept on the subscription until reactivated).
     ``customer_id`` restricts the change to that customer's subscription (the
-    portal passes its session's customer). Raises ResourceMissing, InvalidRequest.
+    portal passes its session's customer). ``feedback`` is one of Stripe's
+    ``CANCELLATION_FEEDBACK`` values. Raises ResourceMissing, InvalidRequest.
     """
+    if feedback is not None and feedback not in CANCELLATION_FEEDBACK:
+        raise InvalidRequest(
+            "Invalid cancellation_details[feedback]: must be one of "
+            f"{', '.join(CANCELLATION_FEEDBACK)}", param="cancellation_details[feedback]")
     with uow:
-        lock_subscription(subscription_id, uow=uow)
-        sub = retrieve_subscription(subscription_id, account_id=account_id, uow=uow,
-                                    customer_id=customer_id)
+        # Locked, and "no such subscription" alike for an unknown id and another
+        # account's (or customer's): nothing tells them apart.
+        sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
+                                customer_id=customer_id)
         if sub.status == SubscriptionStatus.canceled:
             raise InvalidRequest("This subscription is already canceled.",
                                  code="subscription_canceled")
@@ -72,7 +78,8 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
             sub.cancellation_origin = request_origin(uow)
             uow.add(sub)
             uow.flush()
-            end_schedules(sub, uow=uow, event="subscription_schedule.released")
+            end_schedules(sub, uow=uow, event="subscription_schedule.released",
+                          created_by=BY_PORTAL)
             append_subscription_event("customer.subscription.updated", sub, uow=uow,
                                       before=before)
         else:

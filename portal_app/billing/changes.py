@@ -28,7 +28,13 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.billing.catalog import recurring_price
-from portal_app.billing.discounts import active_coupon, redeem_promotion_code, replace_discount
+from portal_app.billing.coupons import record_redemption
+from portal_app.billing.discounts import (
+    active_coupon,
+    recurring_amount,
+    redeem_promotion_code,
+    replace_discount,
+)
 from portal_app.billing.invoicing import (
     bill_period,
     emit_invoice_events,
@@ -271,14 +277,15 @@ def _change(sub: Subscription, *, account_id: str, uow: UnitOfWork,
         return outcome
     promo = None
     if promotion_code:
+        # The code discounts the subscription as it is after the change.
+        amount = recurring_amount((t.price, t.quantity) for t in targets if not t.deleted)
         promo = redeem_promotion_code(promotion_code, sub=sub, account_id=account_id,
-                                      uow=uow)
+                                      uow=uow, amount=amount)
         coupon = promo.coupon_id
     if coupon:
         replace_discount(sub, coupon, account_id=account_id, uow=uow, now=now)
         if promo is not None:
-            promo.times_redeemed += 1
-            uow.add(promo)
+            record_redemption(promo, uow=uow, param="promotion_code")
     discount_coupon = active_coupon(sub, uow, now)
     old_interval = _interval(targets, old=True)
     new_interval = _interval(targets, old=False)

@@ -9,8 +9,9 @@ import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import CursorResult, func, or_, update
 from sqlmodel import col, select
 
 from portal_app.billing.ledger_events import append_if_changed
@@ -18,7 +19,7 @@ from portal_app.billing.metadata import merge_metadata
 from portal_app.billing.models import Coupon, CouponDuration, Customer, PromotionCode
 from portal_app.billing.objects import render_coupon, render_promotion_code
 from portal_app.clock import as_utc
-from portal_app.db import UnitOfWork
+from portal_app.db import UnitOfWork, row_identity
 from portal_app.errors import InvalidRequest
 
 
@@ -45,7 +46,7 @@ def create_coupon(*, account_id: str, uow: UnitOfWork, id: str | None = None,
         raise InvalidRequest("duration_in_months (a positive number of months) goes with "
                              "duration=repeating, and only then.", param="duration_in_months")
     with uow:
-        if id and uow.session.get(Coupon, id) is not None:
+        if id and uow.session.get(Coupon, row_identity(Coupon, id, account_id=account_id)):
             raise InvalidRequest("Coupon already exists.", param="id",
                                  code="resource_already_exists")
         coupon = Coupon(account_id=account_id, name=name, percent_off=percent_off,
@@ -124,8 +125,7 @@ def check_promotion(promo: PromotionCode, *, uow: UnitOfWork, now: datetime) -> 
 
     Raises InvalidRequest (``promotion_code_invalid``, ``coupon_expired``).
     """
-    coupon = uow.session.get(Coupon, promo.coupon_id)
-    assert coupon is not None
+    coupon = uow.get(Coupon, promo.coupon_id, account_id=promo.account_id)
     if not promo.active:
         raise InvalidRequest("This promotion code is not valid.", param="promotion_code",
                              code="promotion_code_invalid")
@@ -138,6 +138,30 @@ def check_promotion(promo: PromotionCode, *, uow: UnitOfWork, now: datetime) -> 
         raise InvalidRequest("This promotion code has expired.", param="promotion_code",
                              code="coupon_expired")
     return coupon
+
+
+def record_redemption(row: Coupon | PromotionCode, *, uow: UnitOfWork, param: str) -> None:
+    """Count one redemption of a coupon or promotion code, refused if none is left.
+
+    One conditional UPDATE (``times_redeemed < max_redemptions``) both checks and counts:
+    reading the count and writing it back plus one would let two simultaneous
+    redemptions of a code with one left both pass on PostgreSQL (each reads the count
+    before the other writes). The UPDATE holds the row until the transaction ends; the
+    second waits, then matches nothing. Raises InvalidRequest (``coupon_expired``).
+    """
+    model = type(row)
+    result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
+        update(model)
+        .where(col(model.account_id) == row.account_id, col(model.id) == row.id,
+               or_(col(model.max_redemptions).is_(None),
+                   col(model.times_redeemed) < col(model.max_redemptions)))
+        .values(times_redeemed=col(model.times_redeemed) + 1)
+        .execution_options(synchronize_session=False))
+    if not result.rowcount:
+        what = "promotion code" if isinstance(row, PromotionCode) else f"coupon {row.id}"
+        raise InvalidRequest(f"This {what} has expired: it has no redemptions left.",
+                             param=param, code="coupon_expired")
+    uow.session.expire(row, ["times_redeemed"])
 
 
 def retrieve_promotion_code_by_code(code: str, *, account_id: str, uow: UnitOfWork
@@ -191,8 +215,7 @@ def update_promotion_code(promotion_code_id: str, *, account_id: str, uow: UnitO
     with uow:
         promo = uow.get(PromotionCode, promotion_code_id, account_id=account_id,
                         label="promotion code")
-        coupon = uow.session.get(Coupon, promo.coupon_id)
-        assert coupon is not None
+        coupon = uow.get(Coupon, promo.coupon_id, account_id=account_id)
         before = render_promotion_code(promo, coupon)
         if active is not None:
             if active and not promo.active and find_promotion_code(

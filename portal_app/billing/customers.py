@@ -12,7 +12,7 @@ from portal_app.billing.models import Customer
 from portal_app.billing.objects import render_customer
 from portal_app.billing.payment_methods import attach_payment_method, attached_payment_method
 from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest
+from portal_app.errors import InvalidRequest, ResourceMissing
 
 
 def create_customer(
@@ -74,6 +74,26 @@ def retrieve_customer(customer_id: str, *, account_id: str, uow: UnitOfWork) -> 
     """One customer of the account. Raises ResourceMissing."""
     with uow:
         return uow.get(Customer, customer_id, account_id=account_id, label="customer")
+
+
+def lock_customer(customer_id: str, *, uow: UnitOfWork) -> Customer:
+    """Load the customer holding its row lock until the transaction ends (PostgreSQL).
+
+    Billing reads and writes the customer's balance and invoice sequence while only
+    the subscription it bills is locked: two subscriptions of one customer billed at
+    once would both read the same values, and the later write would undo the earlier
+    (two invoices with one number, a credit lost). ``FOR NO KEY UPDATE`` is the lock
+    an UPDATE takes anyway, so rows inserted meanwhile that point at the customer
+    (``FOR KEY SHARE``) do not wait for it. SQLite serializes writers already.
+    Changes not yet flushed are flushed first, so the reload loses none.
+    Raises ResourceMissing.
+    """
+    uow.flush()
+    customer = uow.session.get(Customer, customer_id, with_for_update={"key_share": True},
+                               populate_existing=True)
+    if customer is None:
+        raise ResourceMissing(f"No such customer: '{customer_id}'", param="customer")
+    return customer
 
 
 def update_customer(customer_id: str, *, account_id: str, uow: UnitOfWork,

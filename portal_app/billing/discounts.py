@@ -9,12 +9,16 @@ over credits and debits).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
 
-from portal_app.billing.coupons import check_promotion, retrieve_promotion_code_by_code
+from portal_app.billing.coupons import (
+    check_promotion,
+    record_redemption,
+    retrieve_promotion_code_by_code,
+)
 from portal_app.billing.models import (
     Coupon,
     CouponDuration,
@@ -22,6 +26,7 @@ from portal_app.billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Price,
     PromotionCode,
     Subscription,
 )
@@ -36,7 +41,7 @@ def active_discount(sub: Subscription, uow: UnitOfWork, at: datetime
     """The subscription's newest discount and its coupon, unless it has ended by ``at``."""
     row = uow.session.exec(
         select(Discount, Coupon)
-        .join(Coupon, col(Coupon.id) == Discount.coupon_id)
+        .join(Coupon)  # on the reference (account_id, coupon_id): the discount's own coupon
         .where(Discount.subscription_id == sub.id)
         .order_by(col(Discount.created).desc())
     ).first()
@@ -58,6 +63,8 @@ def apply_coupon(coupon_id: str, *, sub: Subscription, account_id: str, uow: Uni
                  ) -> Discount:
     """Redeem ``coupon_id`` on the subscription: a discount from now (for its duration).
 
+    The redemption is counted atomically (:func:`record_redemption`): a coupon's
+    ``max_redemptions`` holds under concurrency.
     Raises ResourceMissing, InvalidRequest (``coupon_expired``, another currency).
     """
     coupon = uow.get(Coupon, coupon_id, account_id=account_id, param="coupon", label="coupon")
@@ -75,8 +82,7 @@ def apply_coupon(coupon_id: str, *, sub: Subscription, account_id: str, uow: Uni
         end = shift(now, "month", coupon.duration_in_months)
     discount = Discount(account_id=account_id, coupon_id=coupon.id, customer_id=sub.customer_id,
                         subscription_id=sub.id, start=now, end=end, created=now)
-    coupon.times_redeemed += 1
-    uow.add(coupon)
+    record_redemption(coupon, uow=uow, param="coupon")
     uow.add(discount)
     uow.flush()
     return discount
@@ -96,17 +102,31 @@ def replace_discount(sub: Subscription, coupon_id: str, *, account_id: str, uow:
     return apply_coupon(coupon_id, sub=sub, account_id=account_id, uow=uow)
 
 
-def redeem_promotion_code(code: str, *, sub: Subscription, account_id: str, uow: UnitOfWork
-                          ) -> PromotionCode:
+def recurring_amount(items: Iterable[tuple[Price, int]]) -> int:
+    """What one period of these ``(price, quantity)`` items costs before any discount.
+
+    Usage-based prices count nothing: their amount is not known until billed.
+    """
+    return sum(price.unit_amount * quantity for price, quantity in items
+               if price.usage_type != "metered")
+
+
+def redeem_promotion_code(code: str, *, sub: Subscription, account_id: str, uow: UnitOfWork,
+                          amount: int) -> PromotionCode:
     """The promotion code (a ``promo_`` id or the code itself) if this subscription may use it.
 
-    Raises InvalidRequest (``promotion_code_invalid``, ``coupon_expired``).
+    ``amount`` is what the code would discount, before any discount, in the
+    subscription's currency: it must reach the code's ``minimum_amount`` (Stripe's
+    ``restrictions.minimum_amount``, in ``minimum_amount_currency``; a code with a
+    minimum in another currency does not apply). The caller counts the redemption
+    (:func:`record_redemption`) once the code is applied.
+
+    Raises ResourceMissing (no such ``promo_`` id in the account, as Stripe answers an
+    unknown id), InvalidRequest (``promotion_code_invalid``, ``coupon_expired``).
     """
     if code.startswith("promo_"):
-        promo = uow.session.get(PromotionCode, code)
-        if promo is None or promo.account_id != account_id:
-            raise InvalidRequest("This promotion code is not valid.", param="promotion_code",
-                                 code="promotion_code_invalid")
+        promo = uow.get(PromotionCode, code, account_id=account_id, param="promotion_code",
+                        label="promotion code")
         check_promotion(promo, uow=uow, now=uow.clock())
     else:
         promo = retrieve_promotion_code_by_code(code, account_id=account_id, uow=uow)
@@ -118,6 +138,12 @@ def redeem_promotion_code(code: str, *, sub: Subscription, account_id: str, uow:
                                      Invoice.status == InvoiceStatus.paid,
                                      Invoice.amount_paid > 0)).first() is not None:
         raise InvalidRequest("This promotion code is only for a first purchase.",
+                             param="promotion_code", code="promotion_code_invalid")
+    if promo.minimum_amount is not None and (
+            amount < promo.minimum_amount
+            or (promo.minimum_amount_currency or sub.currency).lower() != sub.currency):
+        raise InvalidRequest("This promotion code cannot be redeemed because the associated "
+                             "purchase does not meet the minimum amount requirement.",
                              param="promotion_code", code="promotion_code_invalid")
     return promo
 

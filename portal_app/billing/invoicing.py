@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.billing import meters, processor
+from portal_app.billing.customers import lock_customer
 from portal_app.billing.discounts import discount_lines
 from portal_app.billing.models import (
     Charge,
@@ -85,8 +86,7 @@ def bill_period(sub: Subscription, *, billing_reason: str, uow: UnitOfWork,
     as a draft, voided or marked uncollectible instead of being charged.
     """
     now = uow.clock()
-    customer = uow.session.get(Customer, sub.customer_id)
-    assert customer is not None
+    customer = lock_customer(sub.customer_id, uow=uow)
     invoice = Invoice(
         account_id=sub.account_id, customer_id=sub.customer_id, subscription_id=sub.id,
         status=InvoiceStatus.draft, billing_reason=billing_reason,
@@ -144,8 +144,7 @@ def invoice_pending_items(sub: Subscription, *, uow: UnitOfWork, billing_reason:
         lines = [line for line in lines if line.period_start < line.period_end]
     if not items and not lines:
         return None
-    customer = uow.session.get(Customer, sub.customer_id)
-    assert customer is not None
+    customer = lock_customer(sub.customer_id, uow=uow)
     uow.add(invoice)
     uow.flush()
     usage_discount = discount_lines(sub, lines, uow=uow, now=now)
@@ -231,8 +230,7 @@ def credit_pending_to_balance(sub: Subscription, *, uow: UnitOfWork) -> None:
     pending = pending_items(sub, uow)
     if not pending:
         return
-    customer = uow.session.get(Customer, sub.customer_id)
-    assert customer is not None
+    customer = lock_customer(sub.customer_id, uow=uow)
     customer.balance += sum(i.amount - i.discount_amount for i in pending)
     uow.add(customer)
     for item in pending:

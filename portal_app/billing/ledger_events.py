@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from portal_app.billing.models import Coupon, Discount, Subscription
 from portal_app.billing.objects import render_discount, render_subscription
-from portal_app.db import UnitOfWork
+from portal_app.db import UnitOfWork, row_identity
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,7 +47,9 @@ def subscription_snapshot(rendered: dict[str, Any], session: Session) -> dict[st
     expanded: list[Any] = []
     for item in rendered["discounts"]:
         discount = session.get(Discount, item) if isinstance(item, str) else None
-        coupon = session.get(Coupon, discount.coupon_id) if discount else None
+        coupon = session.get(Coupon, row_identity(Coupon, discount.coupon_id,
+                                                  account_id=discount.account_id)
+                             ) if discount else None
         expanded.append(render_discount(discount, coupon) if discount and coupon else item)
     return {**rendered, "discounts": expanded}
 

@@ -41,6 +41,7 @@ from portal_app.clock import as_utc
 from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest
 from portal_app.ids import random_id
+from portal_app.limits import MAX_USAGE_VALUE
 
 # How far from "now" an event's timestamp may be, as Stripe allows.
 PAST_LIMIT = timedelta(days=35)
@@ -240,6 +241,9 @@ def _event_value(meter: Meter, payload: Mapping[str, str]) -> int:
         value = -1
     if value < 0:
         raise InvalidRequest(f"payload[{key}] must be a whole number of units, 0 or more.",
+                             param=f"payload[{key}]")
+    if value > MAX_USAGE_VALUE:
+        raise InvalidRequest(f"payload[{key}] must be at most {MAX_USAGE_VALUE:,} units.",
                              param=f"payload[{key}]")
     return value
 

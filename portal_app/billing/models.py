@@ -10,10 +10,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import Index, PrimaryKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from portal_app.dbtypes import enum_field, json_field, time_field
+from portal_app.dbtypes import (
+    account_reference,
+    enum_field,
+    int64_field,
+    json_field,
+    time_field,
+)
 from portal_app.ids import new_id
 
 
@@ -61,7 +67,7 @@ class Customer(SQLModel, table=True):
     preferred_locales: list[str] = json_field(default=list)
     metadata_: dict[str, str] = json_field()
     currency: str | None = None
-    balance: int = 0
+    balance: int = int64_field(default=0)
     invoice_prefix: str
     next_invoice_sequence: int = 1
     default_payment_method: str | None = None
@@ -88,7 +94,7 @@ class Price(SQLModel, table=True):
     account_id: str = Field(foreign_key="account.id", index=True)
     product_id: str = Field(foreign_key="product.id", index=True)
     currency: str = Field(min_length=3, max_length=3)
-    unit_amount: int  # 1999 == 19.99 EUR; JPY is zero-decimal
+    unit_amount: int = int64_field()  # 1999 == 19.99 EUR; JPY is zero-decimal
     interval: Interval | None = enum_field(Interval, nullable=True)  # None: one-time
     interval_count: int = 1
     usage_type: str = "licensed"  # licensed | metered
@@ -128,16 +134,25 @@ class PaymentMethod(SQLModel, table=True):
 
 
 class Coupon(SQLModel, table=True):
-    id: str = Field(primary_key=True, default_factory=new_id("co"))
+    """A coupon; merchants may choose its id (``SUMMER``), unique within their account only.
+
+    The key is (account, id), so account B may create ``SUMMER`` beside A's and learns
+    nothing about A's ids; tables that name a coupon reference the pair
+    (:func:`~portal_app.dbtypes.account_reference`).
+    """
+
+    __table_args__ = (PrimaryKeyConstraint("account_id", "id", name="coupon_pkey"),)
+
+    id: str = Field(default_factory=new_id("co"))
     account_id: str = Field(foreign_key="account.id", index=True)
     name: str | None = None
     percent_off: float | None = None  # a rate, not money: Stripe sends it as a number
-    amount_off: int | None = None
+    amount_off: int | None = int64_field(nullable=True)
     currency: str | None = None
     duration: CouponDuration = enum_field(CouponDuration, default=CouponDuration.once)
     duration_in_months: int | None = None
-    max_redemptions: int | None = None
-    times_redeemed: int = 0
+    max_redemptions: int | None = int64_field(nullable=True)
+    times_redeemed: int = int64_field(default=0)
     redeem_by: datetime | None = time_field(nullable=True)
     valid: bool = True
     metadata_: dict[str, str] = json_field()
@@ -145,9 +160,11 @@ class Coupon(SQLModel, table=True):
 
 
 class Discount(SQLModel, table=True):
+    __table_args__ = (account_reference("discount", "coupon_id", "coupon"),)
+
     id: str = Field(primary_key=True, default_factory=new_id("di"))
     account_id: str = Field(foreign_key="account.id", index=True)
-    coupon_id: str = Field(foreign_key="coupon.id")
+    coupon_id: str
     customer_id: str = Field(foreign_key="customer.id", index=True)
     subscription_id: str | None = Field(default=None, foreign_key="subscription.id", index=True)
     start: datetime = time_field()
@@ -196,7 +213,7 @@ class SubscriptionItem(SQLModel, table=True):
     id: str = Field(primary_key=True, default_factory=new_id("si"))
     subscription_id: str = Field(foreign_key="subscription.id", index=True)
     price_id: str = Field(foreign_key="price.id")
-    quantity: int = 1
+    quantity: int = int64_field(default=1)
     position: int = 0  # the order the items were given in (ids are random, times equal)
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field()
@@ -212,14 +229,14 @@ class Invoice(SQLModel, table=True):
     billing_reason: str | None = None
     collection_method: str = "charge_automatically"
     currency: str
-    subtotal: int = 0
-    total_discount: int = 0
-    total: int = 0
-    amount_due: int = 0
-    amount_paid: int = 0
-    amount_remaining: int = 0
+    subtotal: int = int64_field(default=0)
+    total_discount: int = int64_field(default=0)
+    total: int = int64_field(default=0)
+    amount_due: int = int64_field(default=0)
+    amount_paid: int = int64_field(default=0)
+    amount_remaining: int = int64_field(default=0)
     # The customer balance carried in (negative: a credit), Stripe's starting_balance.
-    starting_balance: int = 0
+    starting_balance: int = int64_field(default=0)
     attempt_count: int = 0
     period_start: datetime = time_field()
     period_end: datetime = time_field()
@@ -242,9 +259,9 @@ class InvoiceLine(SQLModel, table=True):
     subscription_item_id: str | None = None
     price_id: str | None = None
     description: str
-    quantity: int = 1
-    amount: int
-    discount_amount: int = 0
+    quantity: int = int64_field(default=1)
+    amount: int = int64_field()
+    discount_amount: int = int64_field(default=0)
     currency: str
     proration: bool = False
     period_start: datetime = time_field()
@@ -260,7 +277,7 @@ class Charge(SQLModel, table=True):
     invoice_id: str = Field(foreign_key="invoice.id", index=True)
     customer_id: str = Field(foreign_key="customer.id", index=True)
     payment_method_id: str
-    amount: int
+    amount: int = int64_field()
     currency: str
     status: str  # succeeded | failed
     failure_code: str | None = None
@@ -271,18 +288,19 @@ class PromotionCode(SQLModel, table=True):
     """A customer-facing code that redeems a coupon (Stripe's ``promo_``)."""
 
     __tablename__ = "promotion_code"
+    __table_args__ = (account_reference("promotion_code", "coupon_id", "coupon"),)
 
     id: str = Field(primary_key=True, default_factory=new_id("promo"))
     account_id: str = Field(foreign_key="account.id", index=True)
     code: str = Field(index=True)
-    coupon_id: str = Field(foreign_key="coupon.id")
+    coupon_id: str
     active: bool = True
     customer_id: str | None = Field(default=None, foreign_key="customer.id")
-    max_redemptions: int | None = None
-    times_redeemed: int = 0
+    max_redemptions: int | None = int64_field(nullable=True)
+    times_redeemed: int = int64_field(default=0)
     expires_at: datetime | None = time_field(nullable=True)
     first_time_transaction: bool = False
-    minimum_amount: int | None = None
+    minimum_amount: int | None = int64_field(nullable=True)
     minimum_amount_currency: str | None = None
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
@@ -319,6 +337,10 @@ class SubscriptionSchedule(SQLModel, table=True):
     completed_at: datetime | None = time_field(nullable=True)
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
+    # Portico's own, never rendered (Stripe records no author): who made the schedule.
+    # "portal": the customer's change at the period end, theirs to drop; "merchant" (the
+    # API): e.g. an introductory price's end, which the portal must leave in place.
+    created_by: str = Field(default="merchant", max_length=16)
 
 
 class InvoiceItem(SQLModel, table=True):
@@ -338,9 +360,9 @@ class InvoiceItem(SQLModel, table=True):
     invoice_id: str | None = Field(default=None, foreign_key="invoice.id", index=True)
     price_id: str | None = None
     description: str
-    quantity: int = 1
-    amount: int
-    discount_amount: int = 0
+    quantity: int = int64_field(default=1)
+    amount: int = int64_field()
+    discount_amount: int = int64_field(default=0)
     currency: str
     proration: bool = True
     period_start: datetime = time_field()
@@ -394,7 +416,7 @@ class MeterEvent(SQLModel, table=True):
     customer_id: str = Field(foreign_key="customer.id")
     event_name: str
     identifier: str
-    value: int = Field(sa_type=BigInteger)
+    value: int = int64_field()
     payload: dict[str, str] = json_field()
     timestamp: datetime = time_field()
     created: datetime = time_field()

@@ -265,7 +265,13 @@ class BillingProvider(Protocol):
         ``invoice_now`` (a final invoice of the usage not billed yet and the prorations);
         at period end, `POST
         /v1/subscriptions/{id}` (subscriptions.update) with ``cancel_at_period_end=true``
-        and ``cancellation_details``. Raises ResourceMissing, InvalidRequest.
+        and ``cancellation_details``. A cancel at period end drops the customer's own pending
+        change (a schedule the portal made: `POST /v1/subscription_schedules/{id}/release`
+        first) and leaves a merchant's schedule in place, so that undoing the cancel
+        (:meth:`reactivate_subscription`) restores what the merchant planned. (Stripe refuses
+        ``cancel_at_period_end`` while a schedule manages the subscription: a Stripe-backed
+        provider sets the schedule's ``end_behavior=cancel`` instead, and puts it back when
+        the cancel is undone.) Raises ResourceMissing, InvalidRequest.
         """
         ...
 
@@ -330,8 +336,11 @@ class BillingProvider(Protocol):
         subscription changed since that preview; a Stripe-backed provider honours it by
         retrieving the subscription (and its pending invoice items), comparing the same
         digest, and sending the update with ``Idempotency-Key: <version>`` so a doubled
-        confirm applies once. Returns the subscription.
-        Raises ResourceMissing, InvalidRequest, CardDeclined.
+        confirm applies once. A ``promotion_code`` applies only if the subscription after
+        the change reaches its ``restrictions.minimum_amount`` before discount
+        (``promotion_code_invalid``), and never past its or its coupon's
+        ``max_redemptions``, also when redeemed twice at once (``coupon_expired``).
+        Returns the subscription. Raises ResourceMissing, InvalidRequest, CardDeclined.
         """
         ...
 
@@ -359,13 +368,28 @@ class BillingProvider(Protocol):
         """
         ...
 
+    def schedule_made_by_portal(self, schedule_id: str, *, customer_id: str) -> bool:
+        """Whether this schedule of the customer's is their own change through the portal
+        (:meth:`schedule_subscription_update`), which they may drop; any other is the
+        merchant's (say, an introductory price's end) and the portal leaves it alone.
+
+        Portico extension: Stripe records no author. The local ledger keeps it beside the
+        schedule, never rendered; a Stripe-backed provider creates the portal's schedules
+        with ``metadata[portico_created_by]=portal`` and reads it back with
+        `GET /v1/subscription_schedules/{id}` (subscription_schedules.retrieve).
+        Raises ResourceMissing.
+        """
+        ...
+
     def release_subscription_schedule(self, schedule_id: str, *, customer_id: str
                                       ) -> StripeObject:
         """Drop the change a schedule waits to make; the subscription goes on as it is.
 
+        Only a schedule the portal made (:meth:`schedule_made_by_portal`) is released.
         Stripe: `POST /v1/subscription_schedules/{id}/release`
-        (subscription_schedules.release). Returns the released schedule.
-        Raises ResourceMissing, InvalidRequest (not an open schedule).
+        (subscription_schedules.release), after that check. Returns the released schedule.
+        Raises ResourceMissing, InvalidRequest (not an open schedule; ``not_allowed``: the
+        merchant's).
         """
         ...
 
@@ -417,6 +441,14 @@ class BillingProvider(Protocol):
         Stripe: `POST /v1/promotion_codes` (promotion_codes.create) with
         ``promotion[type]=coupon``, ``promotion[coupon]``, ``code`` and ``expires_at``.
         Raises InvalidRequest, ResourceMissing.
+        """
+        ...
+
+    def retrieve_promotion_code(self, promotion_code_id: str) -> StripeObject:
+        """One promotion code of the account, by its ``promo_`` id (redeemable or not).
+
+        Stripe: `GET /v1/promotion_codes/{id}` (promotion_codes.retrieve). Raises
+        ResourceMissing.
         """
         ...
 

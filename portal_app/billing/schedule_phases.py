@@ -29,6 +29,10 @@ from portal_app.db import UnitOfWork
 from portal_app.periods import shift
 
 OPEN_SCHEDULE = (ScheduleStatus.not_started, ScheduleStatus.active)
+# Who made a schedule (``SubscriptionSchedule.created_by``): the portal's are the
+# customer's own pending change; anything else is the merchant's.
+BY_PORTAL = "portal"
+BY_MERCHANT = "merchant"
 
 # A phase's items: (the subscription item it keeps, if any; its price; its quantity).
 PhaseItems = Sequence[tuple[SubscriptionItem | None, Price, int]]
@@ -54,7 +58,9 @@ def schedule_next_phase(sub: Subscription, *, current: PhaseItems, upcoming: Pha
                         uow: UnitOfWork, now: datetime) -> SubscriptionSchedule:
     """A schedule that keeps ``current`` to the period end, then switches to ``upcoming``.
 
-    The next phase lasts one interval of its (first) price.
+    The next phase lasts one interval of its (first) price. This is the customer's
+    change through the portal (the contract's ``schedule_subscription_update``), so the
+    schedule is the portal's: the customer may drop it.
     """
     first_price = upcoming[0][1]
     assert first_price.interval is not None
@@ -62,6 +68,7 @@ def schedule_next_phase(sub: Subscription, *, current: PhaseItems, upcoming: Pha
     schedule = SubscriptionSchedule(
         account_id=sub.account_id, customer_id=sub.customer_id, subscription_id=sub.id,
         status=ScheduleStatus.active, end_behavior="release", current_phase=0,
+        created_by=BY_PORTAL,
         phases=[
             {"start_date": to_unix(sub.current_period_start),
              "end_date": to_unix(sub.current_period_end),
@@ -133,14 +140,19 @@ def apply_due_phase(sub: Subscription, *, uow: UnitOfWork, at: datetime) -> None
                       account_id=sub.account_id, customer_id=sub.customer_id)
 
 
-def end_schedules(sub: Subscription, *, uow: UnitOfWork, event: str) -> None:
-    """Release or cancel the subscription's open schedules (``event`` says which)."""
+def end_schedules(sub: Subscription, *, uow: UnitOfWork, event: str,
+                  created_by: str | None = None) -> None:
+    """Release or cancel the subscription's open schedules (``event`` says which).
+
+    ``created_by`` ends only the schedules made by it (``BY_PORTAL``): the others stay.
+    """
     now = uow.clock()
-    for schedule in uow.session.exec(
-        select(SubscriptionSchedule).where(
-            SubscriptionSchedule.subscription_id == sub.id,
-            col(SubscriptionSchedule.status).in_([s.value for s in OPEN_SCHEDULE]))
-    ).all():
+    query = select(SubscriptionSchedule).where(
+        SubscriptionSchedule.subscription_id == sub.id,
+        col(SubscriptionSchedule.status).in_([s.value for s in OPEN_SCHEDULE]))
+    if created_by is not None:
+        query = query.where(SubscriptionSchedule.created_by == created_by)
+    for schedule in uow.session.exec(query).all():
         if event.endswith("released"):
             schedule.status = ScheduleStatus.released
             schedule.released_at = now

@@ -4,6 +4,8 @@ The portal schedules a change with :func:`portal_app.billing.changes.apply_chang
 (``schedule_at_period_end``); here it reads that pending change and cancels it.
 The API creates a schedule from a subscription, replaces its phases, releases or
 cancels it. How phases take effect is :mod:`portal_app.billing.schedule_phases`.
+Each schedule records who made it (``created_by``): the customer may drop only the
+portal's, never a merchant's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from portal_app.billing.models import (
 )
 from portal_app.billing.objects import render_subscription, render_subscription_schedule
 from portal_app.billing.schedule_phases import (
+    BY_MERCHANT,
+    BY_PORTAL,
     OPEN_SCHEDULE,
     end_schedules,
     open_schedule,
@@ -66,18 +70,25 @@ class ScheduledChange:
 
 def cancel_scheduled_change(subscription_id: str, *, account_id: str, uow: UnitOfWork,
                             customer_id: str | None = None) -> Subscription:
-    """Release the subscription's pending schedule (the change will not happen).
+    """Release the customer's pending change (the change will not happen).
 
-    Raises ResourceMissing, InvalidRequest.
+    Only a schedule the portal made is the customer's to drop; a merchant's stays.
+    Raises ResourceMissing, InvalidRequest (``no_change``; ``not_allowed``: the
+    merchant's schedule).
     """
     with uow:
         sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
                                 customer_id=customer_id)
-        if open_schedule(sub, uow) is None:
+        schedule = open_schedule(sub, uow)
+        if schedule is None:
             raise InvalidRequest("This subscription has no scheduled change.",
                                  code="no_change")
+        if schedule.created_by != BY_PORTAL:
+            raise InvalidRequest("The merchant scheduled this change; it cannot be canceled "
+                                 "here.", code="not_allowed")
         before = render_subscription(sub, uow.session)
-        end_schedules(sub, uow=uow, event="subscription_schedule.released")
+        end_schedules(sub, uow=uow, event="subscription_schedule.released",
+                      created_by=BY_PORTAL)
         emit_subscription_updated(sub, before, uow=uow)
         uow.commit()
         return sub
@@ -85,12 +96,13 @@ def cancel_scheduled_change(subscription_id: str, *, account_id: str, uow: UnitO
 
 def pending_change(subscription_id: str, *, account_id: str, uow: UnitOfWork,
                    customer_id: str | None = None) -> ScheduledChange | None:
-    """The change scheduled for the period end, if any. Raises ResourceMissing."""
+    """The customer's change scheduled for the period end (a schedule the portal made), if
+    any. Raises ResourceMissing."""
     with uow:
         sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
                                 customer_id=customer_id, lock=False)
         schedule = open_schedule(sub, uow)
-        if schedule is None:
+        if schedule is None or schedule.created_by != BY_PORTAL:
             return None
         upcoming = [p for i, p in enumerate(schedule.phases) if i > schedule.current_phase]
         if not upcoming:
@@ -126,7 +138,7 @@ def create_subscription_schedule(*, account_id: str, uow: UnitOfWork, from_subsc
                                  code="pending_scheduled_change", param="from_subscription")
         schedule = SubscriptionSchedule(
             account_id=account_id, customer_id=sub.customer_id, subscription_id=sub.id,
-            status=ScheduleStatus.active, current_phase=0,
+            status=ScheduleStatus.active, current_phase=0, created_by=BY_MERCHANT,
             phases=[{"start_date": to_unix(sub.current_period_start),
                      "end_date": to_unix(sub.current_period_end),
                      "items": phase_items([(item, price, item.quantity)

@@ -18,7 +18,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from portal_app.billing.catalog import recurring_price
-from portal_app.billing.discounts import apply_coupon
+from portal_app.billing.coupons import record_redemption
+from portal_app.billing.discounts import apply_coupon, recurring_amount, redeem_promotion_code
 from portal_app.billing.invoicing import bill_period, emit_invoice_events, refuse_unpaid
 from portal_app.billing.ledger_events import (
     append_subscription_event,
@@ -58,6 +59,7 @@ def create_subscription(
     collection_method: str = "charge_automatically",
     days_until_due: int | None = None,
     coupon: str | None = None,
+    promotion_code: str | None = None,
     cancel_at_period_end: bool = False,
     description: str | None = None,
     metadata: Mapping[str, str] | None = None,
@@ -66,8 +68,13 @@ def create_subscription(
 
     A declined first charge raises CardDeclined and leaves no subscription,
     invoice or event behind (Stripe's ``payment_behavior=error_if_incomplete``).
-    Raises InvalidRequest, ResourceMissing, CardDeclined.
+    A ``promotion_code`` (or ``coupon``: one of them) discounts it; the code's minimum
+    amount counts the first invoice before discount, nothing during a trial, as Stripe's
+    does. Raises InvalidRequest, ResourceMissing, CardDeclined.
     """
+    if coupon and promotion_code:
+        raise InvalidRequest("Only one discount per subscription is supported.",
+                             param="promotion_code")
     if not items:
         raise InvalidRequest("Missing required param: items.", param="items",
                              code="parameter_missing")
@@ -134,8 +141,16 @@ def create_subscription(
             uow.add(SubscriptionItem(subscription_id=sub.id, price_id=price.id,
                                      quantity=quantity, position=position, created=now))
         uow.flush()
+        promo = None
+        if promotion_code:
+            promo = redeem_promotion_code(
+                promotion_code, sub=sub, account_id=account_id, uow=uow,
+                amount=0 if trialing else recurring_amount(prices))
+            coupon = promo.coupon_id
         if coupon:
             apply_coupon(coupon, sub=sub, account_id=account_id, uow=uow)
+        if promo is not None:
+            record_redemption(promo, uow=uow, param="promotion_code")
         if cust.currency is None:
             cust.currency = first.currency
             uow.add(cust)
@@ -232,8 +247,9 @@ def extend_trial(subscription_id: str, *, trial_end: datetime, account_id: str,
     ``subscription_canceled``, ``subscription_paused``, a ``trial_end`` too early).
     """
     with uow:
-        sub = retrieve_subscription(subscription_id, account_id=account_id, uow=uow,
-                                    customer_id=customer_id)
+        # Locked and read afresh: a pause committed since the caller read it refuses this.
+        sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
+                                customer_id=customer_id)
         if sub.status not in (SubscriptionStatus.active, SubscriptionStatus.trialing) or (
                 sub.cancel_at_period_end):
             code = ("subscription_past_due" if sub.status == SubscriptionStatus.past_due
@@ -272,11 +288,7 @@ def lock_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription:
     transaction takes the database write lock first (``BEGIN IMMEDIATE``), so
     two writers serialize before either reads. Raises ResourceMissing.
     """
-    conn = uow.session.connection()
-    if conn.dialect.name == "sqlite":
-        raw: Any = conn.connection.dbapi_connection
-        if not raw.in_transaction:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    uow.lock_for_writing()
     sub = uow.session.get(Subscription, subscription_id, with_for_update=True,
                           populate_existing=True)
     if sub is None:

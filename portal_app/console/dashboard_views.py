@@ -231,6 +231,38 @@ def experiment_rows(readouts: pl.DataFrame) -> list[ExperimentRow]:
     return rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a text cell as a formula (OWASP's CSV injection list)."""
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` as a spreadsheet must show it: text, never a formula (OWASP).
+
+    A leading ``= + - @``, tab or carriage return gets a single quote before it,
+    so ``=HYPERLINK(...)`` typed into a name or a comment stays those characters.
+
+    Examples
+    --------
+    >>> spreadsheet_text("=SUM(A1:A9)"), spreadsheet_text("Pro")
+    ("'=SUM(A1:A9)", 'Pro')
+    """
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def csv_text(frame: pl.DataFrame) -> str:
-    """A frame as CSV; datetimes as ISO 8601 UTC, money in minor units as computed."""
-    return frame.write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ")
+    """A frame as CSV for a spreadsheet: every CSV Portico hands out is written here.
+
+    Datetimes as ISO 8601 UTC, money in minor units as computed; a number that
+    is not one (NaN: a rate of nothing) is an empty cell. Text cells (and
+    headers) are quoted, and any that a spreadsheet would run as a formula
+    (names and reasons come from people) is neutralized as
+    :func:`spreadsheet_text` does.
+    """
+    text = [name for name, dtype in frame.schema.items()
+            if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)]
+    safe = frame.with_columns(
+        *(pl.col(name).cast(pl.String).map_elements(spreadsheet_text, return_dtype=pl.String)
+          for name in text),
+        pl.col(pl.Float32, pl.Float64).fill_nan(None),
+    ).rename(spreadsheet_text)
+    return safe.write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ", quote_style="non_numeric")

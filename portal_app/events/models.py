@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
 from portal_app.dbtypes import json_field, time_field
@@ -14,7 +15,9 @@ from portal_app.ids import new_id
 class Event(SQLModel, table=True):
     # ``seq`` orders events that share a timestamp (a frozen clock makes many);
     # ``id`` is the public, random ``evt_`` id.
-    seq: int | None = Field(default=None, primary_key=True)
+    # 64-bit on PostgreSQL; SQLite's rowid (INTEGER PRIMARY KEY) is 64-bit already.
+    seq: int | None = Field(default=None, primary_key=True,
+                            sa_type=BigInteger().with_variant(Integer(), "sqlite"))
     id: str = Field(unique=True, index=True, default_factory=new_id("evt"))
     account_id: str = Field(foreign_key="account.id", index=True)
     type: str = Field(index=True)

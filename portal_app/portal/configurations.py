@@ -20,9 +20,9 @@ from portal_app.db import UnitOfWork
 from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.objects import render_configuration
 from portal_app.portal.models import PortalConfiguration
+from portal_app.stripe_shapes import CANCELLATION_FEEDBACK
 
-CANCELLATION_REASONS = ("too_expensive", "missing_features", "switched_service", "unused",
-                        "customer_service", "too_complex", "low_quality", "other")
+CANCELLATION_REASONS = CANCELLATION_FEEDBACK
 CUSTOMER_UPDATES = ("address", "email", "name", "phone", "shipping", "tax_id")
 SUBSCRIPTION_UPDATES = ("price", "promotion_code", "quantity")
 PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
@@ -71,17 +71,28 @@ GENEROUS_FEATURES: dict[str, Any] = {
 def _merge(base: dict[str, Any], given: Mapping[str, Any], *, path: str) -> dict[str, Any]:
     """``given`` laid over ``base``; keys ``base`` lacks are refused (Stripe's unknown-param)."""
     out = copy.deepcopy(base)
-    for key, value in given.items():
+    for key, value in _as_hash(given, path).items():
+        param = f"{path}[{key}]"
         if key not in base:
-            raise InvalidRequest(f"Received unknown parameter: {path}[{key}]",
-                                 param=f"{path}[{key}]")
-        if isinstance(base[key], dict) and isinstance(value, Mapping):
-            out[key] = _merge(base[key], value, path=f"{path}[{key}]")
+            raise InvalidRequest(f"Received unknown parameter: {param}", param=param,
+                                 code="parameter_unknown")
+        if isinstance(base[key], dict):
+            if value != "":  # "" leaves a hash as it is
+                out[key] = _merge(base[key], _as_hash(value, param), path=param)
         elif value == "" and not isinstance(base[key], str):
             out[key] = [] if isinstance(base[key], list) else None  # "" unsets, as in Stripe
+        elif isinstance(base[key], list) and not isinstance(value, list):
+            raise InvalidRequest(f"Invalid array: {value!r}", param=param)
         else:
             out[key] = value
     return out
+
+
+def _as_hash(value: Any, param: str) -> Mapping[str, Any]:
+    """``value`` if it is a hash (a nested parameter), else Stripe's refusal."""
+    if not isinstance(value, Mapping):
+        raise InvalidRequest(f"Invalid hash: {value!r}", param=param)
+    return value
 
 
 def _as_bool(value: Any, param: str) -> bool:
@@ -169,6 +180,7 @@ def _normalize_features(features: dict[str, Any], *, account_id: str, uow: UnitO
     options = []
     for i, option in enumerate(pause.get("interval_options") or []):
         param = f"{p}[subscription_pause][duration][interval_options][{i}]"
+        option = _as_hash(option, param)
         interval = _one_of(option.get("interval"), ("day", "week", "month", "year"),
                            f"{param}[interval]")
         try:
@@ -192,6 +204,8 @@ def _normalize_features(features: dict[str, Any], *, account_id: str, uow: UnitO
                                           f"{p}[subscription_update][trial_update_behavior]")
     conditions = []
     for i, condition in enumerate(su["schedule_at_period_end"].get("conditions") or []):
+        condition = _as_hash(condition,
+                             f"{p}[subscription_update][schedule_at_period_end][conditions][{i}]")
         kind = _one_of(condition.get("type"), ("decreasing_item_amount", "shortening_interval"),
                        f"{p}[subscription_update][schedule_at_period_end][conditions][{i}][type]")
         conditions.append({"type": kind})
@@ -208,6 +222,7 @@ def _normalize_features(features: dict[str, Any], *, account_id: str, uow: UnitO
 def _normalize_product(entry: Mapping[str, Any], *, index: int, account_id: str,
                        uow: UnitOfWork) -> dict[str, Any]:
     param = f"features[subscription_update][products][{index}]"
+    entry = _as_hash(entry, param)
     billing = billing_provider(account_id, uow=uow)
     product = found(billing.retrieve_product, entry.get("product"), param=f"{param}[product]")
     prices = list(entry.get("prices") or [])

@@ -146,11 +146,15 @@ def item_options(session: PortalSession, subscription_id: str, *, uow: UnitOfWor
                  item_id: str | None = None) -> ItemOptions:
     """What may change about ``item_id`` (default: the first item).
 
-    Raises ResourceMissing, InvalidRequest (a refusal code: why no change is possible).
+    Raises ResourceMissing, InvalidRequest (a refusal code: why no change is possible;
+    ``resource_missing`` for an ``item_id`` that is not one of the subscription's).
     """
     with uow:
         subscription = _updatable(session, subscription_id, uow=uow)
-        row = next((r for r in subscription.items if r.id == item_id), subscription.items[0])
+        row = next((r for r in subscription.items if r.id == item_id), None) if item_id \
+            else subscription.items[0]
+        if row is None:  # a crafted id: never another item in its place
+            raise PortalRefusal("resource_missing")
         allowed = _allowed(subscription.features)
         choices = allowed_prices(subscription, row,
                                  provider=billing_provider(session.account_id, uow=uow)) \

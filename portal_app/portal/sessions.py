@@ -18,14 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlmodel import select
+from sqlalchemy import CursorResult, update
+from sqlmodel import col, select
 
 from portal_app import i18n
 from portal_app.accounts.models import Account
 from portal_app.billing.provider import BillingProvider, StripeObject
 from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest, SessionExpired
+from portal_app.errors import InvalidRequest, ResourceMissing, SessionExpired
 from portal_app.portal.configurations import default_configuration, found, validate_url
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.routes import portal_link
@@ -60,6 +61,11 @@ class CreatedSession:
     url: str
 
 
+def accepted_locales() -> list[str]:
+    """Stripe's locales, plus any language Portico has a catalog for (Arabic, ...)."""
+    return [*LOCALES, *(lang for lang in i18n.available_locales() if lang not in LOCALES)]
+
+
 def create_session(
     *,
     account_id: str,
@@ -72,8 +78,7 @@ def create_session(
     flow_data: Mapping[str, Any] | None = None,
 ) -> CreatedSession:
     """Create a portal session for ``customer``. Raises InvalidRequest, ResourceMissing."""
-    # Stripe's locales, plus any language Portico has a catalog for (Arabic, ...).
-    accepted = [*LOCALES, *(lang for lang in i18n.available_locales() if lang not in LOCALES)]
+    accepted = accepted_locales()
     if locale is not None and locale not in accepted:
         raise InvalidRequest(f"Invalid locale: must be one of {', '.join(accepted)}",
                              param="locale")
@@ -93,8 +98,8 @@ def create_session(
             _check_origin(return_url, config, param="return_url")
         else:
             return_url = config.default_return_url
-        flow = _normalize_flow(flow_data, customer_id=customer_id, billing=billing) \
-            if flow_data else None
+        flow = _normalize_flow(flow_data, customer_id=customer_id, billing=billing,
+                               config=config) if flow_data else None
         token = secrets.token_urlsafe(32)  # 256 bits
         session = PortalSession(
             account_id=account_id, configuration_id=config.id, customer_id=customer_id,
@@ -118,7 +123,7 @@ def _check_origin(url: str, config: PortalConfiguration, *, param: str) -> None:
 
 
 def _normalize_flow(flow_data: Mapping[str, Any], *, customer_id: str,
-                    billing: BillingProvider) -> dict[str, Any]:
+                    billing: BillingProvider, config: PortalConfiguration) -> dict[str, Any]:
     kind = flow_data.get("type")
     if kind not in FLOW_TYPES:
         raise InvalidRequest(f"Invalid flow_data[type]: must be one of {', '.join(FLOW_TYPES)}",
@@ -137,8 +142,10 @@ def _normalize_flow(flow_data: Mapping[str, Any], *, customer_id: str,
                 "Missing required param: flow_data[after_completion][redirect][return_url].",
                 param="flow_data[after_completion][redirect][return_url]",
                 code="parameter_missing")
-        redirect = {"return_url": validate_url(url,
-                                               "flow_data[after_completion][redirect][return_url]")}
+        param = "flow_data[after_completion][redirect][return_url]"
+        url = validate_url(url, param)
+        _check_origin(url, config, param=param)  # the same allow-list as return_url
+        redirect = {"return_url": url}
     elif after_type == "hosted_confirmation":
         hosted = {"custom_message": (after.get("hosted_confirmation") or {}).get("custom_message")}
     flow: dict[str, Any] = {
@@ -168,6 +175,9 @@ def _normalize_flow(flow_data: Mapping[str, Any], *, customer_id: str,
                 if d["coupon"]:
                     found(billing.retrieve_coupon, d["coupon"],
                           param=f"flow_data[{kind}][discounts][{i}][coupon]")
+                if d["promotion_code"]:
+                    found(billing.retrieve_promotion_code, d["promotion_code"],
+                          param=f"flow_data[{kind}][discounts][{i}][promotion_code]")
         flow[kind] = detail
     return flow
 
@@ -210,8 +220,8 @@ def _normalize_confirm_items(items: Any, *, sub: StripeObject, billing: BillingP
     for i, item in enumerate(items):
         item_id = item.get("id")
         if item_id and item_id not in own_items:
-            raise InvalidRequest(f"No such subscription item: '{item_id}'",
-                                 param=f"{param}[{i}][id]", code="resource_missing")
+            raise ResourceMissing(f"No such subscription item: '{item_id}'",
+                                  param=f"{param}[{i}][id]")
         if item.get("price"):
             found(billing.retrieve_price, item["price"], param=f"{param}[{i}][price]")
         quantity = item.get("quantity")
@@ -256,10 +266,17 @@ def open_session(token: str, *, browser_secret: str | None, uow: UnitOfWork) -> 
             if now - session.created > OPEN_WITHIN:
                 raise _expired(session, uow)
             secret = secrets.token_urlsafe(32)
-            session.browser_digest = digest(secret)
-            session.opened_at = now
-            session.last_activity_at = now
-            uow.add(session)
+            # Two browsers may open one link at once: the conditional UPDATE lets exactly
+            # one bind (on PostgreSQL the loser waits for the row, then matches nothing).
+            bound: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
+                update(PortalSession)
+                .where(col(PortalSession.id) == session.id,
+                       col(PortalSession.opened_at).is_(None))
+                .values(browser_digest=digest(secret), opened_at=now, last_activity_at=now)
+                .execution_options(synchronize_session=False))
+            if bound.rowcount != 1:
+                raise _expired(session, uow)
+            uow.session.refresh(session)
             uow.commit()
             return OpenedSession(session=session, browser_secret=secret)
         if browser_secret is None or session.browser_digest is None or not hmac.compare_digest(

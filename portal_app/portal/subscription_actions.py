@@ -6,7 +6,8 @@ does: ``features.subscription_update`` (whether plan changes are on at all; the
 rules of a change are :mod:`portal_app.portal.plan_changes`), ``features.subscription_cancel``
 (mode, proration) and ``features.subscription_pause`` (durations). :class:`Actions`
 combines them with the subscription's state (past due, paused, canceling, a change
-waiting for the period end): to change when a button is offered, edit
+waiting for the period end — the customer's own, made in the portal, which they may
+drop, or the merchant's, which they may not): to change when a button is offered, edit
 :meth:`CustomerSubscription.actions`.
 
 Billing is reached only through the session account's billing provider, for the
@@ -107,8 +108,11 @@ class CustomerSubscription:
 
     subscription: StripeObject
     items: tuple[ItemRow, ...]
-    pending: PendingChange | None
+    pending: PendingChange | None  # the customer's own change (a schedule the portal made)
     features: Mapping[str, Any]
+    # A schedule the merchant made manages the subscription (say, an introductory price
+    # ending): not the customer's to drop, and no plan change or pause on top of it.
+    merchant_schedule: bool = False
 
     @property
     def id(self) -> str:
@@ -145,6 +149,8 @@ class CustomerSubscription:
             reason = "subscription_paused"
         elif self.pending is not None:
             reason = "pending_scheduled_change"
+        elif self.merchant_schedule:
+            reason = "not_allowed"
         cancel_on = bool((self.features.get("subscription_cancel") or {}).get("enabled"))
         pause_on = bool((self.features.get("subscription_pause") or {}).get("enabled"))
         return Actions(
@@ -152,7 +158,8 @@ class CustomerSubscription:
             update_reason=reason if update_on else "",
             can_cancel=cancel_on and not self.canceling and status != "incomplete",
             can_pause=(pause_on and status == "active" and not self.paused
-                       and not self.canceling and self.pending is None),
+                       and not self.canceling and self.pending is None
+                       and not self.merchant_schedule),
             can_resume=self.paused and status != "canceled",
             can_reactivate=self.canceling,
             can_cancel_scheduled_change=self.pending is not None,
@@ -174,15 +181,18 @@ def portal_features(session: PortalSession, *, uow: UnitOfWork) -> dict[str, Any
     return config.features or {}
 
 
-def _pending(provider: BillingProvider, sub: StripeObject, *, customer_id: str
-             ) -> PendingChange | None:
-    """The next phase of the subscription's open schedule, if any."""
+def _open_schedule(provider: BillingProvider, sub: StripeObject, *, customer_id: str
+                   ) -> StripeObject | None:
+    """The schedule managing the subscription, if it has not ended."""
     if not sub.get("schedule"):
         return None
     schedule = provider.retrieve_subscription_schedule(sub["schedule"],
                                                        customer_id=customer_id)
-    if schedule["status"] not in ("not_started", "active"):
-        return None
+    return schedule if schedule["status"] in ("not_started", "active") else None
+
+
+def _pending(provider: BillingProvider, schedule: StripeObject) -> PendingChange | None:
+    """The next phase of an open schedule, if any."""
     phases = schedule["phases"]
     current = schedule.get("current_phase")
     # The phases after the current one (a schedule not started yet: after its first).
@@ -206,9 +216,14 @@ def describe_subscription(session: PortalSession, sub: StripeObject, *,
     rows = tuple(ItemRow(item=item, price=item["price"],
                          product=provider.retrieve_product(item["price"]["product"]))
                  for item in sub["items"]["data"])
+    schedule = _open_schedule(provider, sub, customer_id=session.customer_id)
+    # Only the customer's own change is theirs to see as pending and to drop.
+    mine = schedule is not None and provider.schedule_made_by_portal(
+        schedule["id"], customer_id=session.customer_id)
     return CustomerSubscription(
         subscription=sub, items=rows, features=features,
-        pending=_pending(provider, sub, customer_id=session.customer_id))
+        pending=_pending(provider, schedule) if schedule is not None and mine else None,
+        merchant_schedule=schedule is not None and not mine)
 
 
 def load_subscription(session: PortalSession, subscription_id: str, *, uow: UnitOfWork

@@ -204,13 +204,16 @@ def accept_offer(session: PortalSession, flow_id: str, offer_id: str, *, uow: Un
                  ) -> FlowView:
     """Apply the offer presented in this flow, for real; the customer stays.
 
-    Accepting again returns the same result without applying anything twice.
+    Accepting again returns the same result without applying anything twice. The
+    offer's limits (once per subscription per 12 months by default) are checked with the
+    subscription's flows locked, so two acceptances at once on two flows apply one.
     Raises ResourceMissing, InvalidRequest (``offer_not_presented``,
     ``offer_not_eligible``, the billing provider's codes).
     """
     with uow:
         s = _session(session, uow)
-        flow = _flow(s, flow_id, uow, lock=True)
+        flow = _flow(s, flow_id, uow)
+        _lock_subscription_flows(flow, uow)
         sub = _subscription(s, flow, uow)
         if flow.status == FlowStatus.offer_accepted and flow.offer_id == offer_id:
             return _view(flow, sub, uow)
@@ -382,6 +385,23 @@ def _flow(s: PortalSession, flow_id: str, uow: UnitOfWork, *, lock: bool = False
             or flow.portal_session_id != s.id:
         raise ResourceMissing(f"No such cancellation flow: '{flow_id}'", param="flow")
     return flow
+
+
+def _lock_subscription_flows(flow: CancellationFlow, uow: UnitOfWork) -> None:
+    """Hold every flow of ``flow``'s subscription (``flow`` re-read) until the transaction ends.
+
+    Of two offers accepted at once on two flows of one subscription (two tabs, two
+    sessions), the second waits here until the first commits, then counts it: the
+    offers' redemption limits hold under concurrency. Rows are locked in id order, so
+    two acceptances never deadlock; SQLite takes its write lock first instead.
+    """
+    uow.lock_for_writing()
+    uow.session.exec(
+        select(CancellationFlow)
+        .where(CancellationFlow.subscription_id == flow.subscription_id)
+        .order_by(col(CancellationFlow.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)).all()
 
 
 def _reason_options(config: PortalConfiguration) -> tuple[str, ...]:

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from portal_app.dbtypes import enum_field, json_field, time_field
+from portal_app.dbtypes import (
+    account_reference,
+    enum_field,
+    int64_field,
+    json_field,
+    time_field,
+)
 from portal_app.ids import new_id
 
 # Stripe's eight cancellation reasons; "default" in a mapping answers any reason.
@@ -57,6 +63,7 @@ class Offer(SQLModel, table=True):
     """
 
     __tablename__ = "retention_offer"
+    __table_args__ = (account_reference("retention_offer", "coupon_id", "coupon"),)
 
     id: str = Field(primary_key=True, default_factory=new_id("offer"))
     account_id: str = Field(foreign_key="account.id", index=True)
@@ -67,7 +74,7 @@ class Offer(SQLModel, table=True):
     # "merchant": created through the API or console; "flow_data": the coupon of a
     # session's flow_data.subscription_cancel.retention, recorded as an offer.
     source: str = "merchant"
-    coupon_id: str | None = Field(default=None, foreign_key="coupon.id")
+    coupon_id: str | None = None  # a coupon of the same account (the reference above)
     pause_interval: str | None = None
     pause_interval_count: int | None = None
     price_id: str | None = Field(default=None, foreign_key="price.id")
@@ -81,7 +88,12 @@ class Offer(SQLModel, table=True):
     price_ids: list[str] = json_field(default=list)
     minimum_subscription_age_days: int = 0
     cooldown_days: int | None = None  # none if the customer accepted any offer this recently
-    max_redemptions_per_customer: int | None = None
+    max_redemptions_per_customer: int | None = int64_field(nullable=True)
+    # Per subscription, at most this many offers of this kind (this one included) accepted
+    # within the last ``redemption_window_months``: no free month every month, no coupon
+    # re-applied each time. Safe by default: once per subscription per 12 months.
+    max_redemptions_per_subscription: int = int64_field(default=1)
+    redemption_window_months: int = 12
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
     updated: datetime = time_field()
@@ -175,7 +187,7 @@ class CancellationFlow(SQLModel, table=True):
     holdout: bool = False
     # Set once an offer step was decided (offer or none), so it happens once per flow.
     offer_decided: bool = False
-    mrr: int = 0  # the subscription's monthly recurring revenue at the start, minor units
+    mrr: int = int64_field(default=0)  # monthly recurring revenue at the start, minor units
     currency: str
     # The offer as it was shown (an OfferView, times as Unix seconds), for the later pages.
     presented: dict[str, Any] | None = json_field(default=None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, func, select
+from sqlmodel import col, func, or_, select
 
 from portal_app.billing.provider import ItemChange, StripeObject
 from portal_app.billing.providers import billing_provider
@@ -41,6 +41,8 @@ PAUSE_INTERVALS = ("period", "day", "week", "month", "year")
 PRICE_CHANGE_TIMINGS = ("period_end", "now")
 MAX_PAUSE_DAYS = 366 * 2
 MAX_EXTENSION_DAYS = 366
+MAX_REDEMPTIONS_PER_SUBSCRIPTION = 1000
+MAX_REDEMPTION_WINDOW_MONTHS = 120
 
 
 class OfferNotEligible(InvalidRequest):
@@ -73,9 +75,15 @@ def create_offer(*, account_id: str, uow: UnitOfWork, type: str, name: str,
                  contact_email: str | None = None, reasons: Sequence[str] = (),
                  products: Sequence[str] = (), prices: Sequence[str] = (),
                  minimum_subscription_age_days: int = 0, cooldown_days: int | None = None,
-                 max_redemptions_per_customer: int | None = None, active: bool = True,
-                 metadata: Mapping[str, str] | None = None, source: str = "merchant") -> Offer:
+                 max_redemptions_per_customer: int | None = None,
+                 max_redemptions_per_subscription: int = 1, redemption_window_months: int = 12,
+                 active: bool = True, metadata: Mapping[str, str] | None = None,
+                 source: str = "merchant") -> Offer:
     """Create an offer of ``type``; a coupon offer uses ``coupon`` or creates ``new_coupon``.
+
+    ``max_redemptions_per_subscription`` offers of this kind (this one included) may be
+    accepted on one subscription within ``redemption_window_months``: once a year by
+    default, so that offers never stack.
 
     ``new_coupon`` takes billing's coupon fields (percent_off or amount_off and
     currency, duration, duration_in_months, name). Raises InvalidRequest, ResourceMissing.
@@ -101,7 +109,9 @@ def create_offer(*, account_id: str, uow: UnitOfWork, type: str, name: str,
                     contact_email=contact_email, reasons=reasons, products=products,
                     prices=prices, minimum_subscription_age_days=minimum_subscription_age_days,
                     cooldown_days=cooldown_days,
-                    max_redemptions_per_customer=max_redemptions_per_customer, active=active,
+                    max_redemptions_per_customer=max_redemptions_per_customer,
+                    max_redemptions_per_subscription=max_redemptions_per_subscription,
+                    redemption_window_months=redemption_window_months, active=active,
                     metadata=metadata)
         offer.source = source
         _validate_type_fields(offer)
@@ -122,7 +132,9 @@ def update_offer(offer_id: str, *, account_id: str, uow: UnitOfWork, **changes_:
     allowed = {"name", "headline", "coupon", "pause_interval", "pause_interval_count", "price",
                "price_change_timing", "extension_days", "contact_url", "contact_email",
                "reasons", "products", "prices", "minimum_subscription_age_days",
-               "cooldown_days", "max_redemptions_per_customer", "active", "metadata"}
+               "cooldown_days", "max_redemptions_per_customer",
+               "max_redemptions_per_subscription", "redemption_window_months", "active",
+               "metadata"}
     unknown = set(changes_) - allowed
     if unknown:
         name = sorted(unknown)[0]
@@ -204,7 +216,9 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
                 contact_url: Any = UNSET, contact_email: Any = UNSET, reasons: Any = UNSET,
                 products: Any = UNSET, prices: Any = UNSET,
                 minimum_subscription_age_days: Any = UNSET, cooldown_days: Any = UNSET,
-                max_redemptions_per_customer: Any = UNSET, active: Any = UNSET,
+                max_redemptions_per_customer: Any = UNSET,
+                max_redemptions_per_subscription: Any = UNSET,
+                redemption_window_months: Any = UNSET, active: Any = UNSET,
                 metadata: Any = UNSET) -> None:
     provider = billing_provider(offer.account_id, uow=uow)
     if name is not UNSET:
@@ -273,6 +287,14 @@ def _set_fields(offer: Offer, *, uow: UnitOfWork, name: Any = UNSET, headline: A
     if max_redemptions_per_customer is not UNSET:
         offer.max_redemptions_per_customer = _positive(
             max_redemptions_per_customer, "eligibility[max_redemptions_per_customer]")
+    if max_redemptions_per_subscription is not UNSET:
+        offer.max_redemptions_per_subscription = _required_positive(
+            max_redemptions_per_subscription, "eligibility[max_redemptions_per_subscription]",
+            maximum=MAX_REDEMPTIONS_PER_SUBSCRIPTION)
+    if redemption_window_months is not UNSET:
+        offer.redemption_window_months = _required_positive(
+            redemption_window_months, "eligibility[redemption_window_months]",
+            maximum=MAX_REDEMPTION_WINDOW_MONTHS)
     if active is not UNSET:
         offer.active = bool(active)
     if metadata is not UNSET:
@@ -293,6 +315,14 @@ def _positive(value: Any, param: str, *, maximum: int | None = None) -> int | No
     if maximum is not None and value > maximum:
         raise InvalidRequest(f"{param} must be at most {maximum}.", param=param)
     return value
+
+
+def _required_positive(value: Any, param: str, *, maximum: int) -> int:
+    """A positive integer that must be given: None is refused, not "no limit"."""
+    checked = _positive(value, param, maximum=maximum)
+    if checked is None:
+        raise InvalidRequest(f"Invalid positive integer: {value}", param=param)
+    return checked
 
 
 def _non_negative(value: Any, param: str) -> int:
@@ -369,10 +399,12 @@ def render_offer(offer: Offer, uow: UnitOfWork) -> dict[str, Any]:
         "eligibility": {
             "cooldown_days": offer.cooldown_days,
             "max_redemptions_per_customer": offer.max_redemptions_per_customer,
+            "max_redemptions_per_subscription": offer.max_redemptions_per_subscription,
             "minimum_subscription_age_days": offer.minimum_subscription_age_days,
             "prices": list(offer.price_ids),
             "products": list(offer.product_ids),
             "reasons": list(offer.reasons),
+            "redemption_window_months": offer.redemption_window_months,
         },
         "headline": offer.headline,
         "livemode": False,
@@ -403,9 +435,11 @@ def check_eligibility(offer: Offer, *, subscription: StripeObject, reason: str |
     ``subscription`` is the billing contract's subscription object. Rule codes:
     ``offer_inactive``, ``subscription_not_live``, ``reason_not_targeted``,
     ``product_not_targeted``, ``price_not_targeted``, ``subscription_too_new``,
-    ``recently_accepted_offer``, ``redemption_limit_reached``, and per type
-    ``coupon_unusable``, ``already_paused``, ``price_not_cheaper``,
-    ``price_incompatible``.
+    ``recently_accepted_offer``, ``redemption_limit_reached``,
+    ``subscription_redemption_limit_reached``, and per type ``coupon_unusable``,
+    ``already_paused``, ``price_not_cheaper``, ``price_incompatible``.
+    Accepting re-checks this under :func:`portal_app.retention.flows.accept_offer`'s lock
+    on the subscription's flows, so two acceptances at once cannot both pass it.
     """
     now = uow.clock()
     sub = subscription
@@ -433,7 +467,24 @@ def check_eligibility(offer: Offer, *, subscription: StripeObject, reason: str |
     if offer.max_redemptions_per_customer is not None and uow.session.exec(accepted.where(
             CancellationFlow.offer_id == offer.id)).one() >= offer.max_redemptions_per_customer:
         return "redemption_limit_reached"
+    if redemptions_on_subscription(offer, subscription_id=sub["id"], uow=uow) \
+            >= offer.max_redemptions_per_subscription:
+        return "subscription_redemption_limit_reached"
     return _type_rule(offer, sub=sub, uow=uow, now=now)
+
+
+def redemptions_on_subscription(offer: Offer, *, subscription_id: str, uow: UnitOfWork
+                                ) -> int:
+    """How many offers of ``offer``'s kind (it included) were accepted on the subscription
+    within its ``redemption_window_months``."""
+    since = shift(uow.clock(), "month", -offer.redemption_window_months)
+    return uow.session.exec(select(func.count()).select_from(CancellationFlow).where(
+        CancellationFlow.account_id == offer.account_id,
+        CancellationFlow.subscription_id == subscription_id,
+        CancellationFlow.status == FlowStatus.offer_accepted,
+        or_(col(CancellationFlow.offer_id) == offer.id,
+            col(CancellationFlow.offer_type) == offer.type),
+        col(CancellationFlow.accepted_at) > since)).one()
 
 
 def _type_rule(offer: Offer, *, sub: StripeObject, uow: UnitOfWork, now: datetime

@@ -20,6 +20,7 @@ carries it in the first place.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from html import escape
 from urllib.parse import urlencode, urlsplit
@@ -32,7 +33,7 @@ from starlette.routing import Route
 from portal_app.accounts import services as accounts
 from portal_app.console.strings import ct
 from portal_app.db import UnitOfWork
-from portal_app.errors import AuthenticationFailed
+from portal_app.errors import AuthenticationFailed, RateLimited
 from portal_app.routes import CONSOLE, CONSOLE_LOGIN, CONSOLE_LOGOUT
 from portal_app.settings import get_settings
 
@@ -160,21 +161,35 @@ async def login_form(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """POST /console/login: check the password, set the session cookie, go on."""
+    """POST /console/login: check the password, set the session cookie, go on.
+
+    The Origin and the pre-session cookie are checked before the form is read
+    (the body is bounded by :class:`portal_app.web.app.BodyLimit` all the same).
+    """
+    next_path = safe_next(request.query_params.get("next"))
+    if not is_same_origin(request):
+        return _login_page(next_path=next_path, error=_cross_origin(), status_code=403)
+    expected = request.cookies.get(LOGIN_COOKIE) or ""
+    if not expected:
+        return _login_page(next_path=next_path, error=_form_expired(), status_code=403)
     form = await request.form()
     next_path = safe_next(str(form.get("next") or ""))
     email = str(form.get("email") or "").strip()
-    if not is_same_origin(request):
-        return _login_page(next_path=next_path, email=email, error=_cross_origin(),
-                           status_code=403)
-    expected = request.cookies.get(LOGIN_COOKIE) or ""
     submitted = str(form.get("csrf_token") or "")
-    if not expected or not hmac.compare_digest(expected.encode(), submitted.encode()):
+    if not hmac.compare_digest(expected.encode(), submitted.encode()):
         return _login_page(next_path=next_path, email=email, error=_form_expired(),
                            status_code=403)
     try:
         signed_in = await run_in_threadpool(
-            accounts.sign_in, email=email, password=str(form.get("password") or ""), uow=_uow())
+            accounts.sign_in, email=email, password=str(form.get("password") or ""),
+            address=request.client.host if request.client else None, uow=_uow())
+    except RateLimited as limited:
+        minutes = max(1, math.ceil(limited.retry_after / 60))
+        page = _login_page(next_path=next_path, email=email, error=ct(
+            "Too many failed sign-in attempts. Try again in {minutes} min.", minutes=minutes),
+            status_code=429)
+        page.headers["Retry-After"] = str(limited.retry_after)
+        return page
     except AuthenticationFailed:
         # One message for an unknown email and a wrong password: no user enumeration.
         return _login_page(next_path=next_path, email=email, error=ct(

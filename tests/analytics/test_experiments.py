@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import polars as pl
@@ -118,3 +119,73 @@ def test_srm_and_z_on_many_random_tables() -> None:
             n, x = row["exposures"], row["conversions"]
             p = stats.chi2_contingency([[x0, n0 - x0], [x, n - x]], correction=False).pvalue
             assert row["p_value"] == pytest.approx(p, rel=1e-7, abs=1e-300)
+
+
+# --- degenerate read-outs: no exposures, one, everyone alike, a variant weighted 0 ---------
+
+
+def test_a_readout_without_exposures_is_all_undefined_and_calls_nothing() -> None:
+    empty = _flows({})
+    for min_exposures in (0, 200):
+        got = experiment_readout(empty, experiment="exp_1", weights=WEIGHTS,
+                                 control="var_control", min_exposures=min_exposures).collect()
+        assert got["exposures"].to_list() == [0, 0, 0]
+        assert all(math.isnan(v) for column in ("rate", "rate_low", "diff", "p_value",
+                                                 "srm_p_value") for v in got[column])
+        assert not got["significant"].any()
+        assert got["verdict"][1] == ("Too early to call: 0 exposures here and 0 in control; "
+                                     f"at least {max(min_exposures, 1)} each are needed.")
+
+
+def test_one_exposure_per_variant() -> None:
+    got = experiment_readout(_flows({"a": (1, 1), "b": (1, 0)}), experiment="exp_1",
+                             weights={"a": 1, "b": 1}, control="a", min_exposures=1).collect()
+    assert got["rate"].to_list() == [1.0, 0.0]
+    assert got["srm_p_value"].to_list() == [1.0, 1.0]
+    row = got.row(1, named=True)
+    assert (row["diff"], row["diff_low"], row["diff_high"]) == (-1.0, -1.0, -1.0)
+    assert row["p_value"] == pytest.approx(
+        stats.chi2_contingency([[1, 0], [0, 1]], correction=False).pvalue)
+    assert not row["significant"]  # p = 0.157 > 0.05
+    assert row["verdict"].startswith("No significant difference from control: -100.0 points")
+
+
+@pytest.mark.parametrize("retained", [0, 1], ids=["pooled_0", "pooled_100"])
+def test_everyone_alike_says_no_difference_can_be_measured(retained: int) -> None:
+    counts = {"a": (300, 300 * retained), "b": (300, 300 * retained)}
+    got = experiment_readout(_flows(counts), experiment="exp_1", weights={"a": 1, "b": 1},
+                             control="a").collect()
+    row = got.row(1, named=True)
+    assert row["rate"] == float(retained) and row["diff"] == 0.0
+    assert math.isnan(row["z"]) and math.isnan(row["p_value"]) and not row["significant"]
+    assert row["verdict"] == "No difference can be measured: every flow had the same outcome."
+
+
+def test_a_variant_weighted_zero() -> None:
+    weights = {"a": 1, "b": 1, "off": 0}
+    balanced = {"a": (50, 10), "b": (50, 20)}
+    got = experiment_readout(_flows(balanced), experiment="exp_1", weights=weights,
+                             control="a", min_exposures=1).collect()
+    assert got["srm_p_value"].to_list() == [1.0] * 3  # no NaN from the empty 0-weight arm
+    assert sample_ratio_mismatch({v: n for v, (n, _) in balanced.items()}, weights) == 1.0
+    # any exposure of an arm weighted 0 is a certain mismatch
+    leaked = {**balanced, "off": (1, 0)}
+    got = experiment_readout(_flows(leaked), experiment="exp_1", weights=weights,
+                             control="a", min_exposures=1).collect()
+    assert got["srm_p_value"].to_list() == [0.0] * 3
+    assert got["verdict"][1].startswith("Sample ratio mismatch")
+    assert sample_ratio_mismatch({"a": 50, "b": 50, "off": 1}, weights) == 0.0
+
+
+def test_sample_ratio_mismatch_at_the_edges() -> None:
+    assert math.isnan(sample_ratio_mismatch({}, {"a": 1, "b": 1}))
+    assert math.isnan(sample_ratio_mismatch({"a": 0, "b": 0}, {"a": 1, "b": 1}))
+    assert sample_ratio_mismatch({"a": 7}, {"a": 1}) == 1.0  # one arm cannot mismatch
+    assert sample_ratio_mismatch({"a": 1}, {"a": 1, "b": 1}) == pytest.approx(
+        stats.chisquare([1, 0], [0.5, 0.5]).pvalue)
+    for weights in ({"a": 0, "b": 0}, {"a": 2, "b": -1}):
+        with pytest.raises(ValueError):
+            sample_ratio_mismatch({"a": 1}, weights)
+        with pytest.raises(ValueError):
+            experiment_readout(_flows({"a": (1, 1)}), experiment="exp_1", weights=weights,
+                               control="a")

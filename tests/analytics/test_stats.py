@@ -71,3 +71,76 @@ def test_two_proportion_test_matches_scipy_on_random_tables() -> None:
         assert diff == pytest.approx(xb / nb - xa / na)
         se = math.sqrt((xa / na) * (1 - xa / na) / na + (xb / nb) * (1 - xb / nb) / nb)
         assert high - low == pytest.approx(2 * stats.norm.ppf(0.975) * se, rel=1e-12)
+
+
+# --- degenerate inputs: no trials, one trial, everyone alike ------------------------------
+
+Z95 = stats.norm.ppf(0.975)
+
+
+def test_wilson_interval_of_zero_one_and_two_trials() -> None:
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+    assert all(math.isnan(v) for v in wilson_interval(3, -1))
+    # one trial: the ends are 0 and z²/(1+z²), or 1/(1+z²) and 1, exactly
+    assert wilson_interval(0, 1) == (0.0, pytest.approx(Z95**2 / (1 + Z95**2), rel=1e-12))
+    assert wilson_interval(1, 1) == (pytest.approx(1 / (1 + Z95**2), rel=1e-12), 1.0)
+    for n in (1, 2, 3):
+        for x in range(n + 1):
+            low, high = wilson_interval(x, n)
+            ci = stats.binomtest(x, n).proportion_ci(method="wilson")
+            assert (low, high) == (pytest.approx(ci.low, abs=1e-12),
+                                   pytest.approx(ci.high, abs=1e-12))
+            assert 0.0 <= low <= x / n <= high <= 1.0
+
+
+def test_wilson_interval_stays_within_zero_and_one() -> None:
+    # all successes: the upper end is 1 in exact arithmetic, 1.0000000000000002 in floats
+    # for some n (80 %: n = 5, 12, 13...); it is clamped, as is the lower end of none
+    for confidence in (0.8, 0.9, 0.95, 0.99):
+        for n in range(1, 200):
+            assert wilson_interval(n, n, confidence=confidence)[1] == 1.0
+            assert wilson_interval(0, n, confidence=confidence)[0] == 0.0
+
+
+@pytest.mark.parametrize(("xa", "na", "xb", "nb"), [
+    (0, 0, 0, 0), (0, 0, 1, 1), (1, 1, 0, 0), (0, 0, 3, 10), (3, 10, 0, -1)])
+def test_two_proportion_test_without_trials_is_undefined(xa: int, na: int, xb: int,
+                                                         nb: int) -> None:
+    assert all(math.isnan(v) for v in two_proportion_test(xa, na, xb, nb))
+
+
+@pytest.mark.parametrize(("xa", "na", "xb", "nb"), [(0, 5, 0, 7), (5, 5, 7, 7), (0, 1, 0, 1),
+                                                    (1, 1, 1, 1)])
+def test_everyone_alike_has_no_difference_and_no_test(xa: int, na: int, xb: int,
+                                                      nb: int) -> None:
+    # pooled 0 % or 100 %: the difference is exactly 0 with a zero-width interval; the
+    # pooled standard error is 0, so z and p are undefined (NaN), never a ZeroDivisionError
+    diff, low, high, z, p = two_proportion_test(xa, na, xb, nb)
+    assert (diff, low, high) == (0.0, 0.0, 0.0)
+    assert math.isnan(z) and math.isnan(p)
+
+
+def test_one_trial_each() -> None:
+    # 0 of 1 against 1 of 1: pooled 1/2, so z = 1 / sqrt(1/4 * 2) = sqrt(2); the Wald
+    # standard error is 0 (each arm is certain), so the interval is the point itself
+    diff, low, high, z, p = two_proportion_test(0, 1, 1, 1)
+    assert (diff, low, high) == (1.0, 1.0, 1.0)
+    assert z == pytest.approx(math.sqrt(2), rel=1e-12)
+    chi2, expected_p, _, _ = stats.chi2_contingency([[0, 1], [1, 0]], correction=False)
+    assert z * z == pytest.approx(chi2) and p == pytest.approx(expected_p, rel=1e-9)
+    assert two_proportion_test(1, 1, 0, 1)[:4] == (-1.0, -1.0, -1.0,
+                                                   pytest.approx(-math.sqrt(2), rel=1e-12))
+
+
+def test_tails_at_the_ends() -> None:
+    assert chi2_sf(0.0, 1) == 1.0 and chi2_sf(-1.0, 2) == 1.0
+    assert chi2_sf(math.inf, 1) == 0.0 and chi2_sf(math.inf, 3) == 0.0
+    assert math.isnan(chi2_sf(math.nan, 1))
+    for df in (0, -1):
+        with pytest.raises(ValueError, match="df must be positive"):
+            chi2_sf(1.0, df)
+    assert normal_sf(0.0) == 0.5 and normal_sf(math.inf) == 0.0 and normal_sf(-math.inf) == 1.0
+    assert normal_ppf(0.5) == 0.0
+    for p in (0.0, 1.0, -0.1, 1.1, 1.5, 2.0):
+        with pytest.raises(ValueError, match="p must be in"):
+            normal_ppf(p)

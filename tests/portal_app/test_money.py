@@ -62,3 +62,5 @@ def test_spread_gives_leftover_units_to_the_largest_remainders_first_line_on_tie
     assert spread(100, [1, 1, 1]) == [34, 33, 33]
     assert spread(10, [0, 0]) == [0, 0]
     assert spread(7, [10, 20]) == [2, 5]
+    # the largest remainder, not the largest line: 10 × 2/7 = 2.86 -> 3, 10 × 5/7 = 7.14 -> 7
+    assert spread(10, [2, 5]) == [3, 7]

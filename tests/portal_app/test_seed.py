@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
 from portal_app import seed
+from portal_app.accounts import services as accounts
+from portal_app.accounts.models import ApiKey, ConsoleUser
 from portal_app.billing import meters
 from portal_app.billing.models import (
     Customer,
@@ -26,6 +28,7 @@ from portal_app.billing.models import (
     SubscriptionItem,
 )
 from portal_app.db import UnitOfWork, get_engine
+from portal_app.errors import AuthenticationFailed
 from portal_app.events.models import Event
 from portal_app.migrate import upgrade
 from portal_app.portal.configurations import default_configuration
@@ -154,16 +157,67 @@ def test_plan_is_a_pure_function_of_the_seed() -> None:
 def test_seed_adopts_a_changed_demo_key(seeded: tuple[Engine, seed.SeedResult],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     engine, first = seeded
-    monkeypatch.setenv("PORTICO_DEMO_SECRET_KEY", "sk_test_rotated_demo_key_0123456789")
+    configured = "sk_test_rotated_demo_key_0123456789"
+    monkeypatch.setenv("PORTICO_DEMO_SECRET_KEY", configured)
     get_settings.cache_clear()
     try:
         again = seed.seed_demo(engine=engine, now=NOW)
         assert not again.created and again.account_id == first.account_id
         assert seed.find_demo_account(engine=engine) == first.account_id
+        # The configured key works; the one the first seed generated is revoked.
+        assert accounts.authenticate_key(configured, uow=UnitOfWork(engine)) == first.account_id
+        assert first.secrets is not None
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate_key(first.secrets.secret_key, uow=UnitOfWork(engine))
+        # Rotating keeps the configured key (the operator's) and changes the password.
+        rotated = seed.rotate_demo_secrets(engine=engine)
+        assert rotated.secret_key == configured
+        assert accounts.authenticate_key(configured, uow=UnitOfWork(engine)) == first.account_id
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
     assert seed.find_demo_account(engine=engine) == first.account_id
+
+
+def test_demo_secrets_are_generated_and_stored_only_as_digests(
+        seeded: tuple[Engine, seed.SeedResult], tmp_path: Path) -> None:
+    engine, first = seeded
+    other = fresh_engine(tmp_path)
+    second = seed.seed_demo(engine=other, now=NOW)
+    assert first.secrets is not None and second.secrets is not None
+    # Every seed makes its own: no key or password anyone could read in the source.
+    assert first.secrets.secret_key != second.secrets.secret_key
+    assert first.secrets.console_password != second.secrets.console_password
+    assert second.secrets.secret_key.startswith("sk_test_")
+    assert len(second.secrets.secret_key) >= 40 and len(second.secrets.console_password) >= 16
+    for retired in ("sk_test_portico_demo_0123456789abcdef", "northwind-demo"):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate_key(retired, uow=UnitOfWork(other))
+        with pytest.raises(AuthenticationFailed):
+            accounts.sign_in(email=seed.DEMO_EMAIL, password=retired, uow=UnitOfWork(other))
+    assert accounts.authenticate_key(second.secrets.secret_key,
+                                     uow=UnitOfWork(other)) == second.account_id
+    accounts.sign_in(email=seed.DEMO_EMAIL, password=second.secrets.console_password,
+                     uow=UnitOfWork(other))
+    with UnitOfWork(other) as uow:
+        stored = " ".join(str(row.model_dump()) for model in (ApiKey, ConsoleUser)
+                          for row in uow.session.exec(select(model)).all())
+    assert second.secrets.secret_key not in stored
+    assert second.secrets.console_password not in stored
+    # demo-info shows only the key's hint; --rotate revokes the key and sets a new password.
+    key = second.secrets.secret_key
+    assert seed.demo_info(engine=other).key_hints == [f"{key[:8]}…{key[-4:]}"]
+    rotated = seed.rotate_demo_secrets(engine=other)
+    assert rotated.secret_key != key
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate_key(key, uow=UnitOfWork(other))
+    assert accounts.authenticate_key(rotated.secret_key,
+                                     uow=UnitOfWork(other)) == second.account_id
+    with pytest.raises(AuthenticationFailed):
+        accounts.sign_in(email=seed.DEMO_EMAIL, password=second.secrets.console_password,
+                         uow=UnitOfWork(other))
+    accounts.sign_in(email=seed.DEMO_EMAIL, password=rotated.console_password,
+                     uow=UnitOfWork(other))
 
 
 def test_the_featured_customer_has_a_metered_add_on_with_usage(

@@ -369,6 +369,11 @@ class LocalBillingProvider:
             lambda schedule, uow: render_subscription_schedule(schedule, uow.session),
         )
 
+    def schedule_made_by_portal(self, schedule_id: str, *, customer_id: str) -> bool:
+        with self.uow_factory() as uow:
+            schedule = self._schedule(schedule_id, customer_id=customer_id, uow=uow)
+            return schedule.created_by == schedule_phases.BY_PORTAL
+
     def release_subscription_schedule(self, schedule_id: str, *, customer_id: str
                                       ) -> StripeObject:
         def action(uow: UnitOfWork) -> SubscriptionSchedule:
@@ -418,7 +423,7 @@ class LocalBillingProvider:
             subscriptions.retrieve_subscription(subscription_id, account_id=self.account_id,
                                                 uow=uow, customer_id=customer_id)
             return [(discount, coupon) for discount, coupon in uow.session.exec(
-                select(Discount, Coupon).join(Coupon, col(Coupon.id) == Discount.coupon_id)
+                select(Discount, Coupon).join(Coupon)  # on (account_id, coupon_id)
                 .where(Discount.subscription_id == subscription_id)
                 .order_by(col(Discount.created).desc(), col(Discount.id).desc())).all()]
 
@@ -430,6 +435,13 @@ class LocalBillingProvider:
             lambda uow: coupons.create_promotion_code(
                 account_id=self.account_id, uow=uow, coupon=coupon, code=code,
                 expires_at=expires_at),
+            self._render_promotion_code,
+        )
+
+    def retrieve_promotion_code(self, promotion_code_id: str) -> StripeObject:
+        return self._run(
+            lambda uow: coupons.retrieve_promotion_code(
+                promotion_code_id, account_id=self.account_id, uow=uow),
             self._render_promotion_code,
         )
 

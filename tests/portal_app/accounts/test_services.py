@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ApiKey, ConsoleSession, ConsoleUser
 from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
-from portal_app.errors import AuthenticationFailed, InvalidRequest
+from portal_app.errors import AuthenticationFailed, InvalidRequest, RateLimited
 
 MakeUow = Callable[[], UnitOfWork]
 
@@ -143,3 +144,56 @@ def test_sign_out_ends_the_session(user: ConsoleUser, make_uow: MakeUow) -> None
     for token in (None, "", "forged"):
         with pytest.raises(AuthenticationFailed):
             accounts.console_identity(token, uow=make_uow())
+
+
+class WatchingHasher(PasswordHasher):
+    """Checks, while it verifies, that the database is free: no connection held, writers pass."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__()
+        self.engine = uow.engine
+        self.clock = uow.clock
+        self.seen: list[tuple[int, bool]] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        held = self.engine.pool.checkedout()  # type: ignore[attr-defined]
+        wrote = threading.Event()
+
+        def write() -> None:
+            accounts.create_account(business_name="Meanwhile", email="w@acme.test",
+                                    uow=UnitOfWork(self.engine, clock=self.clock))
+            wrote.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(5)  # SQLite's writer lock (and our turn lock) would hold it ~10 s
+        self.seen.append((held, wrote.is_set()))
+        return super().verify(hash, password)
+
+
+@pytest.mark.parametrize("password", ["correct horse battery", "wrong password!"])
+def test_the_password_is_checked_with_no_transaction_open(user: ConsoleUser, make_uow: MakeUow,
+                                                          password: str) -> None:
+    hasher = WatchingHasher(make_uow())
+    try:
+        accounts.sign_in(email=user.email, password=password, uow=make_uow(), hasher=hasher)
+    except AuthenticationFailed:
+        assert password == "wrong password!"
+
+    assert hasher.seen == [(0, True)]
+
+
+def test_sign_in_is_throttled_per_email(user: ConsoleUser, make_uow: MakeUow,
+                                        clock: FrozenClock) -> None:
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            accounts.sign_in(email=user.email, password="wrong password!", uow=make_uow(),
+                             address="192.0.2.1")
+    with pytest.raises(RateLimited) as refused:
+        accounts.sign_in(email=user.email.upper(), password="correct horse battery",
+                         uow=make_uow(), address="192.0.2.2")
+    assert refused.value.retry_after == 15 * 60
+    assert rows(make_uow, ConsoleSession, ConsoleSession.user_id == user.id) == []
+
+    clock.set(clock() + timedelta(minutes=15))
+    accounts.sign_in(email=user.email, password="correct horse battery", uow=make_uow())

@@ -138,7 +138,7 @@ def test_configuration_errors(client: stripe.StripeClient, catalog: tuple) -> No
     with pytest.raises(stripe.InvalidRequestError) as reason:
         configs.create({"features": {"subscription_cancel": {"enabled": True,
                         "cancellation_reason": {"enabled": True, "options": ["bored"]}}}})  # type: ignore[list-item]
-    assert reason.value.param == "features[subscription_cancel][cancellation_reason][options]"
+    assert reason.value.param == "features[subscription_cancel][cancellation_reason][options][0]"
     with pytest.raises(stripe.InvalidRequestError) as price:
         configs.create({"features": {"subscription_update": {
             "enabled": True, "products": [{"product": product.id, "prices": ["price_nope"]}]}}})
@@ -205,6 +205,31 @@ def test_session_return_url_rules(client: stripe.StripeClient) -> None:
     defaulted = client.v1.billing_portal.sessions.create({"customer": customer.id,
                                                           "configuration": config.id})
     assert defaulted.return_url == "https://acme.test/home"
+
+
+def test_after_completion_redirect_obeys_the_allowed_return_origins(
+        client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create({})
+    config = client.v1.billing_portal.configurations.create({
+        "features": {"payment_method_update": {"enabled": True}},
+        "allowed_return_origins": ["https://acme.test"],  # type: ignore[typeddict-unknown-key]
+    })
+
+    def session(return_url: str) -> stripe.billing_portal.Session:
+        return client.v1.billing_portal.sessions.create({
+            "customer": customer.id, "configuration": config.id, "flow_data": {
+                "type": "payment_method_update",
+                "after_completion": {"type": "redirect",
+                                     "redirect": {"return_url": return_url}}}})
+
+    for elsewhere in ("https://evil.test/done", "https://acme.test.evil.test/done",
+                      "https://acme.test@evil.test/done", "http://acme.test/done"):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            session(elsewhere)
+        assert refused.value.param == "flow_data[after_completion][redirect][return_url]"
+        assert refused.value.code == "url_invalid"
+    allowed = session("https://acme.test/done")
+    assert allowed.flow.after_completion.redirect.return_url == "https://acme.test/done"
 
 
 def test_session_errors(client: stripe.StripeClient) -> None:

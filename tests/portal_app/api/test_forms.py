@@ -9,15 +9,20 @@ from stripe._encode import _api_encode
 
 from portal_app.api.forms import (
     decode,
+    one_of,
     optional_str,
     parse_body,
     required,
     to_address,
+    to_amount,
     to_bool,
+    to_id,
     to_int,
     to_metadata,
+    to_quantity,
     to_shipping,
     to_str,
+    to_timestamp,
 )
 from portal_app.errors import InvalidRequest
 
@@ -131,3 +136,53 @@ def test_addresses_and_shipping_take_stripe_s_fields() -> None:
     with pytest.raises(InvalidRequest) as missing:
         to_shipping({"address": {"line1": "1 Main St"}}, "shipping")
     assert missing.value.param == "shipping[name]"
+
+
+def test_numbered_top_level_names_stay_parameters() -> None:
+    """Found by the fuzz: ``0=`` decoded as a list, and the pipeline failed with a 500."""
+    assert decode([("0", "x"), ("1", "y")]) == {"0": "x", "1": "y"}
+    assert parse_body("0=") == {"0": ""}
+
+
+def test_integers_are_ascii_digits_within_64_bits() -> None:
+    assert to_int(" 42 ", "n") == 42 and to_int("-7", "n") == -7
+    assert to_int(str(2**63 - 1), "n") == 2**63 - 1
+    for bad in ("1_000", "٣", str(2**63), "1e3", "9" * 5000):
+        with pytest.raises(InvalidRequest) as refused:
+            to_int(bad, "n")
+        assert (refused.value.param, refused.value.code) == ("n", "parameter_invalid_integer")
+    with pytest.raises(InvalidRequest, match="less than or equal to 9"):
+        to_int("10", "n", maximum=9)
+
+
+def test_amounts_quantities_timestamps_and_ids_have_stripes_bounds() -> None:
+    assert to_amount("99999999", "a", currency="usd") == 99_999_999
+    assert to_amount("999999999999", "a", currency="IDR") == 999_999_999_999
+    with pytest.raises(InvalidRequest) as over:
+        to_amount("100000000", "a", currency="eur")
+    assert over.value.code == "amount_too_large"
+    assert over.value.message == "Amount must be no more than €999,999.99"
+    assert to_quantity("1000000", "q") == 1_000_000
+    with pytest.raises(InvalidRequest):
+        to_quantity("1000001", "q")
+    assert to_timestamp("0", "t").year == 1970
+    with pytest.raises(InvalidRequest):
+        to_timestamp("253402300800", "t")  # past 9999-12-31
+    assert to_id("cus_123", "c") == "cus_123"
+    for bad in ("a b", "x" * 256, "tab\there"):
+        with pytest.raises(InvalidRequest):
+            to_id(bad, "c")
+
+
+def test_strings_metadata_and_choices() -> None:
+    assert to_str("x" * 5000, "s") == "x" * 5000
+    with pytest.raises(InvalidRequest, match="at most 5000 characters"):
+        to_str("x" * 5001, "s")
+    with pytest.raises(InvalidRequest, match="up to 50 keys"):
+        to_metadata({f"k{i}": "v" for i in range(51)})
+    with pytest.raises(InvalidRequest) as refused:
+        one_of("bored", ("too_expensive", "unused", "other"), "feedback")
+    assert refused.value.message == ("Invalid feedback: must be one of too_expensive, "
+                                     "unused, or other")
+    with pytest.raises(InvalidRequest, match="null character"):
+        parse_body("name=a%00b")

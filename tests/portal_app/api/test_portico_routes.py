@@ -76,7 +76,9 @@ def test_offer_create_retrieve_update_list_delete(sdk: stripe.StripeClient,
                   eligibility={"reasons": ["too_expensive", "unused"],
                                "products": [product.id],
                                "minimum_subscription_age_days": "30",
-                               "cooldown_days": "90", "max_redemptions_per_customer": "1"},
+                               "cooldown_days": "90", "max_redemptions_per_customer": "1",
+                               "max_redemptions_per_subscription": "2",
+                               "redemption_window_months": "6"},
                   metadata={"team": "growth"})
     assert created["id"].startswith("offer_") and created["object"] == "portico.offer"
     assert created["type"] == "coupon" and created["active"] is True
@@ -86,7 +88,8 @@ def test_offer_create_retrieve_update_list_delete(sdk: stripe.StripeClient,
     assert created["eligibility"] == {
         "reasons": ["too_expensive", "unused"], "products": [product.id], "prices": [],
         "minimum_subscription_age_days": 30, "cooldown_days": 90,
-        "max_redemptions_per_customer": 1}
+        "max_redemptions_per_customer": 1, "max_redemptions_per_subscription": 2,
+        "redemption_window_months": 6}
     assert created["pause"] is None and created["metadata"] == {"team": "growth"}
     # The coupon behind it is a real billing coupon.
     coupon = sdk.v1.coupons.retrieve(created["coupon"]["coupon"])
@@ -103,6 +106,13 @@ def test_offer_create_retrieve_update_list_delete(sdk: stripe.StripeClient,
     pause = raw(sdk, "post", "/v1/portico/offers", type="pause", name="Pause",
                 pause={"interval": "month", "interval_count": "2"})
     assert pause["pause"] == {"interval": "month", "interval_count": 2}
+    # Once per subscription per 12 months unless said otherwise; never "no limit".
+    assert (pause["eligibility"]["max_redemptions_per_subscription"],
+            pause["eligibility"]["redemption_window_months"]) == (1, 12)
+    refused = http.post(f"/v1/portico/offers/{pause['id']}",
+                        data={"eligibility[max_redemptions_per_subscription]": ""})
+    assert refused.status_code == 400
+    assert error_of(refused)["param"] == "eligibility[max_redemptions_per_subscription]"
     page = http.get("/v1/portico/offers", params={"limit": 1}).json()
     assert page["object"] == "list" and page["url"] == "/v1/portico/offers"
     assert page["has_more"] is True and len(page["data"]) == 1
@@ -128,7 +138,7 @@ def test_offer_errors_name_the_param(http: httpx.Client) -> None:
         ({"type": "price_change", "name": "x", "price_change[price]": "price_nope"}, 404,
          "price_change[price]", "resource_missing"),
         ({"type": "trial_extension", "name": "x", "trial_extension[days]": "0"}, 400,
-         "trial_extension[days]", None),
+         "trial_extension[days]", "parameter_invalid_integer"),
         ({"type": "contact", "name": "x"}, 400, "contact[url]", "parameter_missing"),
         ({"type": "contact", "name": "x", "contact[url]": "ftp://x"}, 400, "contact[url]",
          "url_invalid"),
@@ -136,7 +146,8 @@ def test_offer_errors_name_the_param(http: httpx.Client) -> None:
           "eligibility[reasons][0]": "bored"}, 400, "eligibility[reasons][0]", None),
         ({"type": "contact", "name": "x", "contact[url]": "https://a.test",
           "pause[interval]": "month"}, 400, "pause[interval]", None),
-        ({"type": "contact", "name": "x", "contact[phone]": "1"}, 400, "contact[phone]", None),
+        ({"type": "contact", "name": "x", "contact[phone]": "1"}, 400, "contact[phone]",
+         "parameter_unknown"),
     ]
     for data, status, param, code in cases:
         response = http.post("/v1/portico/offers", data=data)

@@ -202,6 +202,37 @@ def test_promotion_codes(client: stripe.StripeClient, clock: FrozenClock,
     assert inactive.value.code == "promotion_code_invalid"
 
 
+def test_a_promotion_codes_minimum_amount_is_enforced(
+        client: stripe.StripeClient, subscription: stripe.Subscription,
+        prices: tuple[stripe.Price, stripe.Price]) -> None:
+    """restrictions.minimum_amount: the amount before discount must reach it, on create and
+    on update, with Stripe's 400 for a code that does not apply."""
+    coupon = client.v1.coupons.create({"percent_off": 50, "duration": "forever"})
+    client.v1.promotion_codes.create({
+        "promotion": {"type": "coupon", "coupon": coupon.id}, "code": "BIG50",
+        "restrictions": {"minimum_amount": 5000, "minimum_amount_currency": "usd"}})
+    for attempt in (
+            lambda: client.v1.subscriptions.update(subscription.id,
+                                                   {"promotion_code": "BIG50"}),
+            lambda: client.v1.subscriptions.update(
+                subscription.id, {"discounts": [{"promotion_code": "BIG50"}]}),
+            lambda: client.v1.subscriptions.create({
+                "customer": subscription.customer, "items": [{"price": prices[0].id}],
+                "discounts": [{"promotion_code": "BIG50"}]})):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            attempt()
+        assert refused.value.http_status == 400
+        assert (refused.value.code, refused.value.param) == ("promotion_code_invalid",
+                                                             "promotion_code")
+    assert client.v1.subscriptions.retrieve(subscription.id).discounts == []
+
+    business = client.v1.subscriptions.create({
+        "customer": subscription.customer, "items": [{"price": prices[1].id}],
+        "discounts": [{"promotion_code": "BIG50"}]})
+
+    assert client.v1.invoices.retrieve(business.latest_invoice).amount_due == 2500
+
+
 def test_send_invoice_upgrade_without_a_payment_method(
         client: stripe.StripeClient, clock: FrozenClock,
         prices: tuple[stripe.Price, stripe.Price]) -> None:

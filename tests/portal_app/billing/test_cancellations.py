@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from portal_app.billing import cancellations, renewals, subscriptions
+from portal_app.billing import cancellations, coupons, renewals, subscriptions
 from portal_app.billing.models import (
     Customer,
     InvoiceStatus,
@@ -29,8 +29,11 @@ from tests.portal_app.billing.helpers import (
     advance,
     events_of,
     invoices_of,
+    lines_of,
     load,
     new_customer,
+    new_price,
+    pending_of,
     raises_param,
     read,
     sub_of,
@@ -226,3 +229,48 @@ def test_immediate_cancel_invoice_now_issues_a_final_credit_invoice(
     assert types[types.index("customer.subscription.deleted") - 1:] == [
         "invoiceitem.created", "customer.subscription.deleted", "invoice.created",
         "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]
+
+
+@pytest.mark.parametrize("invoice_now", [False, True], ids=["to_balance", "final_invoice"])
+def test_immediate_cancel_under_a_percent_off_coupon_credits_the_discounted_unused_time(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        invoice_now: bool) -> None:
+    # 19.99 USD a month with 12.5 % off forever: the customer paid 19.99 - 2.50 = 17.49
+    # (12.5 % of 1999 is 249.875 -> 250). Canceled 10 days into the 28-day period, the
+    # unused 18 days are worth 1999 * 18 / 28 = 1285.07 -> 1285, less 12.5 % of it
+    # (160.625 -> 161, half away from zero): 1124 back, not 1285 (the coupon forgotten)
+    # nor 1035 (the discount counted twice) nor 1125 (the discount rounded down).
+    price = new_price(account_id, make_uow, amount=1999)
+    coupon = coupons.create_coupon(account_id=account_id, uow=make_uow(), percent_off=12.5,
+                                   duration="forever")
+    sub = subscribe(account_id, make_uow, customer, price, coupon=coupon.id)
+    [paid] = invoices_of(make_uow, sub.id)
+    assert (paid.subtotal, paid.total_discount, paid.total) == (1999, 250, 1749)
+
+    clock.set(START + timedelta(days=10))
+    cancellations.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
+                                      prorate=True, invoice_now=invoice_now)
+
+    balance = read(make_uow, lambda uow: uow.session.get(Customer, customer.id).balance)
+    assert balance == -1124
+    if invoice_now:
+        final = invoices_of(make_uow, sub.id)[-1]
+        assert (final.subtotal, final.total_discount, final.total, final.amount_due) == (
+            -1285, -161, -1124, 0)
+        [line] = lines_of(make_uow, final.id)
+        assert (line.amount, line.discount_amount, line.proration) == (-1285, -161, True)
+    else:
+        assert pending_of(make_uow, sub.id) == []  # moved onto the balance, not left over
+
+
+def test_feedback_outside_stripes_list_is_refused(account_id: str, make_uow: MakeUow,
+                                                  customer: Customer, monthly: Price) -> None:
+    """Issue 10, defect 11b: Stripe takes eight feedback values; anything else is a 400."""
+    sub = subscribe(account_id, make_uow, customer, monthly)
+    with raises_param(InvalidRequest, "cancellation_details[feedback]"):
+        cancellations.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
+                                          feedback="=HYPERLINK(\"http://x\")")
+    assert load(make_uow, Subscription, sub.id).canceled_at is None
+    done = cancellations.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
+                                             feedback="low_quality")
+    assert done.cancellation_details["feedback"] == "low_quality"

@@ -6,19 +6,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
-from portal_app.billing import coupons, renewals
-from portal_app.billing.models import Coupon, Customer, InvoiceStatus, Price
+from portal_app.billing import changes, coupons, renewals
+from portal_app.billing.models import (
+    Coupon,
+    Customer,
+    Discount,
+    InvoiceStatus,
+    Price,
+)
+from portal_app.billing.provider import ItemChange
 from portal_app.clock import FrozenClock
 from portal_app.errors import InvalidRequest, ResourceMissing
 from tests.portal_app.billing.helpers import (
     MakeUow,
     charges_of,
     invoices_of,
+    items_of,
     lines_of,
-    load,
     new_price,
     raises_param,
+    read,
     subscribe,
 )
 
@@ -54,7 +63,8 @@ def test_coupons_over_renewals(
         assert invoice.status == InvoiceStatus.paid
         paid = sum(c.amount for c in charges_of(make_uow, invoice.id) if c.status == "succeeded")
         assert paid == invoice.total
-    assert load(make_uow, Coupon, made.id).times_redeemed == 1
+    assert read(make_uow, lambda uow: uow.get(Coupon, made.id, account_id=account_id)
+                ).times_redeemed == 1
 
 
 def test_coupon_in_another_currency_is_refused(
@@ -91,3 +101,59 @@ def test_discount_spreads_exactly_over_lines(
     assert all(0 <= line.discount_amount <= line.amount for line in lines)
     assert invoice.total_discount == sum(line.discount_amount for line in lines)
     assert invoice.total == invoice.subtotal - invoice.total_discount == invoice.amount_paid
+
+
+# --- promotion codes: restrictions.minimum_amount ----------------------------------------
+
+
+def minimum_code(account_id: str, make_uow: MakeUow, code: str, minimum: int,
+                 currency: str = "usd") -> str:
+    coupon = coupons.create_coupon(account_id=account_id, uow=make_uow(), percent_off=50,
+                                   duration="forever")
+    coupons.create_promotion_code(account_id=account_id, uow=make_uow(), coupon=coupon.id,
+                                  code=code, minimum_amount=minimum,
+                                  minimum_amount_currency=currency)
+    return code
+
+
+def test_a_promotion_codes_minimum_amount_counts_the_plan_before_discount(
+        account_id: str, make_uow: MakeUow, customer: Customer, monthly: Price,
+        business: Price) -> None:
+    """BIG50 needs $50.00 a month before its discount: not on one Pro ($20.00), yes on
+    three (the amount after the change the code comes with)."""
+    minimum_code(account_id, make_uow, "BIG50", 5000)
+    minimum_code(account_id, make_uow, "EURO", 100, currency="eur")
+    pro = subscribe(account_id, make_uow, customer, monthly)
+    item = items_of(make_uow, pro.id)[0]
+    for code in ("BIG50", "EURO"):  # too small; a minimum in another currency
+        with raises_param(InvalidRequest, "promotion_code", "promotion_code_invalid"):
+            changes.apply_change(pro.id, account_id=account_id, uow=make_uow(), items=[],
+                                 promotion_code=code)
+        with raises_param(InvalidRequest, "promotion_code", "promotion_code_invalid"):
+            changes.preview_change(pro.id, account_id=account_id, uow=make_uow(), items=[],
+                                   promotion_code=code)
+    changes.apply_change(pro.id, account_id=account_id, uow=make_uow(),
+                         items=[ItemChange(id=item.id, quantity=3)], promotion_code="BIG50")
+    assert discounts_of(make_uow, pro.id)
+
+
+def test_a_new_subscription_must_reach_the_minimum_on_its_first_invoice(
+        account_id: str, make_uow: MakeUow, customer: Customer, monthly: Price,
+        business: Price) -> None:
+    minimum_code(account_id, make_uow, "BIG50", 5000)
+    with raises_param(InvalidRequest, "promotion_code", "promotion_code_invalid"):
+        subscribe(account_id, make_uow, customer, monthly, promotion_code="BIG50")
+    with raises_param(InvalidRequest, "promotion_code", "promotion_code_invalid"):
+        # a trial's first invoice is nothing
+        subscribe(account_id, make_uow, customer, business, promotion_code="BIG50",
+                  trial_period_days=7)
+
+    sub = subscribe(account_id, make_uow, customer, business, promotion_code="BIG50")
+
+    assert invoices_of(make_uow, sub.id)[0].amount_due == 2500
+
+
+def discounts_of(make_uow: MakeUow, subscription_id: str) -> list[Discount]:
+    with make_uow() as uow:
+        return list(uow.session.exec(select(Discount).where(
+            Discount.subscription_id == subscription_id)).all())

@@ -13,6 +13,7 @@ from portal_app.billing import (
     catalog,
     coupons,
     invoicing,
+    pauses,
     payment_methods,
     renewals,
     subscriptions,
@@ -43,6 +44,7 @@ from tests.portal_app.billing.helpers import (
     new_customer,
     new_price,
     raises_param,
+    read,
     subscribe,
 )
 
@@ -190,7 +192,8 @@ def test_declined_first_charge_leaves_nothing_behind(
         subscribe(account_id, make_uow, customer, monthly, coupon=coupon.id)
     assert (raised.value.code, raised.value.decline_code) == ("card_declined", "generic_decline")
     assert count_rows(make_uow, account_id) == before
-    assert load(make_uow, Coupon, coupon.id).times_redeemed == 0
+    assert read(make_uow, lambda uow: uow.get(Coupon, coupon.id, account_id=account_id)
+                ).times_redeemed == 0
     assert load(make_uow, Customer, customer.id).next_invoice_sequence == 1
 
 
@@ -284,3 +287,22 @@ def test_extend_trial_refusals(account_id: str, make_uow: MakeUow, customer: Cus
         subscriptions.extend_trial(sub.id, trial_end=FEB_28 + timedelta(days=1),
                                    account_id=account_id, uow=make_uow())
     assert refused.value.code == "subscription_canceled"
+
+
+def test_extend_trial_rechecks_a_subscription_paused_since_it_was_read(
+        account_id: str, make_uow: MakeUow, customer: Customer, monthly: Price) -> None:
+    # Found by bench/crash.py: two cancel flows of one subscription accepted a pause and
+    # free days at once; the free days, checked against the subscription as read before
+    # the pause committed, were given to a paused subscription (and their event said it
+    # was not paused). The change now locks and re-reads the subscription first.
+    sub = subscribe(account_id, make_uow, customer, monthly)
+    with make_uow() as uow:
+        read = subscriptions.retrieve_subscription(sub.id, account_id=account_id, uow=uow)
+        pauses.pause_subscription(sub.id, account_id=account_id, uow=make_uow())
+        with pytest.raises(InvalidRequest) as refused:
+            subscriptions.extend_trial(sub.id, trial_end=FEB_28 + timedelta(days=7),
+                                       account_id=account_id, uow=uow)
+        assert read.pause_collection  # the transaction sees the pause now
+    assert refused.value.code == "subscription_paused"
+    fresh = load(make_uow, Subscription, sub.id)
+    assert fresh.status == SubscriptionStatus.active and fresh.trial_end is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import polars as pl
@@ -18,6 +20,7 @@ from portal_app.console.dashboard_views import (
     kpi_tile,
     offer_rows,
     range_label,
+    spreadsheet_text,
 )
 
 JAN, DEC = datetime(2026, 1, 1, tzinfo=UTC), datetime(2025, 12, 1, tzinfo=UTC)
@@ -99,4 +102,25 @@ def test_words_of_filters_and_charts() -> None:
 
 def test_csv_text_writes_utc_iso_dates() -> None:
     frame = pl.DataFrame({"period": [JAN], "mrr": [1999]})
-    assert csv_text(frame).splitlines() == ["period,mrr", "2026-01-01T00:00:00Z,1999"]
+    assert csv_text(frame).splitlines() == ['"period","mrr"', '"2026-01-01T00:00:00Z",1999']
+
+
+def test_csv_text_never_writes_a_formula() -> None:
+    # OWASP's CSV injection list: = + - @ tab CR start a formula in Excel, LibreOffice and
+    # Google Sheets; a quote before them makes the cell text. Numbers stay numbers.
+    frame = pl.DataFrame({
+        "name": ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\ry", "a=b", "", None],
+        "kind": pl.Series(["=cat"] * 9, dtype=pl.Categorical),
+        "amount": [-5, 0, 1, 2, 3, 4, 5, 6, 7],
+        "rate": [float("nan"), -0.5, 0.5, None, 1.0, 1.0, 1.0, 1.0, 1.0],
+    }).rename({"kind": "=kind"})
+    rows = list(csv.reader(io.StringIO(csv_text(frame))))
+    assert rows[0] == ["name", "'=kind", "amount", "rate"]
+    assert [row[0] for row in rows[1:]] == [
+        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\ry", "a=b", "", ""]
+    assert {row[1] for row in rows[1:]} == {"'=cat"}
+    assert [row[2] for row in rows[1:4]] == ["-5", "0", "1"]
+    assert [row[3] for row in rows[1:5]] == ["", "-0.5", "0.5", ""]  # NaN is no number
+    # text cells are quoted: a ";" (the separator of some locales) starts no new cell
+    assert csv_text(pl.DataFrame({"n": ["a;=1+1"]})).splitlines()[1] == '"a;=1+1"'
+    assert spreadsheet_text("=A1") == "'=A1" and spreadsheet_text("A=1") == "A=1"

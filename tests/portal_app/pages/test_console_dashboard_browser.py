@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -78,9 +80,9 @@ def test_dashboard_tiles_charts_filter_and_csv(page, merchant: str) -> None:
         page.get_by_test_id("download-offers").click()
     download = info.value
     assert download.suggested_filename == "offers-eur.csv"
-    lines = Path(download.path()).read_text().splitlines()
-    assert lines[0].startswith("offer,offer_type,currency,shown,accepted,save_rate,")
-    assert len(lines) >= 2 and all(",eur," in line for line in lines[1:])
+    lines = list(csv.reader(io.StringIO(Path(download.path()).read_text())))
+    assert lines[0][:6] == ["offer", "offer_type", "currency", "shown", "accepted", "save_rate"]
+    assert len(lines) >= 2 and all(line[2] == "eur" for line in lines[1:])
 
     # a custom range: an impossible one is explained and changes nothing, a real one applies
     page.get_by_test_id("range-filter").click()
@@ -114,8 +116,8 @@ def test_dashboard_tiles_charts_filter_and_csv(page, merchant: str) -> None:
     download = info.value
     assert download.suggested_filename == (
         f"mrr-eur-{first.date().isoformat()}_{last.date().isoformat()}.csv")
-    rows = Path(download.path()).read_text().splitlines()[1:]
-    assert [row[:7] for row in rows] == [add_months(now, m).strftime("%Y-%m")
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text())))[1:]
+    assert [row[0][:7] for row in rows] == [add_months(now, m).strftime("%Y-%m")
                                          for m in (-5, -4, -3)]
 
 

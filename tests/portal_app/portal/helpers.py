@@ -13,14 +13,17 @@ import pytest
 from sqlmodel import select
 
 from portal_app.billing import meters
+from portal_app.billing import schedules as subscription_schedules
 from portal_app.billing.catalog import create_price, create_product
 from portal_app.billing.coupons import create_coupon
 from portal_app.billing.customers import create_customer, update_customer
 from portal_app.billing.models import (
     Price,
     PromotionCode,
+    ScheduleStatus,
     Subscription,
     SubscriptionItem,
+    SubscriptionSchedule,
 )
 from portal_app.billing.payment_methods import attach_payment_method
 from portal_app.billing.provider import ItemSpec, StripeObject
@@ -171,3 +174,23 @@ def report_usage(shop: Shop, make_uow: UowFactory, value: int, *,
                               event_name="api_call",
                               payload={"stripe_customer_id": customer or shop.customer,
                                        "value": str(value)})
+
+
+def merchant_schedule(shop: Shop, make_uow: UowFactory, then: Price) -> str:
+    """A schedule the merchant made (the API): the current plan to the period end, then
+    ``then`` (say, an introductory price's end); its id."""
+    schedule = subscription_schedules.create_subscription_schedule(
+        account_id=shop.account_id, uow=make_uow(), from_subscription=shop.sub.id)
+    current = schedule.phases[0]
+    subscription_schedules.update_subscription_schedule(
+        schedule.id, account_id=shop.account_id, uow=make_uow(), phases=[
+            {"items": current["items"], "end_date": current["end_date"]},
+            {"items": [{"price": then.id, "quantity": 2}]}])
+    return schedule.id
+
+
+def schedule_status(make_uow: UowFactory, schedule_id: str) -> ScheduleStatus:
+    with make_uow() as uow:
+        schedule = uow.session.get(SubscriptionSchedule, schedule_id)
+        assert schedule is not None
+        return schedule.status

@@ -165,6 +165,20 @@ def test_refused_requests(shop: Shop, make_uow: UowFactory, change: dict[str, An
     assert refusals.error_message(refused.value, locale="en") != refusals.SOMETHING_WRONG
 
 
+def test_an_item_of_another_subscription_is_not_found(shop: Shop, make_uow: UowFactory
+                                                      ) -> None:
+    """A crafted item id never falls back to another item of the subscription."""
+    session = session_for(shop, make_uow)
+    for item_id in ("si_missing", item_of(shop, make_uow).id.replace("si_", "si_x")):
+        with pytest.raises(InvalidRequest) as refused:
+            plan_change.plan_chooser(session, shop.sub.id, locale="en", uow=make_uow(),
+                                     item_id=item_id)
+        assert refused.value.code == "resource_missing"
+    chooser = plan_change.plan_chooser(session, shop.sub.id, locale="en", uow=make_uow(),
+                                       item_id=item_of(shop, make_uow).id)
+    assert chooser.item_id == item_of(shop, make_uow).id
+
+
 def test_disallowed_updates_are_refused(shop: Shop, make_uow: UowFactory) -> None:
     session = session_for(shop, make_uow, subscription_update={
         "default_allowed_updates": ["price"]})
@@ -194,6 +208,26 @@ def test_promotion_codes(shop: Shop, make_uow: UowFactory, clock: FrozenClock) -
                                        locale="en", uow=make_uow())
         assert refused.value.code == expected
         assert refusals.error_message(refused.value, locale="en") == refusals.REFUSALS[expected]
+
+
+def test_a_codes_minimum_amount_counts_the_plan_after_the_change(shop: Shop,
+                                                                 make_uow: UowFactory) -> None:
+    """BIG needs €50.00 a month before discount: 2 × Starter (€20.00) doesn't reach it, a
+    change to 2 × Growth (€60.00) does; the customer reads why in their words."""
+    promotion_code(shop, make_uow, "BIG", minimum_amount=5000, minimum_amount_currency="eur")
+    session = session_for(shop, make_uow)
+
+    with pytest.raises(InvalidRequest) as refused:
+        plan_change.preview_update(session, request(shop, make_uow, promotion_code="BIG"),
+                                   locale="en", uow=make_uow())
+    assert refused.value.code == "promotion_code_invalid"
+    assert refusals.error_message(refused.value, locale="en") == \
+        "This promotion code isn't valid."
+    change = request(shop, make_uow, price=shop.growth_month, promotion_code="BIG")
+    preview = plan_change.preview_update(session, change, locale="en", uow=make_uow())
+    assert preview.has_discount
+    plan_changes.confirm_update(session, change, version=preview.version, uow=make_uow())
+    assert item_of(shop, make_uow).price_id == shop.growth_month.id
 
 
 def test_update_confirm_flow_previews_the_merchants_change(shop: Shop,

@@ -102,3 +102,39 @@ def test_another_accounts_customer_is_missing(account_id: str, make_uow: UowFact
     billing.create_subscription(customer=stranger, items=[ItemSpec(price["id"])])
     with pytest.raises(ResourceMissing):
         sessions.create_session(account_id=account_id, uow=make_uow(), customer=stranger)
+
+
+def test_flow_data_is_stored_in_stripes_shape(account_id: str, make_uow: UowFactory) -> None:
+    customer, _ = subscribed_customer(account_id, make_uow)
+    hosted = create(account_id, customer, make_uow, {
+        "type": "customer_update", "after_completion": {
+            "type": "hosted_confirmation", "hosted_confirmation": {"custom_message": "Bye"}}})
+    assert hosted.session.flow == {
+        "type": "customer_update", "customer_update": {},
+        "after_completion": {"type": "hosted_confirmation", "redirect": None,
+                             "hosted_confirmation": {"custom_message": "Bye"}},
+        "subscription_cancel": None, "subscription_pause": None, "subscription_update": None,
+        "subscription_update_confirm": None}
+    redirect = create(account_id, customer, make_uow, {
+        "type": "payment_method_update", "after_completion": {
+            "type": "redirect", "redirect": {"return_url": "https://acme.test/done"}}})
+    assert redirect.session.flow is not None
+    assert redirect.session.flow["customer_update"] is None
+    assert redirect.session.flow["after_completion"] == {
+        "type": "redirect", "redirect": {"return_url": "https://acme.test/done"},
+        "hosted_confirmation": None}
+    plain = create(account_id, customer, make_uow, {"type": "payment_method_update"})
+    assert plain.session.flow is not None
+    assert plain.session.flow["after_completion"] == {
+        "type": "portal_homepage", "redirect": None, "hosted_confirmation": None}
+
+
+def test_link_and_cookie_secrets_carry_256_bits(account_id: str,
+                                                make_uow: UowFactory) -> None:
+    customer, _ = subscribed_customer(account_id, make_uow)
+    token = sessions.create_session(account_id=account_id, uow=make_uow(),
+                                    customer=customer).url.rsplit("/", 1)[1]
+    cookie = sessions.open_session(token, browser_secret=None, uow=make_uow()).browser_secret
+    assert cookie is not None
+    # URL-safe base64: 43 characters hold 258 bits, 42 only 252
+    assert len(token) >= 43 and len(cookie) >= 43

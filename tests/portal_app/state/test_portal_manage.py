@@ -10,14 +10,21 @@ import reflex as rx
 from reflex.istate.data import RouterData
 
 from portal_app.billing.customers import create_customer
-from portal_app.billing.models import Subscription, SubscriptionStatus
+from portal_app.billing.models import ScheduleStatus, Subscription, SubscriptionStatus
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
 from portal_app.state import portal as portal_state
 from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import ManageState, PauseState, UpdateState
 from portal_app.web.portal_links import COOKIE_NAME
-from tests.portal_app.portal.helpers import Shop, features, item_of
+from tests.portal_app.portal.helpers import (
+    Shop,
+    features,
+    item_of,
+    merchant_schedule,
+    price,
+    schedule_status,
+)
 from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
 
 UowFactory = Callable[[], UnitOfWork]
@@ -161,6 +168,31 @@ def test_cancel_flow_steps_and_reactivate(shop: Shop, make_uow: UowFactory) -> N
     ManageState.reactivate.fn(overview, shop.sub.id)
     assert overview.banner == "Your subscription will continue."
     assert not status_of(make_uow, shop.sub.id).cancel_at_period_end
+
+
+def test_a_merchants_schedule_survives_the_customers_handlers(
+        shop: Shop, make_uow: UowFactory) -> None:
+    """"Cancel scheduled change", and cancel then "Don't cancel", called as the browser
+    would (the id crafted by hand): the merchant's schedule stays in place."""
+    full = price(shop.account_id, make_uow, product=shop.starter_month.product_id,
+                 amount=2000)
+    schedule_id = merchant_schedule(shop, make_uow, full)
+    cookie = browser(shop, make_uow)
+    overview = state_of(ManageState, cookie)
+    ManageState.load.fn(overview)
+    assert not overview.cards[0].can_cancel_scheduled_change
+
+    ManageState.cancel_scheduled_change.fn(overview, shop.sub.id)
+
+    assert overview.banner_kind == "error"
+    cancel = state_of(CancelState, cookie, shop.sub.id)
+    CancelState.load.fn(cancel)
+    list(CancelState.proceed.fn(cancel))
+    list(CancelState.confirm.fn(cancel))
+    assert status_of(make_uow, shop.sub.id).cancel_at_period_end
+    ManageState.reactivate.fn(overview, shop.sub.id)
+    assert overview.banner == "Your subscription will continue."
+    assert schedule_status(make_uow, schedule_id) == ScheduleStatus.active
 
 
 def test_deep_link_after_completion_redirect(shop: Shop, make_uow: UowFactory) -> None:

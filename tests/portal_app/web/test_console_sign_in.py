@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import secrets
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal_app.accounts import services as accounts
+from portal_app.accounts import throttle
 from portal_app.db import UnitOfWork
 from portal_app.errors import AuthenticationFailed
 from portal_app.routes import CONSOLE_LOGIN, CONSOLE_LOGOUT
@@ -27,9 +30,20 @@ def user_email(account_id: str, make_uow: Callable[[], UnitOfWork]) -> str:
     return email
 
 
+def browser_at(address: str) -> TestClient:
+    """A browser whose requests come from ``address``."""
+    return TestClient(Starlette(routes=web.ROUTES), follow_redirects=False,
+                      client=(address, 50000))
+
+
+def new_address() -> str:
+    """A client address of this test alone (failures are counted per address)."""
+    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+
+
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(Starlette(routes=web.ROUTES), follow_redirects=False)
+    return browser_at(new_address())
 
 
 def form_token(html: str) -> str:
@@ -194,3 +208,43 @@ def test_secure_cookies_over_https(user_email: str, monkeypatch) -> None:
     finally:
         monkeypatch.undo()
         settings.get_settings.cache_clear()
+
+
+def test_the_sixth_failed_sign_in_gets_429_with_retry_after(client: TestClient,
+                                                           user_email: str) -> None:
+    for _ in range(throttle.EMAIL_LIMIT.failures):
+        assert sign_in(client, user_email, "wrong password!").status_code == 401
+
+    refused = sign_in(client, user_email, "wrong password!")
+
+    assert refused.status_code == 429
+    window = int(throttle.EMAIL_LIMIT.window.total_seconds())
+    assert window - 60 < int(refused.headers["retry-after"]) <= window  # the first one's expiry
+    assert "Too many failed sign-in attempts" in refused.text
+    # Even the right password waits: the limit is on guesses, not on wrong ones.
+    assert sign_in(client, user_email, PASSWORD).status_code == 429
+    assert web.COOKIE not in client.cookies
+
+
+def test_the_email_limit_holds_across_addresses(user_email: str) -> None:
+    for _ in range(throttle.EMAIL_LIMIT.failures):
+        assert sign_in(browser_at(new_address()), user_email, "wrong password!").status_code == 401
+
+    assert sign_in(browser_at(new_address()), user_email, PASSWORD).status_code == 429
+
+
+def test_the_address_limit_blocks_that_address_only(account_id: str, make_uow,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real limit (20) at 3, to spare the test 20 argon2 checks.
+    monkeypatch.setattr(throttle, "ADDRESS_LIMIT",
+                        dataclasses.replace(throttle.ADDRESS_LIMIT, failures=3))
+    address = new_address()
+    for i in range(throttle.ADDRESS_LIMIT.failures):  # a password spray: one guess per email
+        assert sign_in(browser_at(address), f"u{i}-{account_id}@acme.test",
+                       "wrong password!").status_code == 401
+    email = f"ops-{account_id.lower()}@acme.test"
+    accounts.create_console_user(account_id=account_id, email=email, password=PASSWORD,
+                                 uow=make_uow())
+
+    assert sign_in(browser_at(address), email, PASSWORD).status_code == 429
+    assert sign_in(browser_at(new_address()), email, PASSWORD).status_code == 303

@@ -88,6 +88,9 @@ def test_another_accounts_catalog_is_missing(provider: BillingProvider,
         other_provider.retrieve_price(price["id"])
     with pytest.raises(ResourceMissing):
         other_provider.retrieve_coupon(coupon["id"])
+    promotion = provider.create_promotion_code(coupon=coupon["id"], code="TENOFF")
+    with pytest.raises(ResourceMissing):
+        other_provider.retrieve_promotion_code(promotion["id"])
     assert other_provider.list_products() == [] and other_provider.list_prices() == []
     with pytest.raises(ResourceMissing):
         other_provider.create_price(product=product["id"], currency="eur", unit_amount=1,

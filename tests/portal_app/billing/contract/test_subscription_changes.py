@@ -172,6 +172,24 @@ def test_releasing_a_schedule_keeps_the_subscription_as_it_is(
     assert item_of(provider, shop)["price"]["id"] == shop["price"]
 
 
+def test_a_change_made_in_the_portal_is_the_customers_and_a_cancel_drops_it(
+        provider: BillingProvider, shop: dict[str, str], team: str) -> None:
+    ada, item = shop["ada"], item_of(provider, shop)
+    schedule = provider.schedule_subscription_update(
+        shop["sub"], customer_id=ada, items=[ItemChange(id=item["id"], price=team)])
+    assert "created_by" not in schedule  # Portico's bookkeeping, never rendered
+
+    assert provider.schedule_made_by_portal(schedule["id"], customer_id=ada) is True
+    with pytest.raises(ResourceMissing):
+        provider.schedule_made_by_portal(schedule["id"], customer_id=shop["bob"])
+    provider.cancel_subscription(shop["sub"], customer_id=ada, at_period_end=True)
+
+    assert provider.retrieve_subscription(shop["sub"], customer_id=ada)["schedule"] is None
+    provider.reactivate_subscription(shop["sub"], customer_id=ada)
+    provider.advance_clock(PERIOD_END + timedelta(hours=1))
+    assert item_of(provider, shop)["price"]["id"] == shop["price"]
+
+
 def test_cancel_at_period_end_and_reactivate(provider: BillingProvider,
                                              shop: dict[str, str]) -> None:
     ada = shop["ada"]
@@ -232,6 +250,9 @@ def test_discounts_and_promotion_codes(provider: BillingProvider, shop: dict[str
     assert set(found) == set(stripe_fields(stripe.PromotionCode))
     assert (found["id"], found["code"]) == (spring["id"], "SPRING")
     assert found["promotion"]["coupon"]["id"] == coupon["id"]
+    assert provider.retrieve_promotion_code(spring["id"]) == found
+    with pytest.raises(ResourceMissing):
+        provider.retrieve_promotion_code("promo_missing")
     with pytest.raises(InvalidRequest) as refused:
         provider.retrieve_promotion_code_by_code("NOPE")
     assert refused.value.code == "promotion_code_invalid"
