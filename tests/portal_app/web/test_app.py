@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -75,7 +76,11 @@ class Exchange:
             self.body += message.get("body", b"")
 
     def run(self, app: Callable) -> Exchange:
-        asyncio.run(asyncio.wait_for(app(self.scope, self._receive, self._send), timeout=30))
+        # A fresh loop in its own thread: a browser test earlier in the run (Playwright's
+        # sync API) may leave an event loop running in this one.
+        exchange = asyncio.wait_for(app(self.scope, self._receive, self._send), timeout=30)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, exchange).result()
         return self
 
 
