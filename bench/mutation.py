@@ -80,9 +80,12 @@ TARGETS = (
     Target("prorations", "portal_app/billing/prorations.py",
            ("tests/portal_app/billing/test_cancellations.py",
             "tests/portal_app/billing/test_changes.py",
-            "tests/portal_app/billing/test_discounts.py")),
+            "tests/portal_app/billing/test_discounts.py",
+            "tests/portal_app/billing/test_meters.py::"
+            "test_an_immediate_cancel_with_invoice_now_bills_usage_up_to_now")),
     Target("discounts", "portal_app/billing/discounts.py",
-           ("tests/portal_app/billing/test_discounts.py",
+           ("tests/portal_app/billing/test_discount_rules.py",
+            "tests/portal_app/billing/test_discounts.py",
             "tests/portal_app/billing/test_coupons.py",
             "tests/portal_app/billing/test_cancellations.py",
             "tests/portal_app/billing/test_changes.py")),
@@ -113,35 +116,73 @@ _STOP = "a float convergence test: equality at the threshold costs one negligibl
 _LENTZ_GUARD = "Lentz's guard against an exact zero: |c| or |d| == 1e-300 never happens"
 _LENTZ_START = "Lentz's starting C need only be huge: an / c is 0 either way"
 _P_CAP = "2·P(Z > |z|) never exceeds 1 (it is 1 at z = 0)"
-EQUIVALENT: dict[tuple[str, str, str, str], str] = {
-    ("money", "return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))", "1",
-     "1 → 0"): _QUANTIZE,
-    ("money", "return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))", "1",
-     "1 → 2"): _QUANTIZE,
-    ("money", "sign = -1 if amount < 0 else 1", "0", "0 → 1"): _SIGN_OF_ZERO,
-    ("money", "sign = -1 if amount < 0 else 1", "amount < 0", "< → <="): _SIGN_OF_ZERO,
-    ("sessions", "token = secrets.token_urlsafe(32)  # 256 bits", "32", "32 → 33"):
-        _LONGER_SECRET,
-    ("sessions", "secret = secrets.token_urlsafe(32)", "32", "32 → 33"): _LONGER_SECRET,
-    ("stats", "if p < low:", "p < low", "< → <="): _ACKLAM_REGIONS,
-    ("stats", "elif p <= 1 - low:", "p <= 1 - low", "<= → <"): _ACKLAM_REGIONS,
-    ("stats", "for _ in range(2):", "2", "2 → 3"): _NEWTON,
-    ("stats", "for _ in range(2):", "2", "2 → 1"): _NEWTON,
-    ("stats", "if x < a + 1:", "1", "1 → 0"): _GAMMA_SPLIT,
-    ("stats", "if x < a + 1:", "1", "1 → 2"): _GAMMA_SPLIT,
-    ("stats", "if x < a + 1:", "x < a + 1", "< → <="): _GAMMA_SPLIT,
-    ("stats", "for _ in range(10_000):", "10_000", "10000 → 10001"): _CAP,
-    ("stats", "for _ in range(10_000):", "10_000", "10000 → 9999"): _CAP,
-    ("stats", "for i in range(1, 10_000):", "10_000", "10000 → 10001"): _CAP,
-    ("stats", "for i in range(1, 10_000):", "10_000", "10000 → 9999"): _CAP,
-    ("stats", "if abs(term) < abs(total) * 1e-17:", "abs(term) < abs(total) * 1e-17",
-     "< → <="): _STOP,
-    ("stats", "if abs(delta - 1) < 1e-16:", "abs(delta - 1) < 1e-16", "< → <="): _STOP,
-    ("stats", "d = tiny if abs(d) < tiny else d", "abs(d) < tiny", "< → <="): _LENTZ_GUARD,
-    ("stats", "c = tiny if abs(c) < tiny else c", "abs(c) < tiny", "< → <="): _LENTZ_GUARD,
-    ("stats", "c = 1 / tiny", "1", "1 → 2"): _LENTZ_START,
-    ("stats", "p_value = min(1.0, 2 * normal_sf(abs(z)))", "1.0", "1.0 → 2.0"): _P_CAP,
-}
+_UNUSED_RESULT = "no caller uses the Discount it returns"
+_EQUIVALENT: list[tuple[str, str, str, str, str, str]] = [
+    # (module, function, the statement's first line, the code, the mutation, why)
+    ("money", "round_half_up", "return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))",
+     "1", "1 → 0", _QUANTIZE),
+    ("money", "round_half_up", "return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))",
+     "1", "1 → 2", _QUANTIZE),
+    ("money", "prorate", "sign = -1 if amount < 0 else 1", "0", "0 → 1", _SIGN_OF_ZERO),
+    ("money", "prorate", "sign = -1 if amount < 0 else 1", "amount < 0", "< → <=",
+     _SIGN_OF_ZERO),
+    ("sessions", "create_session", "token = secrets.token_urlsafe(32)  # 256 bits", "32",
+     "32 → 33", _LONGER_SECRET),
+    ("sessions", "open_session", "secret = secrets.token_urlsafe(32)", "32", "32 → 33",
+     _LONGER_SECRET),
+    ("discounts", "apply_coupon", "coupon.max_redemptions is not None and "
+     "coupon.times_redeemed >= coupon.max_redemptions",
+     "coupon.times_redeemed >= coupon.max_redemptions", ">= → >",
+     "record_redemption's conditional UPDATE then refuses it, with the same coupon_expired"),
+    ("discounts", "apply_coupon",
+     "if coupon.duration == CouponDuration.repeating and coupon.duration_in_months:",
+     "coupon.duration == CouponDuration.repeating and coupon.duration_in_...", "and → or",
+     "create_coupon gives duration_in_months to repeating coupons, always and only"),
+    ("discounts", "apply_coupon", "return discount", "return discount",
+     "return … → return None", _UNUSED_RESULT),
+    ("discounts", "replace_discount",
+     "return apply_coupon(coupon_id, sub=sub, account_id=account_id, uow=uow)",
+     "return apply_coupon(coupon_id, sub=sub, account_id=account_id, uow=...",
+     "return … → return None", _UNUSED_RESULT),
+    ("discounts", "replace_discount", "if discount.end is None or discount.end > now:",
+     "discount.end > now", "> → >=", "a discount that ends exactly now is ended now either way"),
+    ("discounts", "discount_amount", "return min(subtotal, coupon.amount_off or 0)", "0",
+     "0 → 1", "a coupon has exactly one of percent_off and amount_off: here amount_off is set"),
+    ("discounts", "line_discount", "return 0", "return 0", "return … → return None",
+     "the ORM stores None in a column with a default as that default: 0"),
+    ("discounts", "discount_lines", "for line, share in zip(lines, spread(total, "
+     "[ln.amount for ln in lines]), strict=True):", "True", "True → False",
+     "spread returns one share per line: zip's strictness never matters"),
+    ("stats", "normal_ppf", "if p < low:", "p < low", "< → <=", _ACKLAM_REGIONS),
+    ("stats", "normal_ppf", "elif p <= 1 - low:", "p <= 1 - low", "<= → <", _ACKLAM_REGIONS),
+    ("stats", "normal_ppf", "for _ in range(2):", "2", "2 → 3", _NEWTON),
+    ("stats", "normal_ppf", "for _ in range(2):", "2", "2 → 1", _NEWTON),
+    ("stats", "_upper_gamma_regularized", "if x < a + 1:", "1", "1 → 0", _GAMMA_SPLIT),
+    ("stats", "_upper_gamma_regularized", "if x < a + 1:", "1", "1 → 2", _GAMMA_SPLIT),
+    ("stats", "_upper_gamma_regularized", "if x < a + 1:", "x < a + 1", "< → <=",
+     _GAMMA_SPLIT),
+    ("stats", "_upper_gamma_regularized", "for _ in range(10_000):", "10_000",
+     "10000 → 10001", _CAP),
+    ("stats", "_upper_gamma_regularized", "for _ in range(10_000):", "10_000",
+     "10000 → 9999", _CAP),
+    ("stats", "_upper_gamma_regularized", "for i in range(1, 10_000):", "10_000",
+     "10000 → 10001", _CAP),
+    ("stats", "_upper_gamma_regularized", "for i in range(1, 10_000):", "10_000",
+     "10000 → 9999", _CAP),
+    ("stats", "_upper_gamma_regularized", "if abs(term) < abs(total) * 1e-17:",
+     "abs(term) < abs(total) * 1e-17", "< → <=", _STOP),
+    ("stats", "_upper_gamma_regularized", "if abs(delta - 1) < 1e-16:",
+     "abs(delta - 1) < 1e-16", "< → <=", _STOP),
+    ("stats", "_upper_gamma_regularized", "d = tiny if abs(d) < tiny else d", "abs(d) < tiny",
+     "< → <=", _LENTZ_GUARD),
+    ("stats", "_upper_gamma_regularized", "c = tiny if abs(c) < tiny else c", "abs(c) < tiny",
+     "< → <=", _LENTZ_GUARD),
+    ("stats", "_upper_gamma_regularized", "c = 1 / tiny", "1", "1 → 2", _LENTZ_START),
+    ("stats", "two_proportion_test", "p_value = min(1.0, 2 * normal_sf(abs(z)))", "1.0",
+     "1.0 → 2.0", _P_CAP),
+]
+EQUIVALENT: dict[tuple[str, str, str, str, str], str] = {
+    entry[:5]: entry[5] for entry in _EQUIVALENT}
 
 
 # --- the mutants ---------------------------------------------------------------------------
@@ -179,8 +220,8 @@ class Mutant:
         return f"{self.original} → {self.replacement}"
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.target, self.source_line, self.code, self.mutation)
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.target, self.function, self.source_line, self.code, self.mutation)
 
     @property
     def equivalent(self) -> bool:

@@ -274,3 +274,14 @@ def test_feedback_outside_stripes_list_is_refused(account_id: str, make_uow: Mak
     done = cancellations.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
                                              feedback="low_quality")
     assert done.cancellation_details["feedback"] == "low_quality"
+
+
+def test_an_immediate_cancel_in_a_trial_credits_nothing(
+        account_id: str, make_uow: MakeUow, clock: FrozenClock, customer: Customer,
+        monthly: Price) -> None:
+    sub = subscribe(account_id, make_uow, customer, monthly, trial_period_days=14)
+    clock.set(START + timedelta(days=3))
+    cancellations.cancel_subscription(sub.id, account_id=account_id, uow=make_uow(),
+                                      prorate=True)
+    assert read(make_uow, lambda uow: uow.session.get(Customer, customer.id).balance) == 0
+    assert pending_of(make_uow, sub.id) == []
