@@ -1,0 +1,26 @@
+"""billing details and tax IDs (issue 11)
+
+Revision ID: d11d00000004
+Revises: d11c00000003
+Create Date: 2026-11-29 13:30:00
+"""
+from typing import Sequence, Union
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel.sql.sqltypes  # noqa: F401  (AutoString columns)
+import portal_app.dbtypes  # noqa: F401
+
+
+revision: str = 'd11d00000004'
+down_revision: Union[str, None] = 'd11c00000003'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
