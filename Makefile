@@ -27,6 +27,7 @@ BIN := $(VENV)/bin
 STAMPS := .make
 NODE_BIN := $(CURDIR)/.tools/node_modules/.bin
 CHROMIUM := /usr/bin/chromium
+NOTO_FONT := /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf
 
 # Node 22 from the npm registry comes first; Reflex uses npm instead of downloading bun.
 export PATH := $(NODE_BIN):$(PATH)
@@ -113,10 +114,11 @@ serve:
 
 ## ---------------------------------------------------------------- test
 
-$(STAMPS)/chromium: $(call missing,$(CHROMIUM)) | $(STAMPS)
-	if [ ! -x $(CHROMIUM) ]; then \
+# fonts-noto-core: the invoice PDFs' fonts (Latin and Arabic, see portal_app/invoice_documents).
+$(STAMPS)/chromium: $(call missing,$(CHROMIUM)) $(call missing,$(NOTO_FONT)) | $(STAMPS)
+	if [ ! -x $(CHROMIUM) ] || [ ! -f $(NOTO_FONT) ]; then \
 	  $(SUDO) apt-get update; \
-	  $(SUDO) $(APT_ENV) apt-get install -y chromium; \
+	  $(SUDO) $(APT_ENV) apt-get install -y chromium fonts-noto-core; \
 	fi
 	touch $@
 

@@ -64,6 +64,20 @@ class CardDeclined(CardError):
     default_code = "card_declined"
 
 
+class PaymentRequiresAction(CardError):
+    """The card asks for 3-D Secure: Stripe's 402 ``invoice_payment_intent_requires_action``.
+
+    ``redirect_url``: where the customer authorizes the payment (Portico's test page), as
+    Stripe's ``next_action.redirect_to_url.url``; None when no return URL was given.
+    """
+
+    default_code = "invoice_payment_intent_requires_action"
+
+    def __init__(self, message: str, *, redirect_url: str | None = None) -> None:
+        super().__init__(message)
+        self.redirect_url = redirect_url
+
+
 class AuthenticationFailed(BillingError):
     """No API key, or one that matches no account."""
 

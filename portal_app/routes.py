@@ -10,6 +10,23 @@ from __future__ import annotations
 PORTAL_LINK = "/p/{token}"  # the session link (plain HTTP): binds the browser, redirects
 PORTAL = "/portal"  # the portal page (Reflex)
 PORTAL_DONE = "/portal/done"  # the hosted confirmation after a deep-linked flow (Reflex)
+# Payment methods (Reflex): the list (also where authorization pages return, with
+# ?setup_intent=...&redirect_status=...) and the add form.
+PORTAL_PAYMENT_METHODS = "/portal/payment-methods"
+PORTAL_PAYMENT_METHODS_ADD = "/portal/payment-methods/add"
+
+PORTAL_INVOICES = "/portal/invoices"  # the invoice history, paged (Reflex)
+# Pay an open invoice now (Reflex; also where its 3-D Secure test page returns).
+PORTAL_INVOICE_PAY = "/portal/invoices/[invoice]/pay"
+PORTAL_DETAILS = "/portal/details"  # billing details and tax IDs (Reflex)
+
+# --- invoice documents (plain HTTP; unguessable: see portal_app.invoice_documents.links) --
+INVOICE_PAGE = "/invoices/{account}/{invoice}/{mac}"  # hosted_invoice_url
+INVOICE_PDF = "/invoices/{account}/{invoice}/{mac}/pdf"  # invoice_pdf
+
+# --- the test-mode authorization page (plain HTTP; redirect types, 3-D Secure) ------------
+TEST_AUTHORIZATION = "/test/authorize/{account}/{token}"  # next_action.redirect_to_url.url
+MANDATE_PAGE = "/mandates/{account}/{mandate}/{mac}"  # a mandate's url (unguessable)
 
 # --- the merchant console (Reflex pages) ----------------------------------------------------
 CONSOLE = "/console"
@@ -31,3 +48,28 @@ CONSOLE_LOGOUT = "/console/logout"
 def portal_link(token: str) -> str:
     """The path of a portal session link."""
     return PORTAL_LINK.format(token=token)
+
+
+def invoice_page(account: str, invoice: str, mac: str) -> str:
+    """The path of an invoice's hosted page."""
+    return INVOICE_PAGE.format(account=account, invoice=invoice, mac=mac)
+
+
+def invoice_pdf(account: str, invoice: str, mac: str) -> str:
+    """The path of an invoice's PDF."""
+    return INVOICE_PDF.format(account=account, invoice=invoice, mac=mac)
+
+
+def authorization_page(account: str, token: str) -> str:
+    """The path of a test authorization page (its token is one-time and unguessable)."""
+    return TEST_AUTHORIZATION.format(account=account, token=token)
+
+
+def portal_invoice_pay(invoice: str) -> str:
+    """The path of the portal page that pays ``invoice`` now."""
+    return PORTAL_INVOICE_PAY.replace("[invoice]", invoice)
+
+
+def mandate_page(account: str, mandate: str, mac: str) -> str:
+    """The path of a mandate's hosted page (``payment_method_details.<type>.url``)."""
+    return MANDATE_PAGE.format(account=account, mandate=mandate, mac=mac)

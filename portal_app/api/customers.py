@@ -18,7 +18,7 @@ from portal_app.api.forms import (
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
 from portal_app.api.schema import Array, Hash, Id, Metadata, Spec, Str
-from portal_app.billing import customers
+from portal_app.billing import customers, payment_methods
 from portal_app.billing.models import Customer, PaymentMethod
 from portal_app.billing.objects import render_customer, render_payment_method
 
@@ -64,7 +64,8 @@ def _default_payment_method(params: dict[str, Any]) -> str | None:
                   "invoice_settings[default_payment_method]")
 
 
-@endpoint("POST", "/v1/customers", params={**_CUSTOMER_PARAMS, "payment_method": Id()})
+@endpoint("POST", "/v1/customers",
+          params={**_CUSTOMER_PARAMS, "payment_method": Id(), "test_clock": Id()})
 def create_customer(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     fields = _customer_fields(p)
@@ -72,7 +73,8 @@ def create_customer(req: ApiRequest) -> dict[str, Any]:
         account_id=req.account_id, uow=req.uow, **fields,
         metadata=to_metadata(p.get("metadata", {})),
         payment_method=optional_str(p, "payment_method"),
-        default_payment_method=_default_payment_method(p) or None)
+        default_payment_method=_default_payment_method(p) or None,
+        test_clock=optional_str(p, "test_clock") or None)
     return render_customer(customer)
 
 
@@ -82,11 +84,16 @@ def retrieve_customer(req: ApiRequest) -> dict[str, Any]:
                                        label="customer"))
 
 
-@endpoint("POST", "/v1/customers/{id}", params=_CUSTOMER_PARAMS)
+@endpoint("POST", "/v1/customers/{id}",
+          params={**_CUSTOMER_PARAMS, "tax_exempt": Str(enum=customers.TAX_EXEMPT_VALUES)})
 def update_customer(req: ApiRequest) -> dict[str, Any]:
     p = req.params
+    if "tax_exempt" in p:
+        fields = {**_customer_fields(p), "tax_exempt": to_str(p["tax_exempt"], "tax_exempt")}
+    else:
+        fields = _customer_fields(p)
     customer = customers.update_customer(
-        req.id(), account_id=req.account_id, uow=req.uow, **_customer_fields(p),
+        req.id(), account_id=req.account_id, uow=req.uow, **fields,
         metadata=to_metadata(p["metadata"]) if "metadata" in p else None,
         default_payment_method=_default_payment_method(p))
     return render_customer(customer)
@@ -108,3 +115,12 @@ def list_customer_payment_methods(req: ApiRequest) -> dict[str, Any]:
         req, PaymentMethod, url=f"/v1/customers/{customer.id}/payment_methods",
         label="PaymentMethod", render=lambda row, _s: render_payment_method(row),
         filters={"customer_id": customer.id, "type": optional_str(req.params, "type")})
+
+
+@endpoint("GET", "/v1/customers/{id}/payment_methods/{payment_method}")
+def retrieve_customer_payment_method(req: ApiRequest) -> dict[str, Any]:
+    customer = req.uow.get(Customer, req.id(), account_id=req.account_id, param="customer",
+                           label="customer")
+    return render_payment_method(payment_methods.retrieve_payment_method(
+        req.id("payment_method"), account_id=req.account_id, uow=req.uow,
+        customer_id=customer.id))

@@ -1,10 +1,11 @@
-"""``/v1/invoices``: retrieve and list invoices, and preview the upcoming one."""
+"""``/v1/invoices``: retrieve and list invoices, preview the upcoming one, finalize a
+draft, pay, void or write one off."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from portal_app.api.forms import optional_str, refuse_unknown, to_dict
+from portal_app.api.forms import optional_str, refuse_unknown, to_bool, to_dict
 from portal_app.api.pagination import PAGE_PARAMS, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
 from portal_app.api.schema import Bool, Hash, Id, Str, Timestamp
@@ -14,7 +15,7 @@ from portal_app.api.subscriptions import (
     item_changes,
     proration,
 )
-from portal_app.billing import changes, subscriptions
+from portal_app.billing import changes, invoice_payments, subscriptions
 from portal_app.billing.models import Invoice, InvoiceStatus
 from portal_app.billing.objects import render_invoice
 from portal_app.errors import InvalidRequest
@@ -77,3 +78,40 @@ def create_invoice_preview(req: ApiRequest) -> dict[str, Any]:
         subscription, account_id=req.account_id, uow=req.uow, items=items,
         proration_behavior=behavior, proration_date=date, customer_id=customer)
     return render_invoice(invoice, req.uow.session, lines=lines)
+
+
+# --- paying, voiding, writing off (issue 11: past-due recovery) --------------------------
+
+
+@endpoint("POST", "/v1/invoices/{id}/pay",
+          params={"payment_method": Id(), "off_session": Bool(), "paid_out_of_band": Bool()})
+def pay_invoice(req: ApiRequest) -> dict[str, Any]:
+    """Collect the invoice now (Stripe's ``invoices.pay``); a decline is a 402."""
+    p = req.params
+    invoice = invoice_payments.pay_invoice(
+        req.id(), account_id=req.account_id, uow=req.uow,
+        payment_method=optional_str(p, "payment_method") or None,
+        paid_out_of_band=to_bool(p["paid_out_of_band"], "paid_out_of_band")
+        if "paid_out_of_band" in p else False,
+        off_session=to_bool(p["off_session"], "off_session") if "off_session" in p else None)
+    return render_invoice(invoice, req.uow.session)
+
+
+@endpoint("POST", "/v1/invoices/{id}/finalize")
+def finalize_invoice(req: ApiRequest) -> dict[str, Any]:
+    invoice = invoice_payments.finalize_invoice(req.id(), account_id=req.account_id,
+                                                uow=req.uow)
+    return render_invoice(invoice, req.uow.session)
+
+
+@endpoint("POST", "/v1/invoices/{id}/void")
+def void_invoice(req: ApiRequest) -> dict[str, Any]:
+    invoice = invoice_payments.void_invoice(req.id(), account_id=req.account_id, uow=req.uow)
+    return render_invoice(invoice, req.uow.session)
+
+
+@endpoint("POST", "/v1/invoices/{id}/mark_uncollectible")
+def mark_uncollectible(req: ApiRequest) -> dict[str, Any]:
+    invoice = invoice_payments.mark_uncollectible(req.id(), account_id=req.account_id,
+                                                  uow=req.uow)
+    return render_invoice(invoice, req.uow.session)

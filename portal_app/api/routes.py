@@ -20,10 +20,15 @@ from portal_app.api import (
     coupons,
     customers,
     invoices,
+    mandates,
     meters,
+    payment_method_configurations,
     payment_methods,
+    setup_intents,
     subscription_schedules,
     subscriptions,
+    tax_ids,
+    test_clocks,
 )
 from portal_app.api.pipeline import Registry
 from portal_app.clock import Clock, utc_now
@@ -33,11 +38,16 @@ endpoint = Registry.joined(
     catalog.endpoint,
     meters.endpoint,
     payment_methods.endpoint,
+    setup_intents.endpoint,
+    mandates.endpoint,
+    payment_method_configurations.endpoint,
     coupons.endpoint,
     subscriptions.endpoint,
     invoices.endpoint,
     subscription_schedules.endpoint,
     billing_portal.endpoint,
+    test_clocks.endpoint,
+    tax_ids.endpoint,
 )
 
 ROUTES = endpoint.routes()

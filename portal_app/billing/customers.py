@@ -6,9 +6,8 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from portal_app.billing.ledger_events import append_if_changed
 from portal_app.billing.metadata import merge_metadata
-from portal_app.billing.models import Customer
+from portal_app.billing.models import Customer, TestClock
 from portal_app.billing.objects import render_customer
 from portal_app.billing.payment_methods import attach_payment_method, attached_payment_method
 from portal_app.db import UnitOfWork
@@ -29,15 +28,20 @@ def create_customer(
     metadata: Mapping[str, str] | None = None,
     payment_method: str | None = None,
     default_payment_method: str | None = None,
+    test_clock: str | None = None,
 ) -> Customer:
     """Create a customer, optionally attaching a payment method as its default.
 
-    Raises InvalidRequest, ResourceMissing, CardError.
+    With ``test_clock`` the customer lives on that clock (created at its frozen time;
+    see :mod:`portal_app.billing.test_clocks`). Raises InvalidRequest, ResourceMissing,
+    CardError.
     """
     if email is not None and email and "@" not in email:
         raise InvalidRequest(f"Invalid email address: {email}", param="email",
                              code="email_invalid")
     with uow:
+        clock = (uow.get(TestClock, test_clock, account_id=account_id, param="test_clock",
+                         label="test_clock") if test_clock else None)
         customer = Customer(
             account_id=account_id,
             email=email or None,
@@ -49,7 +53,8 @@ def create_customer(
             preferred_locales=list(preferred_locales),
             metadata_=dict(metadata or {}),
             invoice_prefix=secrets.token_hex(4).upper(),
-            created=uow.clock(),
+            test_clock=clock.id if clock else None,
+            created=clock.frozen_time if clock else uow.clock(),
         )
         uow.add(customer)
         uow.flush()
@@ -67,7 +72,9 @@ def create_customer(
 
 # The details a customer may edit about themselves (the portal's billing details page).
 CUSTOMER_DETAIL_FIELDS = ("email", "name", "phone", "address", "shipping", "preferred_locales")
-_CUSTOMER_FIELDS = (*CUSTOMER_DETAIL_FIELDS, "description")
+_CUSTOMER_FIELDS = (*CUSTOMER_DETAIL_FIELDS, "description", "tax_exempt")
+# Stripe's ``tax_exempt`` values (a merchant's setting, not the customer's).
+TAX_EXEMPT_VALUES = ("none", "exempt", "reverse")
 
 
 def retrieve_customer(customer_id: str, *, account_id: str, uow: UnitOfWork) -> Customer:
@@ -102,6 +109,8 @@ def update_customer(customer_id: str, *, account_id: str, uow: UnitOfWork,
                     **fields: Any) -> Customer:
     """Change a customer's details; ``metadata`` merges (empty value removes a key).
 
+    Emits ``customer.updated`` with what changed (:func:`changed_attributes`), nothing
+    when nothing did.
     Raises ResourceMissing, InvalidRequest.
     """
     unknown = set(fields) - set(_CUSTOMER_FIELDS)
@@ -111,6 +120,9 @@ def update_customer(customer_id: str, *, account_id: str, uow: UnitOfWork,
     if fields.get("email") and "@" not in fields["email"]:
         raise InvalidRequest(f"Invalid email address: {fields['email']}", param="email",
                              code="email_invalid")
+    if "tax_exempt" in fields and fields["tax_exempt"] not in TAX_EXEMPT_VALUES:
+        raise InvalidRequest("Invalid tax_exempt: must be one of "
+                             + ", ".join(TAX_EXEMPT_VALUES), param="tax_exempt")
     with uow:
         customer = uow.get(Customer, customer_id, account_id=account_id, label="customer")
         before = render_customer(customer)
@@ -126,7 +138,34 @@ def update_customer(customer_id: str, *, account_id: str, uow: UnitOfWork,
             customer.default_payment_method = default_payment_method or None
         uow.add(customer)
         uow.flush()
-        append_if_changed("customer.updated", before, render_customer(customer), uow=uow,
-                          account_id=account_id)
+        after = render_customer(customer)
+        previous = changed_attributes(before, after)
+        if previous:
+            uow.events.append("customer.updated", after, account_id=account_id,
+                              previous_attributes=previous)
         uow.commit()
         return customer
+
+
+def changed_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Stripe's ``previous_attributes`` of an update: the old value of what changed.
+
+    Within hashes (``address``, ``shipping``, ``metadata``, ``invoice_settings``) only the
+    keys that changed, a key that did not exist before as ``None``; a hash that was
+    null, or is now, as a whole.
+
+    >>> changed_attributes({"name": "A", "address": {"city": "Bonn", "line1": "X"}},
+    ...                    {"name": "A", "address": {"city": "Köln", "line1": "X"}})
+    {'address': {'city': 'Bonn'}}
+    """
+    previous: dict[str, Any] = {}
+    for key in after:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            previous[key] = changed_attributes(old, new) | {
+                gone: old[gone] for gone in old if gone not in new}
+        else:
+            previous[key] = old
+    return previous

@@ -258,7 +258,7 @@ def _close_invoice(invoice: Invoice, customer: Customer, *, sub: Subscription | 
     if behavior == "keep_as_draft":
         invoice.amount_due = invoice.amount_remaining = max(invoice.total, 0)
         return
-    _finalize(invoice, customer, uow=uow, now=now)
+    finalize(invoice, customer, uow=uow, now=now)
     if behavior in ("void", "mark_uncollectible"):
         invoice.amount_due = max(invoice.total, 0)
         invoice.amount_remaining = 0 if behavior == "void" else invoice.amount_due
@@ -269,17 +269,26 @@ def _close_invoice(invoice: Invoice, customer: Customer, *, sub: Subscription | 
             invoice.status = InvoiceStatus.uncollectible
             invoice.marked_uncollectible_at = now
         return
+    apply_balance(invoice, customer, uow=uow, now=now)
+    if (invoice.status == InvoiceStatus.open
+            and invoice.collection_method == "charge_automatically" and sub is not None):
+        collect_payment(invoice, payment_method_for(sub, uow), uow=uow, now=now)
+
+
+def apply_balance(invoice: Invoice, customer: Customer, *, uow: UnitOfWork,
+                  now: datetime) -> None:
+    """Settle a just-finalized invoice against the customer's balance (paid when it covers
+    it all): what is left is ``amount_due``."""
     invoice.starting_balance = customer.balance
     invoice.amount_due, customer.balance = settle_balance(invoice.total, customer.balance)
     invoice.amount_remaining = invoice.amount_due
     uow.add(customer)
     if invoice.amount_due == 0:
-        _mark_paid(invoice, now=now)
-    elif invoice.collection_method == "charge_automatically" and sub is not None:
-        _collect(invoice, payment_method_for(sub, uow), uow=uow, now=now)
+        mark_paid(invoice, now=now)
 
 
-def _finalize(invoice: Invoice, customer: Customer, *, uow: UnitOfWork, now: datetime) -> None:
+def finalize(invoice: Invoice, customer: Customer, *, uow: UnitOfWork, now: datetime) -> None:
+    """Give a draft its number and open it (a ``send_invoice`` one gets its due date)."""
     invoice.number = f"{customer.invoice_prefix}-{customer.next_invoice_sequence:04d}"
     customer.next_invoice_sequence += 1
     invoice.status = InvoiceStatus.open
@@ -290,21 +299,29 @@ def _finalize(invoice: Invoice, customer: Customer, *, uow: UnitOfWork, now: dat
     uow.add(customer)
 
 
-def _mark_paid(invoice: Invoice, *, now: datetime) -> None:
+def mark_paid(invoice: Invoice, *, now: datetime) -> None:
+    """The invoice is paid in full now (no retry is due any more)."""
     invoice.status = InvoiceStatus.paid
     invoice.amount_paid = invoice.amount_due
     invoice.amount_remaining = 0
     invoice.paid_at = now
+    invoice.next_payment_attempt = None
 
 
-def _collect(invoice: Invoice, pm: PaymentMethod | None, *, uow: UnitOfWork, now: datetime
-             ) -> Charge | None:
-    """One attempt to charge ``invoice`` through the test processor."""
+def collect_payment(invoice: Invoice, pm: PaymentMethod | None, *, uow: UnitOfWork,
+                    now: datetime, authenticated: bool = False) -> Charge | None:
+    """One attempt to charge ``invoice`` through the test processor.
+
+    A 3-D Secure card declines an unauthenticated (off-session) charge with
+    ``authentication_required``, as Stripe's test cards do.
+    """
     invoice.attempt_count += 1
     if pm is None:
         invoice.last_decline_code = "payment_method_missing"
         return None
-    declined = pm.charge_decline_code
+    declined = pm.charge_decline_code or (
+        "authentication_required" if pm.requires_authentication and not authenticated
+        else None)
     charge = Charge(account_id=invoice.account_id, invoice_id=invoice.id,
                     customer_id=invoice.customer_id, payment_method_id=pm.id,
                     amount=invoice.amount_remaining, currency=invoice.currency,
@@ -315,7 +332,7 @@ def _collect(invoice: Invoice, pm: PaymentMethod | None, *, uow: UnitOfWork, now
     if declined:
         invoice.last_decline_code = declined
     else:
-        _mark_paid(invoice, now=now)
+        mark_paid(invoice, now=now)
     return charge
 
 
@@ -331,7 +348,7 @@ def retry_open_invoices(sub: Subscription, *, uow: UnitOfWork) -> bool:
         select(Invoice).where(Invoice.subscription_id == sub.id,
                               Invoice.status == InvoiceStatus.open)
     ).all():
-        _collect(invoice, pm, uow=uow, now=now)
+        collect_payment(invoice, pm, uow=uow, now=now)
         uow.add(invoice)
         uow.flush()
         emit_payment_outcome(invoice, render_invoice(invoice, uow.session), uow=uow,

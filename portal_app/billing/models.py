@@ -72,6 +72,8 @@ class Customer(SQLModel, table=True):
     next_invoice_sequence: int = 1
     default_payment_method: str | None = None
     tax_exempt: str = "none"
+    # The test clock whose time this customer's objects follow (Stripe's ``test_clock``).
+    test_clock: str | None = Field(default=None, foreign_key="test_clock.id", index=True)
     created: datetime = time_field(index=True)
 
 
@@ -117,13 +119,19 @@ class PaymentMethod(SQLModel, table=True):
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     type: str = "card"
     brand: str | None = None
-    last4: str
+    last4: str | None = None  # None for wallets (paypal, link...): no number at all
     exp_month: int | None = None
     exp_year: int | None = None
     funding: str | None = None
     country: str | None = None
-    fingerprint: str
+    fingerprint: str | None = None
     billing_details: dict[str, Any] = json_field()
+    # The public Stripe sub-object of a type other than card (``sepa_debit``: bank_code,
+    # last4, fingerprint...; ``paypal``: payer_email...), never a full account number.
+    details: dict[str, Any] = json_field()
+    # 3-D Secure test cards: every charge needs the test authorization page.
+    requires_authentication: bool = False
+    allow_redisplay: str = Field(default="unspecified", max_length=16)
     # What the test processor does when this method is charged: None succeeds,
     # otherwise the decline code it answers with (Stripe's test cards decide this).
     charge_decline_code: str | None = None
@@ -131,6 +139,85 @@ class PaymentMethod(SQLModel, table=True):
     check_decline_code: str | None = None
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
+
+
+# --- setup intents, mandates, payment method configurations (issue 11) -------------------
+
+
+class SetupIntent(SQLModel, table=True):
+    """Stripe's ``setup_intent``: saving a payment method for later, authorized if need be.
+
+    The client secret is not stored: it is derived from the id with the account's key
+    (:mod:`portal_app.billing.setup_intents`).
+    """
+
+    __tablename__ = "setup_intent"
+
+    id: str = Field(primary_key=True, default_factory=new_id("seti"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    status: str = Field(default="requires_payment_method", max_length=32)
+    payment_method_id: str | None = Field(default=None, foreign_key="payment_method.id")
+    payment_method_types: list[str] = json_field(default=list)
+    usage: str = Field(default="off_session", max_length=16)
+    description: str | None = None
+    return_url: str | None = None
+    # mandate_data[customer_acceptance] given at confirmation, kept until it succeeds.
+    mandate_acceptance: dict[str, Any] | None = json_field(default=None)
+    mandate_id: str | None = None
+    next_action: dict[str, Any] | None = json_field(default=None)
+    last_setup_error: dict[str, Any] | None = json_field(default=None)
+    cancellation_reason: str | None = None
+    metadata_: dict[str, str] = json_field()
+    created: datetime = time_field(index=True)
+
+
+class Mandate(SQLModel, table=True):
+    """Stripe's ``mandate``: the customer's permission to debit their account."""
+
+    id: str = Field(primary_key=True, default_factory=new_id("mandate"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    payment_method_id: str = Field(foreign_key="payment_method.id", index=True)
+    status: str = Field(default="active", max_length=16)
+    type: str = Field(default="multi_use", max_length=16)
+    customer_acceptance: dict[str, Any] = json_field()
+    # payment_method_details.<type>: Stripe's fields for the method's type.
+    method_details: dict[str, Any] = json_field()
+    created: datetime = time_field()
+
+
+class PaymentMethodConfiguration(SQLModel, table=True):
+    """Stripe's ``payment_method_configuration``: which types are offered."""
+
+    __tablename__ = "payment_method_configuration"
+
+    id: str = Field(primary_key=True, default_factory=new_id("pmc"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    name: str = Field(default="Default", max_length=100)
+    active: bool = True
+    is_default: bool = False
+    # type -> the merchant's preference: "on", "off" or "none" (Stripe's default applies)
+    preferences: dict[str, str] = json_field()
+    created: datetime = time_field()
+
+
+class PendingAuthorization(SQLModel, table=True):
+    """A pending authorization on Portico's test page (redirect types, 3-D Secure).
+
+    Only the SHA-256 digest of the page's one-time token is stored.
+    """
+
+    __tablename__ = "pending_authorization"
+
+    id: str = Field(primary_key=True, default_factory=new_id("tauth"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=32)  # what it authorizes: setup_intent, invoice_payment...
+    object_id: str = Field(max_length=255)
+    token_digest: str = Field(unique=True, index=True, max_length=64)
+    status: str = Field(default="pending", max_length=16)  # pending, succeeded, failed
+    return_url: str | None = None
+    created: datetime = time_field()
 
 
 class Coupon(SQLModel, table=True):
@@ -247,6 +334,9 @@ class Invoice(SQLModel, table=True):
     marked_uncollectible_at: datetime | None = time_field(nullable=True)
     payment_method_id: str | None = None
     last_decline_code: str | None = None
+    # When the next automatic retry is due (Stripe's ``next_payment_attempt``), see
+    # portal_app/billing/dunning.py; None: no retry scheduled.
+    next_payment_attempt: datetime | None = time_field(nullable=True, index=True)
     metadata_: dict[str, str] = json_field()
     created: datetime = time_field(index=True)
 
@@ -420,3 +510,67 @@ class MeterEvent(SQLModel, table=True):
     payload: dict[str, str] = json_field()
     timestamp: datetime = time_field()
     created: datetime = time_field()
+
+
+class TaxId(SQLModel, table=True):
+    """One of a customer's tax IDs (Stripe's ``tax_id``, owner type ``customer``).
+
+    Deleting keeps the row with ``deleted`` set: an invoice finalized while the tax ID
+    existed still shows it (Stripe snapshots ``customer_tax_ids`` at finalization).
+    """
+
+    __tablename__ = "tax_id"
+    __table_args__ = (Index("ix_tax_id_customer", "customer_id", "created"),)
+
+    id: str = Field(primary_key=True, default_factory=new_id("txi"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    type: str = Field(max_length=16)
+    value: str = Field(max_length=64)
+    country: str | None = Field(default=None, max_length=2)
+    created: datetime = time_field()
+    deleted: datetime | None = time_field(nullable=True)
+
+
+# --- past-due recovery and test clocks (issue 11, H4) --------------------------------------
+
+
+class TestClockStatus(StrEnum):
+    __test__ = False  # not a pytest test class, despite its name
+
+    advancing = "advancing"
+    internal_failure = "internal_failure"
+    ready = "ready"
+
+
+class TestClock(SQLModel, table=True):
+    """A simulated time for the customers created on it (Stripe's ``clock_``)."""
+
+    __tablename__ = "test_clock"
+    __test__ = False  # not a pytest test class, despite its name
+
+    id: str = Field(primary_key=True, default_factory=new_id("clock"))
+    account_id: str = Field(foreign_key="account.id", index=True)
+    name: str | None = None
+    frozen_time: datetime = time_field()
+    status: TestClockStatus = enum_field(TestClockStatus, default=TestClockStatus.ready)
+    # While advancing: where to (Stripe's status_details.advancing.target_frozen_time).
+    target_frozen_time: datetime | None = time_field(nullable=True)
+    deletes_after: datetime = time_field()
+    created: datetime = time_field(index=True)
+
+
+class RetryPolicy(SQLModel, table=True):
+    """An account's automatic retry settings (Stripe's Dashboard: Revenue recovery > Retries).
+
+    No row: Portico's default (see :mod:`portal_app.billing.dunning`).
+    """
+
+    __tablename__ = "retry_policy"
+
+    account_id: str = Field(primary_key=True, foreign_key="account.id")
+    # Days after the first failed attempt at which each retry runs.
+    retry_days: list[int] = json_field(default=list)
+    # What happens to the subscription when every retry failed: cancel | unpaid | past_due.
+    after_all_fail: str = Field(default="cancel", max_length=16)
+    updated: datetime = time_field()

@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 from sqlmodel import Session, col, select
 
+from portal_app.accounts.models import Account
 from portal_app.billing.models import (
     Coupon,
     Customer,
@@ -23,7 +24,6 @@ from portal_app.billing.models import (
     InvoiceLine,
     Meter,
     MeterEvent,
-    PaymentMethod,
     Price,
     Product,
     PromotionCode,
@@ -31,8 +31,10 @@ from portal_app.billing.models import (
     SubscriptionItem,
     SubscriptionSchedule,
 )
+from portal_app.billing.payment_objects import render_payment_method as render_payment_method
+from portal_app.billing.tax_ids import tax_ids_at
 from portal_app.clock import to_unix
-from portal_app.settings import get_settings
+from portal_app.invoice_documents.links import hosted_invoice_url, invoice_pdf_url
 from portal_app.stripe_shapes import complete, list_object
 
 
@@ -61,6 +63,7 @@ def render_customer(customer: Customer) -> dict[str, Any]:
             "preferred_locales": list(customer.preferred_locales),
             "shipping": customer.shipping,
             "tax_exempt": customer.tax_exempt,
+            "test_clock": customer.test_clock,
         },
     )
 
@@ -172,54 +175,6 @@ def render_meter_event_summary(*, id: str, meter: str, start: datetime, end: dat
             "start_time": to_unix(start),
         },
     )
-
-
-def render_payment_method(pm: PaymentMethod) -> dict[str, Any]:
-    """Stripe's ``payment_method`` object (its ``card`` or ``sepa_debit`` details)."""
-    values: dict[str, Any] = {
-        "id": pm.id,
-        "allow_redisplay": "unspecified",
-        "billing_details": complete(
-            stripe.PaymentMethod.BillingDetails,
-            {
-                "address": None,
-                "email": None,
-                "name": None,
-                "phone": None,
-                **pm.billing_details,
-            },
-        ),
-        "created": to_unix(pm.created),
-        "customer": pm.customer_id,
-        "metadata": dict(pm.metadata_),
-        "type": pm.type,
-    }
-    if pm.type == "card":
-        values["card"] = complete(
-            stripe.PaymentMethod.Card,
-            {
-                "brand": pm.brand,
-                "country": pm.country,
-                "display_brand": pm.brand,
-                "exp_month": pm.exp_month,
-                "exp_year": pm.exp_year,
-                "fingerprint": pm.fingerprint,
-                "funding": pm.funding,
-                "last4": pm.last4,
-                "networks": {"available": [pm.brand], "preferred": None},
-                "regulated_status": "unregulated",
-            },
-        )
-    elif pm.type == "sepa_debit":
-        values["sepa_debit"] = {
-            "bank_code": None,
-            "branch_code": None,
-            "country": pm.country,
-            "fingerprint": pm.fingerprint,
-            "generated_from": None,
-            "last4": pm.last4,
-        }
-    return complete(stripe.PaymentMethod, values)
 
 
 def render_coupon(coupon: Coupon) -> dict[str, Any]:
@@ -412,8 +367,10 @@ def render_invoice(invoice: Invoice, session: Session,
             .order_by(col(InvoiceLine.position))
         ).all()
     customer = session.get(Customer, invoice.customer_id)
-    base = get_settings().public_url
     finalized = invoice.status != "draft"
+    # Only a finalized invoice has its links (Stripe: a draft's are null).
+    account = session.get(Account, invoice.account_id) if finalized else None
+    link_secret = account.fingerprint_key if account else None
     return complete(
         stripe.Invoice,
         {
@@ -442,20 +399,24 @@ def render_invoice(invoice: Invoice, session: Session,
             "customer_phone": customer.phone if customer else None,
             "customer_shipping": customer.shipping if customer else None,
             "customer_tax_exempt": customer.tax_exempt if customer else None,
-            "customer_tax_ids": [],
+            # A draft shows the customer's tax IDs; finalizing snapshots them (as Stripe).
+            "customer_tax_ids": tax_ids_at(session, invoice.customer_id, invoice.finalized_at),
             "default_tax_rates": [],
             "discounts": [],
             "due_date": to_unix(invoice.due_date),
             "effective_at": to_unix(invoice.finalized_at),
             "ending_balance": 0 if finalized else None,
-            "hosted_invoice_url": f"{base}/invoices/{invoice.id}" if finalized else None,
-            "invoice_pdf": f"{base}/invoices/{invoice.id}/pdf" if finalized else None,
+            "hosted_invoice_url": (hosted_invoice_url(invoice.account_id, link_secret, invoice.id)
+                                   if link_secret else None),
+            "invoice_pdf": (invoice_pdf_url(invoice.account_id, link_secret, invoice.id)
+                            if link_secret else None),
             "issuer": complete(stripe.Invoice.Issuer, {"type": "self"}),
             "lines": list_object(
                 [render_invoice_line(line, invoice) for line in lines],
                 url=f"/v1/invoices/{invoice.id}/lines",
             ),
             "metadata": dict(invoice.metadata_),
+            "next_payment_attempt": to_unix(invoice.next_payment_attempt),
             "number": invoice.number,
             "parent": (
                 {
@@ -488,6 +449,7 @@ def render_invoice(invoice: Invoice, session: Session,
             ),
             "subtotal": invoice.subtotal,
             "subtotal_excluding_tax": invoice.subtotal,
+            "test_clock": customer.test_clock if customer else None,
             "total": invoice.total,
             "total_discount_amounts": (
                 [{"amount": invoice.total_discount, "discount": None}]

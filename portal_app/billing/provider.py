@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from portal_app.billing import payment_method_types as method_types
+from portal_app.billing.tax_id_types import TAX_ID_TYPES, TaxIdType
+
 StripeObject = dict[str, Any]
 
 
@@ -58,6 +61,40 @@ class ItemChange:
     price: str | None = None
     quantity: int | None = None
     deleted: bool = False
+
+
+# --- payment method types: what the portal's forms may read (issue 11, H6) ----------
+
+
+@dataclass(frozen=True)
+class PaymentMethodTypes:
+    """The payment method types Portico knows, as Stripe names them (no provider call:
+    the same for every provider)."""
+
+    all: tuple[str, ...]
+    redirect: frozenset[str]  # authorized on a page the customer is sent to
+    mandate: frozenset[str]  # debits that need the customer's mandate
+
+
+def payment_method_types() -> PaymentMethodTypes:
+    """Every type Portico knows, which redirect and which need a mandate."""
+    return PaymentMethodTypes(all=method_types.PAYMENT_METHOD_TYPES,
+                              redirect=method_types.REDIRECT_TYPES,
+                              mandate=method_types.MANDATE_TYPES)
+
+
+def format_payment_method_field(type: str, field: str, raw: str) -> str:
+    """A form field of ``type`` as the customer types it (``4242 4242 …``, ``10-88-00``)."""
+    return method_types.format_for_display(type, field, raw)
+
+
+# --- tax ID types: what the portal's forms may read (issue 11, H5) -----------------------
+
+
+def tax_id_types() -> Mapping[str, TaxIdType]:
+    """Stripe's tax ID types by name: country, description, example, format (no provider
+    call: the same for every provider, as Stripe's list is)."""
+    return TAX_ID_TYPES
 
 
 class BillingProvider(Protocol):
@@ -100,6 +137,34 @@ class BillingProvider(Protocol):
         """
         ...
 
+    # --- customers: tax IDs (issue 11, billing details) --------------------------------
+
+    def list_tax_ids(self, customer_id: str) -> list[StripeObject]:
+        """The customer's tax IDs (Stripe ``tax_id`` objects), newest first.
+
+        Stripe: `GET /v1/customers/{id}/tax_ids` (customers.tax_ids.list).
+        Raises ResourceMissing.
+        """
+        ...
+
+    def create_tax_id(self, customer_id: str, *, type: str, value: str) -> StripeObject:
+        """Add a tax ID of one of Stripe's ``type``s to the customer.
+
+        Stripe: `POST /v1/customers/{id}/tax_ids` (customers.tax_ids.create). Raises
+        ResourceMissing, InvalidRequest (``tax_id_invalid`` on ``value``: not in the type's
+        format; Portico also refuses a wrong check digit, which Stripe would accept and
+        then fail to verify; ``param=type`` for an unknown type).
+        """
+        ...
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> StripeObject:
+        """Remove one of the customer's tax IDs (another customer's is ResourceMissing).
+
+        Stripe: `DELETE /v1/customers/{id}/tax_ids/{tax_id}` (customers.tax_ids.delete);
+        returns ``{id, object: "tax_id", deleted: true}``. Raises ResourceMissing.
+        """
+        ...
+
     # --- payment methods ---------------------------------------------------------------
 
     def list_payment_methods(self, customer_id: str) -> list[StripeObject]:
@@ -137,12 +202,151 @@ class BillingProvider(Protocol):
         """
         ...
 
+    # --- payment methods: setup intents, mandates, configurations (issue 11) ----------
+
+    def create_setup_intent(self, *, customer_id: str, payment_method_data: Mapping[str, Any],
+                            return_url: str | None = None,
+                            mandate_acceptance: Mapping[str, Any] | None = None
+                            ) -> StripeObject:
+        """Save a new payment method for the customer, authorized if it must be.
+
+        Stripe: `POST /v1/setup_intents` (setup_intents.create) with confirm=true,
+        usage=off_session, payment_method_types=[data["type"]], payment_method_data,
+        mandate_data[customer_acceptance]=mandate_acceptance, return_url. Returns the setup
+        intent (succeeded: `payment_method` attached; requires_action:
+        next_action.redirect_to_url). Raises InvalidRequest (exact param, e.g.
+        `sepa_debit[iban]` — keep the payment_method_data prefix out, the portal maps params
+        to its fields), CardDeclined.
+        """
+        ...
+
+    def retrieve_setup_intent(self, setup_intent: str, *, customer_id: str) -> StripeObject:
+        """One of the customer's setup intents (another's is ResourceMissing).
+
+        Stripe: `GET /v1/setup_intents/{id}` (setup_intents.retrieve); the customer check is
+        Portico's (compare ``customer``). Raises ResourceMissing.
+        """
+        ...
+
+    def detach_payment_method(self, payment_method: str, *, customer_id: str) -> StripeObject:
+        """Remove one of the customer's payment methods (no longer their default after).
+
+        Stripe: `POST /v1/payment_methods/{id}/detach` (payment_methods.detach), after
+        checking its ``customer``. Raises ResourceMissing.
+        """
+        ...
+
+    def retrieve_payment_method_configuration(self, configuration_id: str) -> StripeObject:
+        """A payment method configuration of the account (which types may be added: a
+        type's ``display_preference.value`` is ``on``).
+
+        Stripe: `GET /v1/payment_method_configurations/{id}`
+        (payment_method_configurations.retrieve). Raises ResourceMissing.
+        """
+        ...
+
+    def create_payment_method_configuration(self, *, name: str | None = None,
+                                            preferences: Mapping[str, str] | None = None
+                                            ) -> StripeObject:
+        """A new payment method configuration (a merchant's set-up): ``preferences`` maps a
+        type (``card``, ``sepa_debit``, ``paypal``...) to ``on``, ``off`` or ``none``.
+
+        Stripe: `POST /v1/payment_method_configurations`
+        (payment_method_configurations.create) with ``name`` and
+        ``<type>[display_preference][preference]``. Raises InvalidRequest.
+        """
+        ...
+
+    def retrieve_mandate(self, mandate_id: str, *, customer_id: str) -> StripeObject:
+        """One mandate of the customer's payment methods (another's is ResourceMissing).
+
+        Stripe: `GET /v1/mandates/{id}` (mandates.retrieve); the customer check is
+        Portico's (retrieve its ``payment_method`` and compare ``customer``).
+        Raises ResourceMissing.
+        """
+        ...
+
+    def retrieve_mandate_document(self, mandate_id: str, *, mac: str) -> StripeObject:
+        """What a mandate's page shows (its ``payment_method_details.<type>.url``):
+        ``{"object": "mandate_document", "mandate", "payment_method", "creditor"}`` (the
+        creditor is the account's business name); a wrong ``mac`` is ResourceMissing.
+
+        Portico extension: Stripe hosts the mandate page itself (`GET /v1/mandates/{id}`
+        (mandates.retrieve) gives its ``url``); a Stripe-backed provider's mandates never
+        point to Portico's page, so it answers ResourceMissing.
+        """
+        ...
+
+    def retrieve_test_authorization(self, token: str) -> StripeObject:
+        """What a test authorization page (a redirect type's or 3-D Secure's) is for:
+        ``{"object": "test_authorization", "id", "kind", "status", "business_name",
+        "summary", "amount", "currency", "return_url"}``.
+
+        Portico extension: in test mode Stripe serves this page itself (`GET
+        /v1/setup_intents/{id}` (setup_intents.retrieve) shows its
+        ``next_action.redirect_to_url.url``); a Stripe-backed provider's objects never point
+        to Portico's page, so it answers ResourceMissing.
+        """
+        ...
+
+    def complete_test_authorization(self, token: str, *, succeed: bool) -> StripeObject:
+        """Authorize (or fail) once what the test page is for; returns
+        ``{"object": "test_authorization", ..., "redirect_url"}`` (the ``return_url`` with
+        ``redirect_status`` and the kind's own parameters, or None).
+
+        Portico extension, as :meth:`retrieve_test_authorization` (on Stripe, the test
+        page's buttons; then `GET /v1/setup_intents/{id}` (setup_intents.retrieve) shows
+        the outcome). Raises ResourceMissing, InvalidRequest (already completed).
+        """
+        ...
+
     # --- invoices ----------------------------------------------------------------------
 
     def list_invoices(self, customer_id: str) -> list[StripeObject]:
         """The customer's invoices, drafts included, newest first.
 
         Stripe: `GET /v1/invoices` (invoices.list) with ``customer``. Raises ResourceMissing.
+        """
+        ...
+
+    def retrieve_invoice(self, invoice_id: str, *, customer_id: str | None = None
+                         ) -> StripeObject:
+        """One invoice of the account; with ``customer_id``, only one of that customer's
+        (another customer's is ResourceMissing).
+
+        Stripe: `GET /v1/invoices/{id}` (invoices.retrieve); the customer check is
+        Portico's (compare ``customer``). Raises ResourceMissing.
+        """
+        ...
+
+    # --- invoices: paying one now, past-due recovery (issue 11, H4) ---------------------
+
+    def pay_invoice(self, invoice_id: str, *, customer_id: str,
+                    payment_method: str | None = None, return_url: str | None = None
+                    ) -> StripeObject:
+        """Pay one of the customer's open invoices now, with ``payment_method`` (attached
+        to the customer) or the subscription's / customer's default; returns the paid
+        invoice. A past-due subscription with nothing else open becomes active.
+
+        Stripe: `POST /v1/invoices/{id}/pay` (invoices.pay) with ``payment_method``; the
+        customer check is Portico's (retrieve the invoice, compare ``customer``). A 3-D
+        Secure card answers 402 ``invoice_payment_intent_requires_action``: confirm the
+        invoice's payment intent with ``return_url`` and send the customer to its
+        ``next_action.redirect_to_url.url``, carried as
+        ``PaymentRequiresAction.redirect_url``. Raises ResourceMissing, InvalidRequest,
+        CardDeclined (the failed attempt stays recorded), PaymentRequiresAction.
+        """
+        ...
+
+    def last_payment_error(self, invoice_id: str, *, customer_id: str
+                           ) -> StripeObject | None:
+        """Why the invoice's last payment attempt failed, as Stripe's ``last_payment_error``
+        (``type``, ``code``, ``decline_code``, ``message``, ``payment_method``); None when
+        it was never declined.
+
+        Stripe: `GET /v1/invoices/{id}` (invoices.retrieve) with
+        ``expand[]=payments.data.payment.payment_intent``, the payment intent's
+        ``last_payment_error``. Raises ResourceMissing.
         """
         ...
 

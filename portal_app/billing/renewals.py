@@ -13,15 +13,21 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from portal_app.billing import dunning
 from portal_app.billing.cancellations import end_subscription
 from portal_app.billing.invoicing import (
     bill_period,
     emit_invoice_events,
     invoice_pending_items,
-    retry_open_invoices,
 )
 from portal_app.billing.ledger_events import append_subscription_event
-from portal_app.billing.models import Invoice, InvoiceStatus, Subscription, SubscriptionStatus
+from portal_app.billing.models import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Subscription,
+    SubscriptionStatus,
+)
 from portal_app.billing.objects import render_subscription
 from portal_app.billing.pauses import lift_pause
 from portal_app.billing.schedule_phases import apply_due_phase, end_schedules
@@ -33,18 +39,22 @@ from portal_app.errors import InvalidRequest
 from portal_app.periods import next_period_end
 
 
-def due_subscriptions(*, account_id: str | None, until: datetime, uow: UnitOfWork
-                      ) -> list[tuple[datetime, str]]:
+def due_subscriptions(*, account_id: str | None, until: datetime, uow: UnitOfWork,
+                      test_clock: str | None = None) -> list[tuple[datetime, str]]:
     """``(when, subscription id)`` of every renewal, trial end, cancellation or pause end
-    up to ``until``."""
+    up to ``until``, of the customers on ``test_clock`` (None: on no test clock)."""
     with uow:
-        query = select(Subscription.current_period_end, Subscription.id).where(
+        on_clock = (col(Customer.test_clock).is_(None) if test_clock is None
+                    else Customer.test_clock == test_clock)
+        query = select(Subscription.current_period_end, Subscription.id).join(
+            Customer, col(Customer.id) == col(Subscription.customer_id)).where(
             col(Subscription.status).in_([s.value for s in LIVE_STATUSES]),
-            Subscription.current_period_end <= until,
+            Subscription.current_period_end <= until, on_clock,
         )
-        resumes = select(Subscription.pause_resumes_at, Subscription.id).where(
+        resumes = select(Subscription.pause_resumes_at, Subscription.id).join(
+            Customer, col(Customer.id) == col(Subscription.customer_id)).where(
             col(Subscription.pause_resumes_at).is_not(None),
-            col(Subscription.pause_resumes_at) <= until,
+            col(Subscription.pause_resumes_at) <= until, on_clock,
         )
         if account_id is not None:
             query = query.where(Subscription.account_id == account_id)
@@ -105,19 +115,21 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
                 uow.origin = previous
             uow.commit()
             return sub
-        if sub.status == SubscriptionStatus.past_due and retry_open_invoices(sub, uow=uow):
-            # Still unpaid after a whole period of retries: Stripe's "cancel the
-            # subscription" outcome when all retries fail.
-            end_schedules(sub, uow=uow, event="subscription_schedule.canceled")
-            end_subscription(sub, at=boundary, reason="payment_failed", uow=uow, before=before)
-            uow.commit()
-            return sub
+        if (sub.status == SubscriptionStatus.past_due
+                and dunning.retry_at_period_end(sub, uow=uow)):
+            # Still unpaid after a whole period of retries: the account's outcome when
+            # all retries fail (Stripe's default: cancel the subscription).
+            dunning.apply_final_outcome(sub, before=before, at=boundary, uow=uow)
+            if sub.status != SubscriptionStatus.past_due:
+                uow.commit()
+                return sub
         invoice = bill_next_period(sub, uow=uow, at=boundary)
         if (invoice.status != InvoiceStatus.open or invoice.amount_remaining == 0
                 or sub.collection_method == "send_invoice"):
             sub.status = SubscriptionStatus.active
         else:
             sub.status = SubscriptionStatus.past_due
+            dunning.schedule_retry(invoice, sub, uow=uow)
         uow.add(sub)
         uow.flush()
         emit_invoice_events(invoice, uow=uow, account_id=account_id)
@@ -127,20 +139,29 @@ def renew_subscription(subscription_id: str, *, uow: UnitOfWork) -> Subscription
 
 
 def advance_clock(clock: FrozenClock, to: datetime, *, account_id: str | None,
-                  uow_factory: UnitOfWorkFactory) -> int:
-    """Move a :class:`FrozenClock` to ``to``, crossing every period end on the way.
+                  uow_factory: UnitOfWorkFactory, test_clock: str | None = None) -> int:
+    """Move a :class:`FrozenClock` to ``to``, crossing every period end and retry on the way.
 
-    Each renewal runs in its own transaction at the moment it falls due, so its
-    invoices and events carry that time. Returns how many renewals ran.
-    Raises InvalidRequest (backwards).
+    Each renewal (or scheduled payment retry) runs in its own transaction at the
+    moment it falls due, so its invoices and events carry that time. Only the
+    customers on ``test_clock`` move (None: those on no test clock). Returns how
+    many renewals ran. Raises InvalidRequest (backwards).
     """
     if to < clock():
         raise InvalidRequest("A test clock only moves forward.", param="frozen_time")
     count = 0
     while True:
-        due = due_subscriptions(account_id=account_id, until=to, uow=uow_factory())
-        if not due:
+        due = due_subscriptions(account_id=account_id, until=to, uow=uow_factory(),
+                                test_clock=test_clock)
+        retries = dunning.due_retries(account_id=account_id, until=to, uow=uow_factory(),
+                                      test_clock=test_clock)
+        if not due and not retries:
             break
+        if retries and (not due or retries[0][0] < due[0][0]):
+            when, invoice_id = retries[0]
+            clock.set(max(when, clock()))
+            dunning.retry_invoice(invoice_id, uow=uow_factory())
+            continue
         when, subscription_id = due[0]
         if when > clock():
             clock.set(when)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from portal_app.components.portal_widgets import card, status_badge, tr
+from portal_app.routes import PORTAL_INVOICES, PORTAL_PAYMENT_METHODS
 from portal_app.state.portal import PortalState
 from portal_app.views.overview import InvoiceView
 
@@ -66,6 +67,13 @@ def payment_method_card() -> rx.Component:
             ),
             rx.text(tr("No payment method on file."), size="2", color="var(--gray-11)"),
         ),
+        rx.flex(
+            rx.link(rx.cond(PortalState.has_payment_method, tr("Manage payment methods"),
+                            tr("Add payment method")),
+                    href=PORTAL_PAYMENT_METHODS, size="2", weight="medium", underline="hover",
+                    class_name="portal-manage-methods"),
+            justify="end", margin_top="12px",
+        ),
     )
 
 
@@ -90,15 +98,30 @@ def invoice_row(invoice: InvoiceView) -> rx.Component:
 
 
 def invoices_card() -> rx.Component:
-    """The most recent invoices."""
+    """The most recent invoices, each opening its hosted page, and "View all invoices"."""
     return card(
         rx.cond(
             PortalState.invoices.length() > 0,
-            rx.flex(rx.foreach(PortalState.invoices, invoice_row), direction="column",
-                    margin_y="-12px"),
+            rx.flex(
+                rx.flex(rx.foreach(PortalState.invoices, invoice_link_row), direction="column",
+                        margin_y="-12px"),
+                rx.link(rx.hstack(rx.text(tr("View all invoices")),
+                                  rx.icon("arrow_right", size=16, class_name="portal-flip"),
+                                  align="center", spacing="2"),
+                        href=PORTAL_INVOICES, size="2", weight="medium", underline="hover",
+                        class_name="portal-all-invoices", padding_top="14px",
+                        border_top="1px solid var(--gray-a3)", margin_top="12px"),
+                direction="column",
+            ),
             rx.text(tr("No invoices yet."), size="2", color="var(--gray-11)"),
         ),
     )
+
+
+def invoice_link_row(invoice: InvoiceView) -> rx.Component:
+    """An invoice row that opens the invoice's hosted page in a new tab."""
+    return rx.link(invoice_row(invoice), href=invoice.hosted_url, is_external=True,
+                   underline="none", color="inherit", class_name="portal-invoice-link")
 
 
 def return_link(**props) -> rx.Component:

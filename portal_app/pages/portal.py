@@ -14,6 +14,8 @@ from portal_app.components.portal import (
     section,
 )
 from portal_app.components.portal_cancel import cancel_content
+from portal_app.components.portal_details import billing_info_card, details_content
+from portal_app.components.portal_invoices import invoice_history
 from portal_app.components.portal_manage import (
     banner,
     done_content,
@@ -21,17 +23,31 @@ from portal_app.components.portal_manage import (
     subscription_card,
     update_content,
 )
+from portal_app.components.portal_pay import past_due_banner, pay_content
+from portal_app.components.portal_payment_methods import add_content, methods_content
 from portal_app.components.portal_widgets import card, skeleton_block, tr
 from portal_app.i18n import _
-from portal_app.routes import PORTAL, PORTAL_DONE
+from portal_app.routes import (
+    PORTAL,
+    PORTAL_DETAILS,
+    PORTAL_DONE,
+    PORTAL_INVOICE_PAY,
+    PORTAL_INVOICES,
+    PORTAL_PAYMENT_METHODS,
+    PORTAL_PAYMENT_METHODS_ADD,
+)
 from portal_app.state.portal import PortalState
 from portal_app.state.portal_cancel import CancelState
+from portal_app.state.portal_details import DetailsState
+from portal_app.state.portal_invoices import InvoicesState
 from portal_app.state.portal_manage import (
     DoneState,
     ManageState,
     PauseState,
     UpdateState,
 )
+from portal_app.state.portal_pay import PastDueState, PayState
+from portal_app.state.portal_payment_methods import MethodsState
 
 CONTENT_WIDTH = "640px"
 
@@ -72,6 +88,7 @@ def brand_panel() -> rx.Component:
 def overview() -> rx.Component:
     """The sections of the overview."""
     return rx.flex(
+        past_due_banner(),
         banner(),
         section(
             _("Your subscriptions"), "repeat",
@@ -81,7 +98,9 @@ def overview() -> rx.Component:
                     empty_subscriptions()),
         ),
         section(_("Payment method"), "wallet", payment_method_card()),
-        section(_("Invoice history"), "receipt", invoices_card()),
+        rx.cond(PortalState.invoice_history,
+                section(_("Invoice history"), "receipt", invoices_card())),
+        section(_("Billing information"), "id_card", billing_info_card()),
         rx.text(tr("Powered by Portico"), size="1", color="var(--gray-10)",
                 text_align="center", display=rx.breakpoints(initial="block", md="none")),
         direction="column", spacing=rx.breakpoints(initial="6", md="7"), width="100%",
@@ -202,6 +221,31 @@ def pause_page() -> rx.Component:
     return frame(pause_content())
 
 
+def payment_methods_page() -> rx.Component:
+    """The customer's payment methods: make default, remove."""
+    return frame(methods_content())
+
+
+def add_payment_method_page() -> rx.Component:
+    """Add a payment method: a form per type."""
+    return frame(add_content())
+
+
+def invoices_page() -> rx.Component:
+    """The invoice history, paged."""
+    return frame(invoice_history())
+
+
+def details_page() -> rx.Component:
+    """Billing details and tax IDs."""
+    return frame(details_content())
+
+
+def pay_page() -> rx.Component:
+    """Pay a past-due invoice now."""
+    return frame(pay_content())
+
+
 def done_page() -> rx.Component:
     """The hosted confirmation after a deep-linked flow."""
     return frame(done_content())
@@ -213,7 +257,9 @@ SUBSCRIPTION_ROUTE = f"{PORTAL}/subscriptions/[subscription]"
 def register(app: rx.App) -> None:
     """Add the portal's pages to ``app``."""
     title = PortalState.page_title
-    app.add_page(portal_page, route=PORTAL, title=title, on_load=ManageState.load)
+    app.add_page(portal_page, route=PORTAL, title=title,
+                 on_load=[ManageState.load, PastDueState.load_notices])
+    app.add_page(pay_page, route=PORTAL_INVOICE_PAY, title=title, on_load=PayState.load)
     app.add_page(update_page, route=f"{SUBSCRIPTION_ROUTE}/update", title=title,
                  on_load=UpdateState.load)
     app.add_page(update_page, route=f"{SUBSCRIPTION_ROUTE}/confirm", title=title,
@@ -223,3 +269,9 @@ def register(app: rx.App) -> None:
     app.add_page(pause_page, route=f"{SUBSCRIPTION_ROUTE}/pause", title=title,
                  on_load=PauseState.load)
     app.add_page(done_page, route=PORTAL_DONE, title=title, on_load=DoneState.load)
+    app.add_page(invoices_page, route=PORTAL_INVOICES, title=title, on_load=InvoicesState.load)
+    app.add_page(payment_methods_page, route=PORTAL_PAYMENT_METHODS, title=title,
+                 on_load=MethodsState.load)
+    app.add_page(add_payment_method_page, route=PORTAL_PAYMENT_METHODS_ADD, title=title,
+                 on_load=MethodsState.load_add)
+    app.add_page(details_page, route=PORTAL_DETAILS, title=title, on_load=DetailsState.load)

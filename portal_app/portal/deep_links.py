@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portal_app.portal.models import PortalSession
-from portal_app.routes import PORTAL
+from portal_app.routes import PORTAL, PORTAL_DETAILS, PORTAL_PAYMENT_METHODS
 
 # The portal step each flow type opens, under /portal/subscriptions/<id>/.
 STEPS: dict[str, str] = {"subscription_update": "update",
@@ -24,6 +24,10 @@ def flow_path(session: PortalSession) -> str:
     """Where a session's link opens: the flow's step, or the overview."""
     flow = session.flow or {}
     kind = flow.get("type")
+    if kind == "payment_method_update":  # names no subscription: the page itself
+        return PORTAL_PAYMENT_METHODS
+    if kind == "customer_update":  # the billing details page
+        return PORTAL_DETAILS
     detail = flow.get(kind) if kind else None
     sub = (detail or {}).get("subscription") if isinstance(detail, dict) else None
     if not sub:
@@ -47,7 +51,11 @@ def completion(session: PortalSession, flows: Sequence[str], subscription_id: st
     flow = session.flow or {}
     kind = str(flow.get("type") or "")
     detail = flow.get(kind) if kind in flows else None
-    if not isinstance(detail, dict) or detail.get("subscription") != subscription_id:
+    # payment_method_update and customer_update name no subscription: any method added
+    # (any details saved) completes them.
+    customer_wide = kind in flows and kind in ("payment_method_update", "customer_update")
+    if not customer_wide and (not isinstance(detail, dict)
+                              or detail.get("subscription") != subscription_id):
         return Completion("portal_homepage")
     after = flow.get("after_completion") or {}
     if after.get("type") == "redirect":

@@ -70,6 +70,7 @@ class PortalState(rx.State):
     has_payment_method: rx.Field[bool] = rx.field(False)
     payment_method: PaymentMethodView = NO_PAYMENT_METHOD
     invoices: rx.Field[list[InvoiceView]] = rx.field(default_factory=list)
+    invoice_history: rx.Field[bool] = rx.field(True)  # features.invoice_history.enabled
 
     @rx.var
     def business_initial(self) -> str:
@@ -114,6 +115,7 @@ class PortalState(rx.State):
         self.has_payment_method = overview.payment_method is not None
         self.payment_method = overview.payment_method or NO_PAYMENT_METHOD
         self.invoices = overview.invoices
+        self.invoice_history = overview.invoice_history
 
     @rx.event
     def load(self) -> None:

@@ -23,6 +23,7 @@ from portal_app.errors import ResourceMissing
 from portal_app.i18n import _
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.stripe_shapes import current_period, is_metered
+from portal_app.views.invoices import in_locale, invoice_history_enabled
 
 RECENT_INVOICES = 5
 
@@ -100,6 +101,8 @@ class InvoiceView:
     status: str
     status_label: str
     status_color: str
+    hosted_url: str = ""  # the hosted invoice page (hosted_invoice_url)
+    pdf_url: str = ""
 
 
 @dataclass
@@ -116,6 +119,7 @@ class Overview:
     subscriptions: list[SubscriptionView] = field(default_factory=list)
     payment_method: PaymentMethodView | None = None
     invoices: list[InvoiceView] = field(default_factory=list)
+    invoice_history: bool = True  # features.invoice_history.enabled
 
 
 def resolve_locale(session: PortalSession, *, accept_language: str | None,
@@ -148,7 +152,8 @@ def load_overview(session: PortalSession, *, locale: str, uow: UnitOfWork) -> Ov
         billing = billing_provider(session.account_id, uow=uow)
         customer = billing.retrieve_customer(session.customer_id)
         subscriptions = shown_subscriptions(billing, customer["id"])
-        invoices = _recent_invoices(billing.list_invoices(customer["id"]))
+        history = invoice_history_enabled(config.features)
+        invoices = _recent_invoices(billing.list_invoices(customer["id"])) if history else []
         business = account.business_name
         return Overview(
             locale=locale,
@@ -163,6 +168,7 @@ def load_overview(session: PortalSession, *, locale: str, uow: UnitOfWork) -> Ov
             payment_method=_payment_method_view(customer, subscriptions, locale=locale,
                                                 billing=billing),
             invoices=[_invoice_view(i, locale=locale) for i in invoices],
+            invoice_history=history,
         )
 
 
@@ -302,4 +308,6 @@ def _invoice_view(invoice: StripeObject, *, locale: str) -> InvoiceView:
         status=status,
         status_label=i18n.gettext(locale, label),
         status_color=color,
+        hosted_url=in_locale(invoice["hosted_invoice_url"], locale),
+        pdf_url=in_locale(invoice["invoice_pdf"], locale),
     )

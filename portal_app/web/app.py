@@ -29,7 +29,10 @@ from portal_app.api.routes import ROUTES as API_ROUTES
 from portal_app.errors import PayloadTooLarge
 from portal_app.settings import get_settings, public_origins
 from portal_app.web.console_sign_in import ROUTES as CONSOLE_ROUTES
+from portal_app.web.invoice_pages import ROUTES as INVOICE_ROUTES
+from portal_app.web.mandate_pages import ROUTES as MANDATE_ROUTES
 from portal_app.web.portal_links import ROUTES as PORTAL_ROUTES
+from portal_app.web.test_authorization import ROUTES as TEST_AUTHORIZATION_ROUTES
 
 MAX_BODY_BYTES = 1024 * 1024  # far above any form Portico takes; Stripe's own bodies are small
 HSTS = b"max-age=31536000; includeSubDomains"
@@ -209,5 +212,6 @@ def build_http_app() -> Starlette:
     """Every plain HTTP route Portico serves beside the Reflex pages, behind the body limit."""
     # The OpenAPI document first: API_ROUTES ends with the keyed 404 for any other /v1 URL.
     routes: list[Any] = [*OPENAPI_ROUTES, *PORTICO_ROUTES, *API_ROUTES, *PORTAL_ROUTES,
-                         *CONSOLE_ROUTES]
+                         *CONSOLE_ROUTES, *INVOICE_ROUTES,
+                         *TEST_AUTHORIZATION_ROUTES, *MANDATE_ROUTES]
     return Starlette(routes=routes, middleware=[Middleware(BodyLimit)])

@@ -23,8 +23,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from portal_app.accounts import services as accounts
-from portal_app.billing import catalog, coupons, customers, meters, payment_methods, schedules
-from portal_app.billing.models import Invoice, SubscriptionItem
+from portal_app.billing import (
+    catalog,
+    coupons,
+    customers,
+    meters,
+    payment_methods,
+    schedules,
+    test_clocks,
+)
+from portal_app.billing import payment_method_configurations as pm_configurations
+from portal_app.billing import setup_intents as setup_intent_ledger
+from portal_app.billing import tax_ids as tax_id_ledger
+from portal_app.billing.models import Invoice, InvoiceStatus, SubscriptionItem
 from portal_app.billing.provider import ItemSpec
 from portal_app.billing.subscriptions import create_subscription
 from portal_app.clock import FrozenClock
@@ -66,6 +77,10 @@ class Holder:
     portal_cookie: str  # ... which holds this Cookie header
     flow: str  # a cancel flow started in that session
     confirm_cookie: str  # a browser on a subscription_update_confirm link (to other_price)
+    tax_id: str  # a tax ID of the customer
+    setup_intent: str  # a PayPal setup waiting for its authorization
+    open_setup_intent: str  # a card setup not confirmed yet (requires_confirmation)
+    mandate: str  # a SEPA mandate, accepted online
 
 
 @dataclass
@@ -91,6 +106,8 @@ class Merchant:
     experiment: str  # a draft
     variant: str
     event: str
+    test_clock: str  # a test clock (no customer on it)
+    payment_method_configuration: str  # the account's default
     holders: list[Holder] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # id -> attribute (see ATTRIBUTES)
 
@@ -108,13 +125,15 @@ class Merchant:
 
 ACCOUNT_KINDS = ("product", "price", "other_price", "meter", "metered_price",
                  "loose_payment_method", "coupon", "promotion_code", "promotion_code_code",
-                 "configuration", "offer", "spare_offer", "experiment", "variant", "event")
+                 "configuration", "offer", "spare_offer", "experiment", "variant", "event",
+                 "test_clock", "payment_method_configuration")
 HOLDER_KINDS = ("customer", "payment_method", "subscription", "subscription_item", "invoice",
-                "scheduled_subscription", "subscription_schedule", "session", "flow")
+                "scheduled_subscription", "subscription_schedule", "session", "flow", "tax_id",
+                "setup_intent", "open_setup_intent", "mandate")
 # The object kind of each attribute (two prices are both "price", and so on).
 KIND_OF = {"other_price": "price", "spare_offer": "offer", "metered_price": "price",
            "loose_payment_method": "payment_method",
-           "scheduled_subscription": "subscription"}
+           "scheduled_subscription": "subscription", "open_setup_intent": "setup_intent"}
 
 
 def kind_of(attribute: str) -> str:
@@ -136,6 +155,8 @@ def _features(product: str, prices: list[str]) -> dict[str, Any]:
         "subscription_pause": {"enabled": True},
         "payment_method_update": {"enabled": True},
         "invoice_history": {"enabled": True},
+        "customer_update": {"enabled": True, "allowed_updates": [
+            "email", "address", "shipping", "phone", "name", "tax_id"]},
     }
 
 
@@ -180,7 +201,24 @@ def _holder(make_uow: UowFactory, *, account_id: str, name: str, n: int, price: 
     return Holder(customer=customer, payment_method=card, subscription=sub,
                   subscription_item=item, invoice=invoice, scheduled_subscription=scheduled,
                   subscription_schedule=schedule, session=session.id, portal_cookie=cookie,
-                  flow=flow, confirm_cookie=confirm_cookie)
+                  flow=flow, confirm_cookie=confirm_cookie,
+                  tax_id=tax_id_ledger.create_tax_id(customer, type="us_ein", value="12-3456789",
+                                                     account_id=account_id, uow=make_uow()).id,
+                  setup_intent=setup_intent_ledger.create_setup_intent(
+                      account_id=account_id, uow=make_uow(), customer_id=customer,
+                      payment_method_data={"type": "paypal", "paypal": {}}, confirm=True,
+                      return_url="https://example.test/back").id,
+                  open_setup_intent=setup_intent_ledger.create_setup_intent(
+                      account_id=account_id, uow=make_uow(), customer_id=customer,
+                      payment_method=card).id,
+                  mandate=setup_intent_ledger.create_setup_intent(
+                      account_id=account_id, uow=make_uow(), customer_id=customer,
+                      payment_method_data={"type": "sepa_debit", "sepa_debit": {
+                          "iban": "DE89370400440532013000"}}, confirm=True,
+                      payment_method_types=["sepa_debit"], mandate_acceptance={
+                          "type": "online", "online": {"ip_address": "203.0.113.1",
+                                                       "user_agent": f"{name} browser"}}
+                  ).mandate_id or "")
 
 
 def build_merchant(make_uow: UowFactory, name: str, *, customers_: int = 1,
@@ -254,13 +292,40 @@ def build_merchant(make_uow: UowFactory, name: str, *, customers_: int = 1,
         loose_payment_method=loose, coupon=coupon, promotion_code=promo,
         promotion_code_code=code, configuration=config, offer=offer, spare_offer=spare,
         experiment=exp.id,
-        variant=variant, event=event, holders=holders)
+        variant=variant, event=event, holders=holders,
+        test_clock=test_clocks.create_test_clock(account_id=account_id, uow=make_uow(),
+                                                 frozen_time=START, name=f"{name} clock").id,
+        payment_method_configuration=pm_configurations.create_configuration(
+            account_id=account_id, uow=make_uow(), name=f"{name} methods").id)
     for attribute in ACCOUNT_KINDS:
         merchant.ids[str(getattr(merchant, attribute))] = attribute
     for holder in holders:
         for attribute in HOLDER_KINDS:
             merchant.ids[str(getattr(holder, attribute))] = attribute
     return merchant
+
+
+def reopen_first_invoice(m: Merchant, make_uow: UowFactory) -> None:
+    """The first customer's first invoice open again, as after a declined renewal (what
+    paying, voiding and writing off act on)."""
+    with make_uow() as uow:
+        invoice = uow.session.get(Invoice, m.first.invoice)
+        assert invoice is not None
+        invoice.status, invoice.paid_at = InvoiceStatus.open, None
+        invoice.amount_paid, invoice.amount_remaining = 0, invoice.amount_due
+        uow.add(invoice)
+        uow.commit()
+
+
+def draft_first_invoice(m: Merchant, make_uow: UowFactory) -> None:
+    """The first customer's first invoice a draft again (what finalizing acts on)."""
+    reopen_first_invoice(m, make_uow)
+    with make_uow() as uow:
+        invoice = uow.session.get(Invoice, m.first.invoice)
+        assert invoice is not None
+        invoice.status, invoice.number, invoice.finalized_at = InvoiceStatus.draft, None, None
+        uow.add(invoice)
+        uow.commit()
 
 
 def victim_merchant(engine: Engine) -> Merchant:

@@ -9,24 +9,33 @@ from typing import Any, TypeVar
 import stripe
 from sqlmodel import SQLModel, col, select
 
+from portal_app.accounts.models import Account
 from portal_app.billing import (
+    authorizations,
     cancellations,
     catalog,
     changes,
     coupons,
     customers,
+    invoice_payments,
     invoicing,
+    mandates,
     meters,
     pauses,
+    payment_method_configurations,
     payment_methods,
     renewals,
     schedule_phases,
     schedules,
+    setup_intents,
     subscriptions,
+    tax_ids,
 )
 from portal_app.billing.models import (
     Coupon,
     Discount,
+    Mandate,
+    PaymentMethod,
     Price,
     Product,
     PromotionCode,
@@ -45,6 +54,10 @@ from portal_app.billing.objects import (
     render_promotion_code,
     render_subscription,
     render_subscription_schedule,
+)
+from portal_app.billing.payment_objects import (
+    render_mandate,
+    render_payment_method_configuration,
 )
 from portal_app.billing.provider import ItemChange, ItemSpec, StripeObject
 from portal_app.clock import FrozenClock, to_unix
@@ -129,6 +142,28 @@ class LocalBillingProvider:
             lambda customer, _: render_customer(customer),
         )
 
+    # --- customers: tax IDs (issue 11, billing details) --------------------------------
+
+    def list_tax_ids(self, customer_id: str) -> list[StripeObject]:
+        return self._run_list(
+            lambda uow: tax_ids.list_tax_ids(customer_id, account_id=self.account_id, uow=uow),
+            lambda tax_id, _: tax_ids.render_tax_id(tax_id),
+        )
+
+    def create_tax_id(self, customer_id: str, *, type: str, value: str) -> StripeObject:
+        return self._run(
+            lambda uow: tax_ids.create_tax_id(customer_id, type=type, value=value,
+                                              account_id=self.account_id, uow=uow),
+            lambda tax_id, _: tax_ids.render_tax_id(tax_id),
+        )
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> StripeObject:
+        return self._run(
+            lambda uow: tax_ids.delete_tax_id(customer_id, tax_id, account_id=self.account_id,
+                                              uow=uow),
+            lambda row, _: tax_ids.render_deleted_tax_id(row),
+        )
+
     # --- payment methods ---------------------------------------------------------------
 
     def list_payment_methods(self, customer_id: str) -> list[StripeObject]:
@@ -165,6 +200,95 @@ class LocalBillingProvider:
 
         return self._run(action, lambda customer, _: render_customer(customer))
 
+    # --- payment methods: setup intents, mandates, configurations (issue 11) ----------
+
+    def create_setup_intent(self, *, customer_id: str, payment_method_data: Mapping[str, Any],
+                            return_url: str | None = None,
+                            mandate_acceptance: Mapping[str, Any] | None = None
+                            ) -> StripeObject:
+        uow = self.uow_factory()
+        with uow:
+            si = setup_intents.create_setup_intent(
+                account_id=self.account_id, uow=uow, customer_id=customer_id,
+                payment_method_types=[str(payment_method_data.get("type") or "card")],
+                payment_method_data=payment_method_data, confirm=True, return_url=return_url,
+                mandate_acceptance=mandate_acceptance)
+            rendered = setup_intents.render(si, uow)
+            uow.commit()  # a decline is recorded on the intent, then raised
+        error = setup_intents.failure(si)
+        if error is not None:
+            raise error
+        return rendered
+
+    def retrieve_setup_intent(self, setup_intent: str, *, customer_id: str) -> StripeObject:
+        return self._run(
+            lambda uow: setup_intents.retrieve_setup_intent(
+                setup_intent, account_id=self.account_id, uow=uow, customer_id=customer_id),
+            setup_intents.render,
+        )
+
+    def detach_payment_method(self, payment_method: str, *, customer_id: str) -> StripeObject:
+        return self._run(
+            lambda uow: payment_methods.detach_payment_method(
+                payment_method, account_id=self.account_id, uow=uow, customer_id=customer_id),
+            lambda pm, _: render_payment_method(pm),
+        )
+
+    def retrieve_payment_method_configuration(self, configuration_id: str) -> StripeObject:
+        return self._run(
+            lambda uow: payment_method_configurations.retrieve_configuration(
+                configuration_id, account_id=self.account_id, uow=uow),
+            lambda pmc, _: render_payment_method_configuration(pmc),
+        )
+
+    def create_payment_method_configuration(self, *, name: str | None = None,
+                                            preferences: Mapping[str, str] | None = None
+                                            ) -> StripeObject:
+        return self._run(
+            lambda uow: payment_method_configurations.create_configuration(
+                account_id=self.account_id, uow=uow, name=name, preferences=preferences),
+            lambda pmc, _: render_payment_method_configuration(pmc),
+        )
+
+    def retrieve_mandate(self, mandate_id: str, *, customer_id: str) -> StripeObject:
+        return self._run(
+            lambda uow: mandates.retrieve_mandate(mandate_id, account_id=self.account_id,
+                                                  uow=uow, customer_id=customer_id),
+            lambda found, _: render_mandate(found[0], method_type=found[1].type),
+        )
+
+    def retrieve_mandate_document(self, mandate_id: str, *, mac: str) -> StripeObject:
+        def render(found: tuple[Mandate, PaymentMethod, Account], _: UnitOfWork
+                   ) -> StripeObject:
+            mandate, pm, account = found
+            return {"object": "mandate_document", "creditor": account.business_name,
+                    "mandate": render_mandate(mandate, method_type=pm.type),
+                    "payment_method": render_payment_method(pm)}
+
+        return self._run(
+            lambda uow: mandates.retrieve_mandate_document(
+                mandate_id, mac=mac, account_id=self.account_id, uow=uow),
+            render,
+        )
+
+    def retrieve_test_authorization(self, token: str) -> StripeObject:
+        def action(uow: UnitOfWork) -> StripeObject:
+            auth = authorizations.find_authorization(token, account_id=self.account_id,
+                                                     uow=uow)
+            return authorizations.render_authorization(auth, uow=uow)
+
+        return self._run(action, lambda rendered, _: rendered)
+
+    def complete_test_authorization(self, token: str, *, succeed: bool) -> StripeObject:
+        def action(uow: UnitOfWork) -> StripeObject:
+            redirect = authorizations.complete_authorization(
+                token, succeed=succeed, account_id=self.account_id, uow=uow)
+            auth = authorizations.find_authorization(token, account_id=self.account_id,
+                                                     uow=uow)
+            return {**authorizations.render_authorization(auth, uow=uow), "redirect_url": redirect}
+
+        return self._run(action, lambda rendered, _: rendered)
+
     # --- invoices ----------------------------------------------------------------------
 
     def list_invoices(self, customer_id: str) -> list[StripeObject]:
@@ -173,6 +297,33 @@ class LocalBillingProvider:
                                                 customer_id=customer_id),
             lambda invoice, uow: render_invoice(invoice, uow.session),
         )
+
+    def retrieve_invoice(self, invoice_id: str, *, customer_id: str | None = None
+                         ) -> StripeObject:
+        return self._run(
+            lambda uow: invoicing.retrieve_invoice(invoice_id, account_id=self.account_id,
+                                                   uow=uow, customer_id=customer_id),
+            lambda invoice, uow: render_invoice(invoice, uow.session),
+        )
+
+    # --- invoices: paying one now, past-due recovery (issue 11, H4) ---------------------
+
+    def pay_invoice(self, invoice_id: str, *, customer_id: str,
+                    payment_method: str | None = None, return_url: str | None = None
+                    ) -> StripeObject:
+        return self._run(
+            lambda uow: invoice_payments.pay_invoice(
+                invoice_id, account_id=self.account_id, uow=uow, customer_id=customer_id,
+                payment_method=payment_method, return_url=return_url),
+            lambda invoice, uow: render_invoice(invoice, uow.session),
+        )
+
+    def last_payment_error(self, invoice_id: str, *, customer_id: str
+                           ) -> StripeObject | None:
+        uow = self.uow_factory()
+        with uow:
+            return invoice_payments.last_payment_error(
+                invoice_id, account_id=self.account_id, uow=uow, customer_id=customer_id)
 
     # --- catalog: products, prices, coupons --------------------------------------------
 

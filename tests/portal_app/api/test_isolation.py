@@ -55,9 +55,11 @@ from tests.portal_app.isolation_world import (
     PUBLIC_TOKENS,
     Merchant,
     build_merchant,
+    draft_first_invoice,
     fake_merchant,
     kind_of,
     missing_like,
+    reopen_first_invoice,
     victim_merchant,
     watch,
 )
@@ -81,6 +83,11 @@ COLLECTION_KINDS = {
     "offers": "offer",
     "experiments": "experiment",
     "retention_policies": "configuration",  # a configuration's policy
+    "tax_ids": "tax_id",
+    "setup_intents": "setup_intent",
+    "mandates": "mandate",
+    "payment_method_configurations": "payment_method_configuration",
+    "test_clocks": "test_clock",
 }
 
 # Parameters that never carry an object id: plain values, and ids of nothing in Portico
@@ -101,7 +108,14 @@ NOT_REFERENCES = frozenset({
     "prorate", "proration_behavior", "proration_date", "product_data", "reasons", "restrictions",
     "return_url", "shipping", "start_date", "start_time", "status", "timestamp", "trial_end",
     "trial_extension", "trial_period_days", "type", "unit_amount", "unit_label",
-    "value_grouping_window", "value_settings",
+    "value", "value_grouping_window", "value_settings", "tax_exempt",
+    "frozen_time", "paid_out_of_band",
+    # Payment methods of every type (their nested details), setup intents' plain values.
+    "acss_debit", "amazon_pay", "au_becs_debit", "bacs_debit", "cashapp", "kakao_pay",
+    "kr_card", "link", "naver_pay", "nz_bank_account", "paypal", "revolut_pay", "samsung_pay",
+    "sepa_debit", "us_bank_account", "allow_redisplay", "confirm", "usage",
+    "payment_method_types", "payment_method_data", "mandate_data", "cancellation_reason",
+    "client_secret",
 })
 
 # Parameters of one endpoint that carry no id there (why, in the comment).
@@ -127,6 +141,8 @@ NO_IDS = {
     ("POST", "/v1/billing/meters"): "a meter from names and an aggregation",
     ("POST", "/v1/payment_methods"): "a card from a number or a public test token",
     ("POST", "/v1/coupons"): "a coupon from its terms (its id is chosen, not referenced)",
+    ("POST", "/v1/test_helpers/test_clocks"): "a test clock from a time and a name",
+    ("POST", "/v1/payment_method_configurations"): "a configuration from preferences",
 }
 
 Params = dict[str, Any]
@@ -177,7 +193,8 @@ def _window() -> Params:
 VALID: dict[tuple[str, str], list[Valid]] = {
     ("POST", "/v1/customers"): [Valid(lambda m: {
         "payment_method": m.loose_payment_method,
-        "invoice_settings[default_payment_method]": m.loose_payment_method})],
+        "invoice_settings[default_payment_method]": m.loose_payment_method}),
+        Valid(lambda m: {"test_clock": m.test_clock})],
     ("POST", "/v1/customers/{id}"): [Valid(lambda m: {
         "invoice_settings[default_payment_method]": m.first.payment_method})],
     ("POST", "/v1/products"): [Valid(lambda m: {"name": "Isolation"})],
@@ -230,6 +247,15 @@ VALID: dict[tuple[str, str], list[Valid]] = {
         Valid(lambda m: {"discounts[0][promotion_code]": m.promotion_code})],
     ("POST", "/v1/subscriptions/{id}/resume"): [Valid(lambda m: {}, before=_pause)],
     ("GET", "/v1/subscriptions"): [Valid(lambda m: {"customer": m.first.customer})],
+    ("POST", "/v1/invoices/{id}/pay"): [Valid(lambda m: {
+        "payment_method": m.first.payment_method}, before=reopen_first_invoice)],
+    ("POST", "/v1/invoices/{id}/finalize"): [Valid(lambda m: {}, before=draft_first_invoice)],
+    ("POST", "/v1/invoices/{id}/void"): [Valid(lambda m: {}, before=reopen_first_invoice)],
+    ("POST", "/v1/invoices/{id}/mark_uncollectible"): [Valid(lambda m: {}, before=reopen_first_invoice)],
+    ("POST", "/v1/test_helpers/test_clocks"): [Valid(lambda m: {
+        "frozen_time": str(to_unix(START))})],
+    ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): [Valid(lambda m: {
+        "frozen_time": str(to_unix(START + timedelta(days=1)))})],
     ("GET", "/v1/invoices"): [Valid(lambda m: {"customer": m.first.customer,
                                                "subscription": m.first.subscription})],
     ("POST", "/v1/invoices/create_preview"): [
@@ -292,6 +318,22 @@ VALID: dict[tuple[str, str], list[Valid]] = {
                                                           before=_start)],
     ("POST", "/v1/portico/retention_policies/{id}"): [Valid(lambda m: {
         "offers[too_expensive]": m.spare_offer})],
+    ("POST", "/v1/customers/{id}/tax_ids"): [Valid(lambda m: {"type": "us_ein",
+                                                             "value": "98-7654321"})],
+    ("GET", "/v1/customers/{id}/tax_ids/{tax_id}"): [Valid(lambda m: {
+        "{tax_id}": m.first.tax_id})],
+    ("DELETE", "/v1/customers/{id}/tax_ids/{tax_id}"): [Valid(lambda m: {
+        "{tax_id}": m.first.tax_id})],
+    ("GET", "/v1/customers/{id}/payment_methods/{payment_method}"): [Valid(lambda m: {
+        "{payment_method}": m.first.payment_method})],
+    ("POST", "/v1/setup_intents"): [Valid(lambda m: {
+        "customer": m.first.customer, "payment_method": m.first.payment_method})],
+    ("POST", "/v1/setup_intents/{id}/confirm"): [
+        Valid(lambda m: {"{id}": m.first.open_setup_intent}),
+        Valid(lambda m: {"{id}": m.first.open_setup_intent,
+                         "payment_method": m.first.payment_method})],
+    ("GET", "/v1/setup_intents"): [Valid(lambda m: {
+        "customer": m.first.customer, "payment_method": m.first.payment_method})],
 }
 
 
@@ -355,7 +397,15 @@ class Call:
     params: Params = field(default_factory=dict)
 
     def url(self, endpoint: Endpoint) -> str:
-        return endpoint.path.replace("{id}", self.path_id or "")
+        url = endpoint.path.replace("{id}", self.path_id or "")
+        for name, value in self.params.items():  # a second path id: "{tax_id}"
+            if name.startswith("{"):
+                url = url.replace(name, str(value))
+        return url
+
+    def query(self) -> Params:
+        """The parameters sent (the path ids go in the URL)."""
+        return {k: v for k, v in self.params.items() if not k.startswith("{")}
 
     def slots(self) -> list[str]:
         """Where ids may go: ``{id}`` and every parameter."""
@@ -410,7 +460,7 @@ class Outcome:
 def send(client: stripe.StripeClient, endpoint: Endpoint, call: Call) -> Outcome:
     try:
         response = client.raw_request(endpoint.method.lower(), call.url(endpoint),
-                                      **call.params)
+                                      **call.query())
     except stripe.StripeError as error:
         return Outcome(error.http_status or 0, error.json_body or {})
     return Outcome(response.code, json.loads(response.body))

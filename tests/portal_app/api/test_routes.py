@@ -192,10 +192,10 @@ def test_payment_method_errors(client: stripe.StripeClient) -> None:
     assert declined.value.code == "card_declined"
     assert declined.value.error.decline_code == "generic_decline"
     assert client.v1.customers.payment_methods.list(customer.id).data == []
-    with pytest.raises(stripe.CardError) as luhn:
+    with pytest.raises(stripe.InvalidRequestError) as luhn:  # a wrong check digit: 400
         client.v1.payment_methods.create({"type": "card", "card": {
             "number": "4242424242424241", "exp_month": 1, "exp_year": 2030}})
-    assert luhn.value.code == "incorrect_number"
+    assert luhn.value.code == "incorrect_number" and luhn.value.param == "card[number]"
     with pytest.raises(stripe.InvalidRequestError) as missing:
         client.v1.payment_methods.attach("pm_nope", {"customer": customer.id})
     assert missing.value.http_status == 404 and missing.value.code == "resource_missing"

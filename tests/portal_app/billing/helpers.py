@@ -150,7 +150,8 @@ def attach_card(account_id: str, make_uow: MakeUow, customer: Customer, number: 
     """A card (a test number) attached to ``customer``, by default as their default."""
     pm = payment_methods.create_payment_method(
         account_id=account_id, uow=make_uow(),
-        card={"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"})
+        card={"number": number, "exp_month": 12, "exp_year": 2030,
+              "cvc": "1234" if number.startswith(("34", "37")) else "123"})  # Amex: 4 digits
     payment_methods.attach_payment_method(pm.id, customer_id=customer.id,
                                           account_id=account_id, uow=make_uow())
     if default:

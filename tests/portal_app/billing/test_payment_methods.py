@@ -10,7 +10,7 @@ from sqlmodel import select
 from portal_app.billing import payment_methods
 from portal_app.billing.models import Customer, PaymentMethod
 from portal_app.clock import FrozenClock
-from portal_app.errors import CardDeclined, CardError, InvalidRequest, ResourceMissing
+from portal_app.errors import CardDeclined, InvalidRequest, ResourceMissing
 from tests.conftest import START
 from tests.portal_app.billing.helpers import (
     MakeUow,
@@ -54,9 +54,10 @@ def test_card_validation_errors_carry_their_code(account_id: str, make_uow: Make
          "invalid_cvc"),
     ]
     for card, code in cases:
-        with pytest.raises(CardError) as raised:
+        # A malformed card is a malformed request: 400, naming the nested parameter.
+        with pytest.raises(InvalidRequest) as raised:
             payment_methods.create_payment_method(account_id=account_id, uow=make_uow(), card=card)
-        assert raised.value.code == code
+        assert raised.value.code == code and raised.value.param.startswith("card[")
     with raises_param(InvalidRequest, "card[number]", "parameter_missing"):
         payment_methods.create_payment_method(account_id=account_id, uow=make_uow(),
                                               card={"exp_month": 1})
@@ -122,3 +123,88 @@ def test_payment_methods_list_newest_first(account_id: str, make_uow: MakeUow, c
     listed = payment_methods.list_payment_methods(customer.id, account_id=account_id,
                                                   uow=make_uow())
     assert [pm.id for pm in listed] == [newer.id, customer.default_payment_method]
+
+
+# --- every type, update, detach (issue 11) -----------------------------------------------
+
+
+def test_no_bank_account_number_is_stored_whole(account_id: str, make_uow: MakeUow) -> None:
+    numbers = {"sepa_debit": ({"iban": "DE89370400440532013000"}, "DE89370400440532013000"),
+               "us_bank_account": ({"routing_number": "110000000",
+                                    "account_number": "000123456789"}, "000123456789"),
+               "au_becs_debit": ({"bsb_number": "000000", "account_number": "000123456"},
+                                 "000123456"),
+               "bacs_debit": ({"sort_code": "108800", "account_number": "00012345"},
+                              "00012345")}
+    for type, (params, number) in numbers.items():
+        pm = payment_methods.create_payment_method(account_id=account_id, uow=make_uow(),
+                                                   type=type, method_params=params)
+        assert pm.type == type and pm.last4 == number[-4:] and pm.fingerprint
+        assert number not in str(load(make_uow, PaymentMethod, pm.id).model_dump())
+    with raises_param(InvalidRequest, "sepa_debit", "parameter_missing"):
+        payment_methods.create_payment_method(account_id=account_id, uow=make_uow(),
+                                              type="sepa_debit")
+
+
+def test_update_records_what_changed(account_id: str, make_uow: MakeUow,
+                                     customer: Customer) -> None:
+    pm_id = customer.default_payment_method or ""
+    payment_methods.update_payment_method(
+        pm_id, account_id=account_id, uow=make_uow(),
+        billing_details={"name": "Ada"}, metadata={"a": "1", "b": "2"})
+    updated = payment_methods.update_payment_method(
+        pm_id, account_id=account_id, uow=make_uow(), metadata={"a": ""},
+        card={"exp_month": "3", "exp_year": "2035"})
+    assert updated.metadata_ == {"b": "2"} and updated.billing_details["name"] == "Ada"
+    assert (updated.exp_month, updated.exp_year) == (3, 2035)
+    events = [e for e in events_of(make_uow, account_id, object_id=pm_id)
+              if e.type == "payment_method.updated"]
+    assert len(events) == 2
+    assert set(events[1].previous_attributes or {}) == {"metadata", "card"}
+    assert events[1].previous_attributes["metadata"] == {"a": "1", "b": "2"}
+    assert events[1].data_object["card"]["exp_year"] == 2035
+    # Nothing changed: no event.
+    payment_methods.update_payment_method(pm_id, account_id=account_id, uow=make_uow(),
+                                          metadata={"b": "2"})
+    assert len([e for e in events_of(make_uow, account_id, object_id=pm_id)
+                if e.type == "payment_method.updated"]) == 2
+    with raises_param(InvalidRequest, "card[exp_month]", "invalid_expiry_month"):
+        payment_methods.update_payment_method(pm_id, account_id=account_id, uow=make_uow(),
+                                              card={"exp_month": "13"})
+    with raises_param(InvalidRequest, "card[number]"):
+        payment_methods.update_payment_method(pm_id, account_id=account_id, uow=make_uow(),
+                                              card={"number": "4242424242424242"})
+
+
+def test_detach_clears_the_default_and_records_it(account_id: str, make_uow: MakeUow,
+                                                  customer: Customer) -> None:
+    pm_id = customer.default_payment_method or ""
+    detached = payment_methods.detach_payment_method(pm_id, account_id=account_id,
+                                                     uow=make_uow())
+    assert detached.customer_id is None
+    assert load(make_uow, Customer, customer.id).default_payment_method is None
+    types = [e.type for e in events_of(make_uow, account_id)]
+    assert types[-2:] == ["customer.updated", "payment_method.detached"]
+    [event] = [e for e in events_of(make_uow, account_id, object_id=pm_id)
+               if e.type == "payment_method.detached"]
+    assert event.previous_attributes == {"customer": customer.id}
+    assert event.customer_id == customer.id
+    with raises_param(InvalidRequest, "payment_method"):
+        payment_methods.detach_payment_method(pm_id, account_id=account_id, uow=make_uow())
+    # A detached method cannot come back to another customer's list by id.
+    assert payment_methods.list_payment_methods(customer.id, account_id=account_id,
+                                                uow=make_uow()) == []
+
+
+def test_list_by_type(account_id: str, make_uow: MakeUow, customer: Customer) -> None:
+    sepa = payment_methods.create_payment_method(
+        account_id=account_id, uow=make_uow(), type="sepa_debit",
+        method_params={"iban": "DE89370400440532013000"})
+    payment_methods.attach_payment_method(sepa.id, customer_id=customer.id,
+                                          account_id=account_id, uow=make_uow())
+    only = payment_methods.list_payment_methods(customer.id, account_id=account_id,
+                                                uow=make_uow(), type="sepa_debit")
+    assert [pm.id for pm in only] == [sepa.id]
+    cards = payment_methods.list_payment_methods(customer.id, account_id=account_id,
+                                                 uow=make_uow(), type="card")
+    assert [pm.id for pm in cards] == [customer.default_payment_method]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum import luhn
 
 from portal_app.billing import processor
 from portal_app.errors import CardDeclined, CardError, InvalidRequest
@@ -14,10 +16,11 @@ from portal_app.errors import CardDeclined, CardError, InvalidRequest
 NOW = datetime(2026, 1, 31, 12, tzinfo=UTC)
 
 
-def tokenize(number: str, *, exp_month: object = 12, exp_year: object = 2030,
-             cvc: str | None = "123") -> processor.CardDetails:
+def tokenize(number: str, *, exp_month: Any = 12, exp_year: Any = 2030,
+             cvc: str | None = "123", strict_cvc: bool = False) -> processor.CardDetails:
     return processor.tokenize_card(number=number, exp_month=exp_month, exp_year=exp_year,
-                                   cvc=cvc, fingerprint_key="k" * 64, now=NOW)
+                                   cvc=cvc, fingerprint_key="k" * 64, now=NOW,
+                                   strict_cvc=strict_cvc)
 
 
 def luhn_check_digit(body: str) -> str:
@@ -27,7 +30,7 @@ def luhn_check_digit(body: str) -> str:
     raise AssertionError("some check digit always fits")
 
 
-@pytest.mark.parametrize("number", list(processor._TEST_NUMBERS))
+@pytest.mark.parametrize("number", list(processor.TEST_CARD_NUMBERS))
 def test_every_stripe_test_number_passes_luhn(number: str) -> None:
     assert processor.luhn_valid(number)
 
@@ -153,7 +156,7 @@ def test_every_test_payment_method_maps_to_a_valid_card(token: str) -> None:
     assert card.last4 == number[-4:]
     assert card.brand == processor.card_brand(number) != "unknown"
     assert (card.exp_year, card.exp_month) > (NOW.year, NOW.month)
-    declines = "Declined" in token or "Fail" in token
+    declines = any(word in token for word in ("Declined", "Fail", "RequiredProcessingError"))
     assert (card.attach_decline_code or card.charge_decline_code) is not None if declines else (
         card.attach_decline_code is None and card.charge_decline_code is None)
 
@@ -192,3 +195,114 @@ def test_decline_error(decline_code: str, code: str) -> None:
     assert isinstance(error, CardDeclined)
     assert (error.code, error.decline_code, error.type) == (code, decline_code, "card_error")
     assert error.http_status == 402 and error.message
+
+
+# --- brands, lengths, CVC per brand, co-badging, 3-D Secure, test tokens ---------------------
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=18))
+def test_luhn_is_stdnums(body: str) -> None:
+    number = body + luhn.calc_check_digit(body)
+    assert processor.luhn_valid(number)
+    assert luhn.is_valid(number)
+
+
+@pytest.mark.parametrize(("number", "code"), [
+    ("4242 4242 4242 424", "invalid_number"),   # too short for any card
+    ("4242x42424242424", "invalid_number"),
+    ("378282246310005" + "0", "incorrect_number"),
+])
+def test_what_is_not_a_card_number(number: str, code: str) -> None:
+    with pytest.raises(CardError) as raised:
+        tokenize(number)
+    assert (raised.value.code, raised.value.param) == (code, "number")
+
+
+def test_a_number_too_long_for_its_brand_is_invalid() -> None:
+    body = "3782822463100050"  # 17 digits with the check digit: amex has 15
+    with pytest.raises(CardError) as raised:
+        tokenize(body + luhn.calc_check_digit(body), cvc="1234")
+    assert raised.value.code == "invalid_number"
+
+
+@pytest.mark.parametrize(("number", "cvc", "strict_ok", "lenient_ok"), [
+    ("378282246310005", "1234", True, True), ("378282246310005", "123", False, True),
+    ("4242424242424242", "123", True, True), ("4242424242424242", "1234", False, True),
+])
+def test_strict_cvc_length_follows_the_brand(number: str, cvc: str, strict_ok: bool,
+                                             lenient_ok: bool) -> None:
+    for strict, ok in ((True, strict_ok), (False, lenient_ok)):
+        if ok:
+            assert tokenize(number, cvc=cvc, strict_cvc=strict).last4 == number[-4:]
+        else:
+            with pytest.raises(CardError):
+                tokenize(number, cvc=cvc, strict_cvc=strict)
+    assert processor.cvc_length(processor.card_brand(number)) == (4 if number[0] == "3" else 3)
+
+
+@pytest.mark.parametrize(("number", "brand", "local"), [
+    ("4000002500001001", "visa", "cartes_bancaires"),
+    ("5555552500001001", "mastercard", "cartes_bancaires"),
+    ("4000050360000001", "visa", "eftpos_au"), ("5555050360000080", "mastercard", "eftpos_au")])
+def test_co_badged_cards_keep_their_brand(number: str, brand: str, local: str) -> None:
+    card = tokenize(number)
+    assert card.brand == brand
+    assert card.networks == tuple(sorted((local, brand)))
+    assert tokenize("4242424242424242").networks == ("visa",)
+
+
+@pytest.mark.parametrize(("number", "authenticate"), [
+    ("4000002500003155", True), ("4000002760003184", True), ("4000000000003220", True),
+    ("4000000000003063", True), ("4000000000003055", False), ("4242424242424242", False)])
+def test_3d_secure_test_numbers(number: str, authenticate: bool) -> None:
+    assert tokenize(number).requires_authentication is authenticate
+
+
+@pytest.mark.parametrize(("token", "covered"), [
+    ("pm_card_authenticationRequiredOnSetup", True),
+    ("pm_card_authenticationRequiredSetupForOffSession", True),
+    ("pm_card_authenticationRequired", False), ("pm_card_threeDSecure2Required", False)])
+def test_which_3d_secure_cards_a_setup_covers_off_session(token: str, covered: bool) -> None:
+    card = processor.tokenize_test_payment_method(token, fingerprint_key="k", now=NOW)
+    assert card.requires_authentication
+    assert card.setup_covers_off_session is covered
+
+
+def test_3d_secure_lookup_error_declines_without_a_challenge() -> None:
+    card = processor.tokenize_test_payment_method("pm_card_threeDSecureRequiredProcessingError",
+                                                  fingerprint_key="k", now=NOW)
+    assert not card.requires_authentication
+    assert card.attach_decline_code is None and card.charge_decline_code == "generic_decline"
+
+
+def test_3d_secure_card_declined_after_authentication() -> None:
+    card = tokenize("4000008260003178")
+    assert card.requires_authentication and card.attach_decline_code is None
+    assert card.charge_decline_code == "insufficient_funds"
+
+
+def test_test_ids_and_their_token_twins() -> None:
+    assert processor.number_of_test_token("tok_visa") == "4242424242424242"
+    assert processor.number_of_test_token("pm_card_threeDSecure2Required") == "4000000000003220"
+    assert processor.number_of_test_token("pm_card_fr") == "4000002500000003"
+    assert processor.number_of_test_token("tok_nope") is None
+    card = processor.tokenize_test_payment_method("tok_mastercard", fingerprint_key="k", now=NOW)
+    assert card.brand == "mastercard"
+
+
+@pytest.mark.parametrize("number", [n for n, t in processor.TEST_CARD_NUMBERS.items()
+                                    if t.requires_authentication])
+def test_every_authentication_number_has_a_test_id(number: str) -> None:
+    names = [name for name, n in processor.TEST_PAYMENT_METHODS.items() if n == number]
+    assert names and all("uthentication" in n or "threeDSecure" in n for n in names)
+
+
+@pytest.mark.parametrize("code", ["account_closed", "no_account", "debit_not_authorized",
+                                  "refer_to_customer", "charge_exceeds_weekly_limit"])
+def test_bank_failure_codes_have_their_own_message(code: str) -> None:
+    error = processor.decline(code)
+    assert error.decline_code == code and error.message == processor.DECLINE_MESSAGES[code]
+
+
+def test_authentication_required_is_its_own_error_code() -> None:
+    assert processor.decline("authentication_required").code == "authentication_required"

@@ -59,6 +59,7 @@ from tests.portal_app.isolation_world import (
     fake_merchant,
     kind_of,
     missing_like,
+    reopen_first_invoice,
     victim_merchant,
     watch,
 )
@@ -78,7 +79,8 @@ STATES: list[type[rx.State]] = [
 
 # The route's query parameters a State reads (``router.page.params`` /
 # ``router.url.query_parameters``), and the object each names.
-ROUTE_PARAMS = {"subscription": "subscription", "id": "experiment", "edit": "experiment"}
+ROUTE_PARAMS = {"subscription": "subscription", "id": "experiment", "edit": "experiment",
+                "setup_intent": "setup_intent", "invoice": "invoice"}
 
 # ``<kind>_id`` parameters: the object kind, by the name before ``_id``.
 ID_NAMES = {"subscription": "subscription", "item": "subscription_item", "price": "price",
@@ -95,6 +97,12 @@ ID_PARAMS = {
     ("OffersState.toggle_product", "product"): "product",
     ("ExperimentsState.set_configuration", "value"): "configuration",
     ("ExperimentsState.toggle_product", "product"): "product",
+    ("MethodsState.make_default", "payment_method"): "payment_method",
+    ("MethodsState.ask_remove", "payment_method"): "payment_method",
+    ("MethodsState.remove", "payment_method"): "payment_method",
+    ("PayState.choose", "payment_method"): "payment_method",
+    ("DetailsState.ask_remove_tax_id", "tax_id"): "tax_id",
+    ("DetailsState.remove_tax_id", "tax_id"): "tax_id",
 }
 
 # Parameters that are no id (``bool`` ones need no entry), and why.
@@ -124,6 +132,14 @@ NOT_ID_PARAMS = {
     ("ExperimentsState.set_per_reason", "key"): "the dialog's own key of a draft variant",
     ("ExperimentsState.save", "form_data"): "typed values (name, weights, holdout)",
     ("ExperimentState.ask", "action"): "start, stop or ship",
+    ("MethodsState.choose_type", "kind"): "a payment method type (checked against the "
+                                          "configuration's)",
+    ("MethodsState.set_field", "key"): "a field of the add form",
+    ("MethodsState.set_field", "value"): "what the customer types",
+    ("DetailsState.set_field", "key"): "a field of the details form",
+    ("DetailsState.set_field", "value"): "what the customer types or picks (a country...)",
+    ("DetailsState.choose_tax_type", "value"): "one of Stripe's tax ID types",
+    ("DetailsState.set_tax_value", "value"): "the tax ID the customer types",
 }
 
 # Handlers that take no id, and why. Everything else runs in a script.
@@ -143,6 +159,29 @@ NO_IDS = {
     "CancelState.decline_offer": "declines the offer of the session's own flow",
     "CancelState.to_overview": "a redirect",
     "DoneState.load": "shows the message of the flow that just completed",
+    "InvoicesState.load": "the session's own invoices: the cookie is its only input",
+    "InvoicesState.next_page": "pages through the session's own invoices",
+    "InvoicesState.previous_page": "pages through the session's own invoices",
+    "MethodsState.load_add": "the session's own add form",
+    "MethodsState.choose_type": "picks a type of the form",
+    "MethodsState.set_field": "types into the form",
+    "MethodsState.submit": "adds a new method to the session's own customer",
+    "MethodsState.keep": "closes the removal question",
+    "MethodsState.to_list": "a redirect",
+    "MethodsState.to_add": "a redirect",
+    "PastDueState.load_notices": "the session's own past-due invoices: the cookie is its only "
+                                 "input",
+    "PayState.add_method": "a redirect",
+    "PayState.to_overview": "a redirect",
+    "DetailsState.load": "the session's own customer's details",
+    "DetailsState.load_summary": "the session's own customer's details",
+    "DetailsState.set_field": "types into the form",
+    "DetailsState.save": "saves the session's own customer's details",
+    "DetailsState.choose_tax_type": "picks a tax ID type",
+    "DetailsState.set_tax_value": "types the tax ID",
+    "DetailsState.add_tax_id": "adds a tax ID to the session's own customer",
+    "DetailsState.keep_tax_id": "closes the removal question",
+    "DetailsState.to_details": "a redirect",
     "ConsoleState.check": "the sign-in only",
     "OverviewState.load": "the account's own event count",
     "EventsState.load": "the account's own events",
@@ -230,6 +269,19 @@ SCRIPTS: dict[str, list[Script]] = {
         Script((Step("load_confirm"), Step("confirm")), query=_sub, browser="confirm_cookie"),
     ],
     "PauseState": [Script((Step("load"), Step("confirm")), query=_sub)],
+    "MethodsState": [
+        Script((Step("load"),), query=lambda m, h: {"setup_intent": h.setup_intent}),
+        Script((Step("load"), Step("make_default", lambda m, h: (h.payment_method,)))),
+        Script((Step("load"), Step("ask_remove", lambda m, h: (h.payment_method,)))),
+        Script((Step("load"), Step("remove", lambda m, h: (h.payment_method,)))),
+    ],
+    "DetailsState": [
+        Script((Step("load"), Step("ask_remove_tax_id", lambda m, h: (h.tax_id,)),
+                Step("remove_tax_id", lambda m, h: (h.tax_id,)))),
+    ],
+    "PayState": [Script((Step("load"), Step("choose", lambda m, h: (h.payment_method,)),
+                         Step("pay")), query=lambda m, h: {"invoice": h.invoice},
+                        before=reopen_first_invoice)],
     "CancelState": [
         Script((Step("load"), Step("choose_reason", lambda m, h: ("too_expensive",)),
                 Step("submit_reason"), Step("accept_offer")), query=_sub),
