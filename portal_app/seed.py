@@ -2,16 +2,19 @@
 
 ``seed_demo`` creates "Northwind Analytics" with a console user and an API key, both
 secrets generated then (or the key from ``PORTICO_DEMO_SECRET_KEY``) and stored only as
-digests, a portal configuration, three products priced
-monthly and yearly in USD and EUR, two coupons, and about fifty customers who
+digests, a portal configuration (every feature, the payment method types limited by a
+payment method configuration), three products priced monthly and yearly in USD and EUR, two coupons, and about fifty customers who
 sign up across the last 365 days. A :class:`FrozenClock` starts a year ago and
 :func:`portal_app.billing.renewals.advance_clock` carries it to now between sign-ups,
 cancellations and card changes, so every renewal, failed charge, trial end and
 cancellation happened through the ledger and left its invoices and events.
+Four showcase customers (:mod:`portal_app.seed_wallets`) carry full billing and
+shipping details, tax IDs and wallets of several payment method types, saved
+through setup intents: mandates for bank debits, the test authorization for PayPal.
 
 Every choice comes from one seeded random generator and is relative to the
 start of the history, so two seeds with the same ``now`` build the same
-history (ids aside, which are random by design).
+history (ids and mandate references aside, which are random by design).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -34,14 +37,19 @@ import portal_app.models  # noqa: F401  (registers every table, for delete_accou
 from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ConsoleUser
 from portal_app.billing import (
+    authorizations,
     cancellations,
     catalog,
     coupons,
     customers,
+    mandates,
     meters,
+    payment_method_configurations,
     payment_methods,
     renewals,
+    setup_intents,
     subscriptions,
+    tax_ids,
 )
 from portal_app.billing.models import (
     Customer,
@@ -51,6 +59,7 @@ from portal_app.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from portal_app.billing.payment_objects import CONFIGURABLE_TYPES
 from portal_app.billing.provider import ItemSpec
 from portal_app.clock import FrozenClock, as_utc, utc_now
 from portal_app.db import UnitOfWork, get_engine
@@ -58,12 +67,19 @@ from portal_app.errors import AuthenticationFailed, InvalidRequest
 from portal_app.events.models import Event
 from portal_app.periods import shift
 from portal_app.portal import configurations, sessions
-from portal_app.portal.configurations import CANCELLATION_REASONS
+from portal_app.portal.configurations import CANCELLATION_REASONS, CUSTOMER_UPDATES
+from portal_app.seed_wallets import (
+    FEATURED_EMAIL,
+    ONLINE_ACCEPTANCE,
+    RETURN_URL,
+    SHOWCASE,
+    Method,
+    card_params,
+)
 from portal_app.settings import get_settings
 
 DEMO_BUSINESS = "Northwind Analytics"
 DEMO_EMAIL = "demo@portico.test"
-FEATURED_EMAIL = "ada.whitfield@example.com"
 USAGE_EVENT = "api_request"  # the featured customer's metered add-on counts these
 RANDOM_SEED = 20260131
 HISTORY = timedelta(days=365)
@@ -90,27 +106,37 @@ NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
            ("Martin", "Bernard", "Dubois", "Durand", "Lefèvre", "Moreau", "Laurent", "Girard",
             "Roux", "Fontaine", "Chevalier", "Lambert")),
 }
-CITIES: dict[str, tuple[tuple[str, str, str], ...]] = {  # city, postal code, country
-    "en": (("Portland", "97205", "US"), ("Austin", "78701", "US"), ("Boston", "02110", "US"),
-           ("Denver", "80202", "US"), ("Seattle", "98101", "US")),
-    "de": (("Berlin", "10115", "DE"), ("Hamburg", "20095", "DE"), ("München", "80331", "DE"),
-           ("Köln", "50667", "DE")),
-    "fr": (("Paris", "75002", "FR"), ("Lyon", "69002", "FR"), ("Bordeaux", "33000", "FR"),
-           ("Nantes", "44000", "FR")),
+# city, postal code, country, state (where the country's addresses have one)
+CITIES: dict[str, tuple[tuple[str, str, str, str | None], ...]] = {
+    "en": (("Portland", "97205", "US", "OR"), ("Austin", "78701", "US", "TX"),
+           ("Boston", "02110", "US", "MA"), ("Denver", "80202", "US", "CO"),
+           ("Seattle", "98101", "US", "WA")),
+    "de": (("Berlin", "10115", "DE", None), ("Hamburg", "20095", "DE", None),
+           ("München", "80331", "DE", None), ("Köln", "50667", "DE", None)),
+    "fr": (("Paris", "75002", "FR", None), ("Lyon", "69002", "FR", None),
+           ("Bordeaux", "33000", "FR", None), ("Nantes", "44000", "FR", None)),
 }
+# The cards the drawn customers sign up with, and how often.
+CARDS = {"pm_card_visa": 52, "pm_card_mastercard": 26, "pm_card_amex": 10,
+         "pm_card_discover": 5, "pm_card_jcb": 3, "pm_card_unionpay": 2, "pm_card_diners": 2}
+# What customers may add in the portal (its payment method configuration): the types of
+# a merchant selling in the US, Europe and Australia; the Korean wallets stay off.
+PORTAL_TYPES = ("card", "link", "us_bank_account", "sepa_debit", "bacs_debit",
+                "au_becs_debit", "acss_debit", "paypal", "cashapp", "amazon_pay",
+                "revolut_pay")
 COMMENTS = ("We moved the reporting in-house.", "Too pricey for our team size right now.",
             "Missing a Snowflake connector.", "Project ended.", None, None, None)
 
 Fate = Literal["active", "trialing", "past_due", "failed", "canceled", "cancels_later"]
 
-# How the fifty customers end up (the featured customer is one more, active).
+# How the drawn customers end up (the four showcase customers make fifty, active).
 FATES: tuple[tuple[Fate, int], ...] = (
     ("trialing", 5),       # signed up in the last two weeks, still in the trial
     ("past_due", 4),       # renewal declined recently (one trial ended without a card)
     ("failed", 1),         # retries failed for a whole period: canceled for non-payment
     ("canceled", 9),       # canceled by the customer, now or at period end, with feedback
     ("cancels_later", 2),  # cancellation scheduled for the end of the current period
-    ("active", 28),        # paying; some started with a trial, some carry a coupon
+    ("active", 25),        # paying; some started with a trial, some carry a coupon
 )
 
 
@@ -136,6 +162,10 @@ class Plan:
     feedback: str | None = None
     comment: str | None = None
     switch_card_at: datetime | None = None
+    phone: str | None = None
+    shipping: dict[str, Any] | None = None
+    methods: tuple[Method, ...] = ()  # saved at or after sign-up (cards with their expiry)
+    tax_ids: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,11 +231,11 @@ def plan_customers(*, start: datetime, now: datetime, seed: int = RANDOM_SEED) -
             if email not in used_emails:
                 used_emails.add(email)
                 break
-        city, postal, country = rng.choice(CITIES[locale])
+        city, postal, country, state = rng.choice(CITIES[locale])
         address = {"city": city, "country": country, "line1": f"{rng.randint(1, 240)} Main St"
                    if locale == "en" else f"Hauptstraße {rng.randint(1, 90)}" if locale == "de"
                    else f"{rng.randint(1, 90)} rue de la République",
-                   "line2": None, "postal_code": postal, "state": None}
+                   "line2": None, "postal_code": postal, "state": state}
         return f"{first} {last}", email, address
 
     def between(lo: datetime, hi: datetime, *, skew: float = 1.0) -> datetime:
@@ -224,8 +254,7 @@ def plan_customers(*, start: datetime, now: datetime, seed: int = RANDOM_SEED) -
             currency="usd" if locale == "en" else "eur", address=address,
             product=rng.choices((0, 1, 2), weights=(45, 38, 17))[0],
             interval=Interval.year if rng.random() < 0.2 else Interval.month,
-            card=rng.choices(("pm_card_visa", "pm_card_mastercard", "pm_card_amex"),
-                             weights=(60, 28, 12))[0],
+            card=rng.choices(tuple(CARDS), weights=tuple(CARDS.values()))[0],
             fate=fate, signup=start,
         )
         if fate == "trialing":
@@ -265,15 +294,19 @@ def plan_customers(*, start: datetime, now: datetime, seed: int = RANDOM_SEED) -
                                         weights=(30, 18, 14, 16, 4, 6, 4, 8))[0]
             plan.comment = rng.choice(COMMENTS)
         plans.append(plan)
+    # The showcase, first of them the customer `portico demo-info` opens the portal for.
+    for show in SHOWCASE:
+        plans.append(Plan(
+            index=len(plans), name=show.name, email=show.email, locale=show.locale,
+            currency=show.currency, address=show.address, product=show.product,
+            interval=Interval.month, card=show.card, fate="active",
+            signup=(start + show.signup_days * day).replace(hour=9, minute=30),
+            phone=show.phone, shipping=show.shipping, tax_ids=show.tax_ids,
+            methods=tuple(replace(m, params=card_params(m.params["number"], now=now,
+                                                        months=m.expires_in))
+                          if m.expires_in is not None else m for m in show.methods),
+        ))
     plans.sort(key=lambda p: p.signup)
-    # The customer `portico demo-info` opens the portal for: a year of paid invoices.
-    plans.insert(0, Plan(
-        index=len(plans), name="Ada Whitfield", email=FEATURED_EMAIL, locale="en",
-        currency="usd", address={"city": "Portland", "country": "US", "line1": "1200 NW Irving St",
-                                 "line2": "Suite 400", "postal_code": "97209", "state": "OR"},
-        product=1, interval=Interval.month, card="pm_card_visa", fate="active",
-        signup=(start + 3 * day).replace(hour=9, minute=30),
-    ))
     return plans
 
 
@@ -356,16 +389,18 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
                                 event_name=USAGE_EVENT, formula="sum")
 
     plans = plan_customers(start=start, now=now, seed=seed)
-    actions: list[tuple[datetime, int, str, Plan]] = []
+    actions: list[tuple[datetime, int, str, Plan, Method | None]] = []
     for plan in plans:
-        actions.append((plan.signup, 0, "signup", plan))
+        actions.append((plan.signup, 0, "signup", plan, None))
         if plan.switch_card_at is not None:
-            actions.append((plan.switch_card_at, 1, "switch_card", plan))
+            actions.append((plan.switch_card_at, 1, "switch_card", plan, None))
         if plan.cancel_at is not None:
-            actions.append((plan.cancel_at, 2, "cancel", plan))
+            actions.append((plan.cancel_at, 2, "cancel", plan, None))
+        actions.extend((plan.signup + timedelta(days=m.after_days), 1, "save_method", plan, m)
+                       for m in plan.methods if m.after_days)
     actions.sort(key=lambda a: (a[0], a[1], a[3].index))
     signed_up: dict[int, tuple[str, str]] = {}  # plan index -> (customer, subscription)
-    for when, _, kind, plan in actions:
+    for when, _, kind, plan, method in actions:
         if when > clock():
             renewals.advance_clock(clock, when, account_id=account_id, uow_factory=uow)
         if kind == "signup":
@@ -373,6 +408,8 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
                      if plan.email == FEATURED_EMAIL else None)
             signed_up[plan.index] = _sign_up(plan, account_id=account_id, prices=prices,
                                              coupon_ids=coupon_ids, uow=uow, addon=addon)
+        elif kind == "save_method" and method is not None:
+            _save_method(method, signed_up[plan.index][0], account_id=account_id, uow=uow)
         elif kind == "switch_card":
             customer_id, _ = signed_up[plan.index]
             pm = payment_methods.attach_payment_method(
@@ -426,6 +463,10 @@ def _create_configuration(*, account_id: str, prices: dict[tuple[int, Interval, 
             price = u.session.get(Price, price_id)
             assert price is not None
             by_product.setdefault(price.product_id, []).append(price.id)
+    pmc = payment_method_configurations.create_configuration(
+        account_id=account_id, uow=uow(), name="Northwind portal",
+        preferences={type: "on" if type in PORTAL_TYPES else "off"
+                     for type in CONFIGURABLE_TYPES})
     configurations.create_configuration({
         "business_profile": {
             "headline": "Northwind Analytics: manage your plan, cards and invoices",
@@ -435,9 +476,9 @@ def _create_configuration(*, account_id: str, prices: dict[tuple[int, Interval, 
         "default_return_url": "https://northwind.example/account",
         "features": {
             "invoice_history": {"enabled": True},
-            "payment_method_update": {"enabled": True},
-            "customer_update": {"enabled": True,
-                                "allowed_updates": ["email", "name", "address", "phone"]},
+            "payment_method_update": {"enabled": True,
+                                      "payment_method_configuration": pmc.id},
+            "customer_update": {"enabled": True, "allowed_updates": list(CUSTOMER_UPDATES)},
             "subscription_cancel": {
                 "enabled": True, "mode": "at_period_end",
                 "cancellation_reason": {"enabled": True, "options": list(CANCELLATION_REASONS)},
@@ -489,8 +530,14 @@ def _sign_up(plan: Plan, *, account_id: str, prices: dict[tuple[int, Interval, s
     customer = customers.create_customer(
         account_id=account_id, uow=uow(), email=plan.email, name=plan.name,
         address=plan.address, preferred_locales=[plan.locale], payment_method=plan.card,
-        metadata={"demo_plan": str(plan.index)},
+        metadata={"demo_plan": str(plan.index)}, phone=plan.phone, shipping=plan.shipping,
     )
+    for method in plan.methods:
+        if not method.after_days:  # the others come later (see ``seed_demo``)
+            _save_method(method, customer.id, account_id=account_id, uow=uow)
+    for type, value in plan.tax_ids:
+        tax_ids.create_tax_id(customer.id, type=type, value=value, account_id=account_id,
+                              uow=uow())
     subscription = subscriptions.create_subscription(
         account_id=account_id, uow=uow(), customer=customer.id,
         items=[ItemSpec(price=prices[(plan.product, plan.interval, plan.currency)]),
@@ -499,6 +546,26 @@ def _sign_up(plan: Plan, *, account_id: str, prices: dict[tuple[int, Interval, s
         coupon=coupon_ids[plan.coupon] if plan.coupon is not None else None,
     )
     return customer.id, subscription.id
+
+
+def _save_method(method: Method, customer_id: str, *, account_id: str,
+                 uow: Callable[[], UnitOfWork]) -> None:
+    """Save ``method`` as a customer does in the portal: a setup intent, its mandate
+    accepted (bank debits) or authorized on the test page (wallets)."""
+    si = setup_intents.create_setup_intent(
+        account_id=account_id, uow=uow(), customer_id=customer_id,
+        payment_method_types=[method.type], confirm=True, return_url=RETURN_URL,
+        payment_method_data={"type": method.type, method.type: method.params,
+                             "billing_details": method.billing_details or {}},
+        mandate_acceptance=ONLINE_ACCEPTANCE if method.type in mandates.MANDATE_TYPES
+        else None)
+    if si.status == setup_intents.REQUIRES_ACTION and si.next_action:
+        token = si.next_action["redirect_to_url"]["url"].rsplit("/", 1)[1]
+        authorizations.complete_authorization(token, succeed=True, account_id=account_id,
+                                              uow=uow())
+    if method.default:
+        customers.update_customer(customer_id, account_id=account_id, uow=uow(),
+                                  default_payment_method=si.payment_method_id)
 
 
 # --- reading and resetting ---------------------------------------------------------------
