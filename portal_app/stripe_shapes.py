@@ -27,6 +27,12 @@ API_VERSION = stripe.api_version
 
 # Stripe's ``cancellation_details.feedback`` values, the only ones it accepts (in the
 # order the portal offers them as cancellation reasons).
+# Card networks by Stripe's ``brand``/``display_brand`` codes, as their owners write them.
+CARD_BRAND_NAMES = {
+    "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
+    "discover": "Discover", "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay",
+    "cartes_bancaires": "Cartes Bancaires", "eftpos_au": "eftpos", "interac": "Interac",
+}
 CANCELLATION_FEEDBACK = ("too_expensive", "missing_features", "switched_service", "unused",
                          "customer_service", "too_complex", "low_quality", "other")
 

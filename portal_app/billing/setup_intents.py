@@ -27,6 +27,7 @@ from portal_app.billing.models import Customer, PaymentMethod, PendingAuthorizat
 from portal_app.billing.payment_objects import render_payment_method, render_setup_intent
 from portal_app.db import UnitOfWork
 from portal_app.errors import BillingError, CardDeclined, CardError, InvalidRequest, ResourceMissing
+from portal_app.stripe_shapes import CARD_BRAND_NAMES
 
 KIND = "setup_intent"  # the test authorization page's kind for setup intents
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"
@@ -318,16 +319,13 @@ WALLET_NAMES = {"link": "Link", "paypal": "PayPal", "cashapp": "Cash App Pay",
                 "amazon_pay": "Amazon Pay", "revolut_pay": "Revolut Pay",
                 "kakao_pay": "Kakao Pay", "naver_pay": "Naver Pay",
                 "samsung_pay": "Samsung Pay", "kr_card": "Korean card"}
-CARD_BRANDS = {"amex": "American Express", "diners": "Diners Club", "jcb": "JCB",
-               "unionpay": "UnionPay", "mastercard": "Mastercard", "visa": "Visa",
-               "discover": "Discover"}
 
 
 def _method_name(pm: PaymentMethod | None) -> str:
     if pm is None:
         return ""
     if pm.last4:
-        brand = CARD_BRANDS.get(pm.brand or "", pm.brand) if pm.type == "card" else \
+        brand = CARD_BRAND_NAMES.get(pm.brand or "", pm.brand) if pm.type == "card" else \
             str(pm.details.get("bank_name") or pm.type.replace("_", " ").upper())
         return f"{brand} •••• {pm.last4}"
     email = pm.billing_details.get("email")

@@ -67,13 +67,13 @@ def payment_method_card() -> rx.Component:
             ),
             rx.text(tr("No payment method on file."), size="2", color="var(--gray-11)"),
         ),
-        rx.flex(
+        rx.cond(PortalState.payment_method_update, rx.flex(
             rx.link(rx.cond(PortalState.has_payment_method, tr("Manage payment methods"),
                             tr("Add payment method")),
                     href=PORTAL_PAYMENT_METHODS, size="2", weight="medium", underline="hover",
                     class_name="portal-manage-methods"),
             justify="end", margin_top="12px",
-        ),
+        )),
     )
 
 

@@ -71,6 +71,12 @@ class PortalState(rx.State):
     payment_method: PaymentMethodView = NO_PAYMENT_METHOD
     invoices: rx.Field[list[InvoiceView]] = rx.field(default_factory=list)
     invoice_history: rx.Field[bool] = rx.field(True)  # features.invoice_history.enabled
+    # Where the add-payment-method form goes once a method is added, when a page sent the
+    # customer there to come back (the pay page). Set on the server only, never from the
+    # browser: a portal path.
+    _after_adding_method: str = ""
+    # features.payment_method_update.enabled: the overview links to the methods page.
+    payment_method_update: rx.Field[bool] = rx.field(True)
 
     @rx.var
     def business_initial(self) -> str:
@@ -116,6 +122,7 @@ class PortalState(rx.State):
         self.payment_method = overview.payment_method or NO_PAYMENT_METHOD
         self.invoices = overview.invoices
         self.invoice_history = overview.invoice_history
+        self.payment_method_update = overview.payment_method_update
 
     @rx.event
     def load(self) -> None:

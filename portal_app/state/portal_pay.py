@@ -18,7 +18,7 @@ from portal_app.errors import BillingError, ResourceMissing, SessionExpired
 from portal_app.i18n import _
 from portal_app.portal.models import PortalSession
 from portal_app.portal.refusals import error_message
-from portal_app.routes import PORTAL, PORTAL_PAYMENT_METHODS_ADD
+from portal_app.routes import PORTAL, PORTAL_PAYMENT_METHODS_ADD, portal_invoice_pay
 from portal_app.state import portal as portal_state
 from portal_app.state.portal import PortalState
 from portal_app.views import past_due
@@ -92,8 +92,13 @@ class PayState(PortalState):
         except ResourceMissing:
             self.view = "error"
             return
-        # Back from the test authorization page: its outcome (not an id).
         query = self.router.url.query_parameters
+        # Back from the add form: the method just added is preselected (one of the
+        # customer's own, or nothing).
+        added = str(query.get("payment_method") or "")
+        if added in {m.id for m in self.methods}:
+            self.selected = added
+        # Back from the test authorization page: its outcome (not an id).
         outcome = query.get("redirect_status")
         if outcome == "failed":
             self.error = i18n.gettext(self.lang, _("The payment was not authorized. Try "
@@ -136,7 +141,9 @@ class PayState(PortalState):
 
     @rx.event
     def add_method(self) -> EventSpec:
-        """To the add form (it comes back to the payment methods list)."""
+        """To the add form, which comes back here once the method is added."""
+        self._after_adding_method = portal_invoice_pay(self.invoice_id) if self.invoice_id \
+            else ""
         return rx.redirect(PORTAL_PAYMENT_METHODS_ADD)
 
     @rx.event

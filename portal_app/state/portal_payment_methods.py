@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -133,19 +134,27 @@ class MethodsState(ManageState):
         query = self.router.url.query_parameters
         returning = str(query.get("setup_intent") or "")
         if not returning:
+            self._after_adding_method = ""  # the list opened for itself
             return None
         done = self._call(lambda s, uow: actions.finish_setup(s, returning, uow=uow))
         self._show_page(session)
         if done is None:
             self.banner, self.banner_kind, self.error = self.error, "error", ""
             return rx.redirect(PORTAL_PAYMENT_METHODS, replace=True)
-        return self._completed(session, _("Your payment method was added."))
+        return self._completed(session, _("Your payment method was added."),
+                               added=str(done[1]["payment_method"] or ""))
 
-    def _completed(self, session: PortalSession, message: str) -> Any:
-        """After an added or changed method: the flow's ``after_completion``, else the list."""
+    def _completed(self, session: PortalSession, message: str, *, added: str = "") -> Any:
+        """After an added or changed method: the flow's ``after_completion``, the page that
+        sent the customer here (with ``added``, the new method, preselected), else the list."""
         finished = completion(session, FLOWS, "")
         if finished.type == "redirect" and finished.url:
             return rx.redirect(finished.url)
+        if self._after_adding_method:
+            # Sent here by another page (paying an invoice): back to it, the new method listed.
+            back, self._after_adding_method = self._after_adding_method, ""
+            return rx.redirect(f"{back}?{urlencode({'payment_method': added})}" if added
+                               else back)
         self._say(message)
         if finished.type == "hosted_confirmation":
             self.done_title, self.done_message = self.banner, finished.message
@@ -256,7 +265,8 @@ class MethodsState(ManageState):
             url = intent["next_action"]["redirect_to_url"]["url"]
             yield rx.call_script(f"window.location.assign({json.dumps(url)})")
             return
-        yield self._completed(session, _("Your payment method was added."))
+        yield self._completed(session, _("Your payment method was added."),
+                              added=str(intent["payment_method"] or ""))
 
     @rx.event
     def to_list(self) -> Any:

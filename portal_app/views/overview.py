@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from portal_app import i18n
@@ -24,6 +25,7 @@ from portal_app.i18n import _
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.stripe_shapes import current_period, is_metered
 from portal_app.views.invoices import in_locale, invoice_history_enabled
+from portal_app.views.payment_method_text import method_view
 
 RECENT_INVOICES = 5
 
@@ -59,11 +61,6 @@ INTERVAL_ONE = {
 INTERVAL_MANY = {
     "day": _("every {count} days"), "week": _("every {count} weeks"),
     "month": _("every {count} months"), "year": _("every {count} years"),
-}
-CARD_BRANDS = {
-    "visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
-    "discover": "Discover", "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay",
-    "cartes_bancaires": "Cartes Bancaires", "eftpos_au": "eftpos", "interac": "Interac",
 }
 
 
@@ -120,6 +117,7 @@ class Overview:
     payment_method: PaymentMethodView | None = None
     invoices: list[InvoiceView] = field(default_factory=list)
     invoice_history: bool = True  # features.invoice_history.enabled
+    payment_method_update: bool = True  # features.payment_method_update.enabled
 
 
 def resolve_locale(session: PortalSession, *, accept_language: str | None,
@@ -166,9 +164,11 @@ def load_overview(session: PortalSession, *, locale: str, uow: UnitOfWork) -> Ov
             subscriptions=[subscription_view(s, locale=locale, billing=billing)
                            for s in subscriptions],
             payment_method=_payment_method_view(customer, subscriptions, locale=locale,
-                                                billing=billing),
+                                                billing=billing, now=uow.clock()),
             invoices=[_invoice_view(i, locale=locale) for i in invoices],
             invoice_history=history,
+            payment_method_update=bool(
+                ((config.features or {}).get("payment_method_update") or {}).get("enabled")),
         )
 
 
@@ -272,7 +272,8 @@ def _date_line(sub: StripeObject, *, locale: str) -> str:
 
 
 def _payment_method_view(customer: StripeObject, subscriptions: list[StripeObject], *,
-                         locale: str, billing: BillingProvider) -> PaymentMethodView | None:
+                         locale: str, billing: BillingProvider, now: datetime
+                         ) -> PaymentMethodView | None:
     candidates = [customer["invoice_settings"]["default_payment_method"],
                   *(s["default_payment_method"] for s in subscriptions)]
     # Only a method attached to this very customer may be shown: the customer's own list.
@@ -280,22 +281,17 @@ def _payment_method_view(customer: StripeObject, subscriptions: list[StripeObjec
     for pm_id in candidates:
         pm = methods.get(pm_id) if pm_id else None
         if pm is not None:
-            return payment_method_view(pm, locale=locale)
+            return payment_method_view(pm, locale=locale, now=now)
     return None
 
 
-def payment_method_view(pm: StripeObject, *, locale: str) -> PaymentMethodView:
-    """A Stripe ``payment_method`` as the portal shows it: ``Visa •••• 4242``."""
+def payment_method_view(pm: StripeObject, *, locale: str, now: datetime) -> PaymentMethodView:
+    """A Stripe ``payment_method`` as the portal names it: ``Visa •••• 4242``."""
+    shown = method_view(pm, default_id=None, locale=locale, now=now)
     details: dict[str, Any] = pm.get(pm["type"]) or {}
-    brand_code = details.get("brand")
-    brand = CARD_BRANDS.get(brand_code or "", (brand_code or pm["type"]).title())
-    last4 = details.get("last4") or ""
-    expiry = ""
-    if details.get("exp_month") and details.get("exp_year"):
-        expiry = i18n.gettext(locale, _("Expires {month}/{year}"),
-                              month=f"{details['exp_month']:02d}", year=details["exp_year"])
-    return PaymentMethodView(brand=brand, last4=last4, description=f"{brand} •••• {last4}",
-                             expiry=expiry)
+    return PaymentMethodView(brand=shown.title.split(" •••• ")[0],
+                             last4=str(details.get("last4") or ""), description=shown.title,
+                             expiry=shown.detail)
 
 
 def _invoice_view(invoice: StripeObject, *, locale: str) -> InvoiceView:

@@ -142,7 +142,7 @@ def load_pay_page(session: PortalSession, invoice_id: str, *, locale: str, uow: 
         default = customer["invoice_settings"]["default_payment_method"]
         methods = []
         for pm in provider.list_payment_methods(session.customer_id):
-            shown = payment_method_view(pm, locale=locale)
+            shown = payment_method_view(pm, locale=locale, now=uow.clock())
             detail = [shown.expiry] if shown.expiry else []
             if pm["id"] == default:
                 detail.append(i18n.gettext(locale, _("Default")))

@@ -5,17 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 
 from portal_app.db import UnitOfWork
-from portal_app.routes import PORTAL, portal_invoice_pay
+from portal_app.routes import (
+    PORTAL,
+    PORTAL_PAYMENT_METHODS,
+    PORTAL_PAYMENT_METHODS_ADD,
+    portal_invoice_pay,
+)
 from portal_app.state import portal as portal_state
 from portal_app.state.portal import PortalState
 from portal_app.state.portal_pay import PastDueState, PayState
+from portal_app.state.portal_payment_methods import MethodsState
 from tests.conftest import START
 from tests.portal_app.state.test_portal_state import opened
 from tests.portal_app.views.test_overview import provider_of, subscribed_customer
@@ -141,3 +147,43 @@ def test_three_d_secure_round_trip(account_id: str, make_uow: UowFactory,
     PayState.load.fn(returned)
     assert returned.status == "paid"
     assert returned.notice == "Payment authorized. Thank you!"
+
+
+def test_a_method_added_from_the_pay_page_comes_back_to_it_preselected(
+        account_id: str, make_uow: UowFactory, past_due: tuple[str, str, str]) -> None:
+    customer, invoice, _ = past_due
+    cookie = opened(account_id, customer, make_uow)
+    root = rx.State(_reflex_internal_init=True)  # one browser tab: pages share the root
+
+    def at(path: str, **query: str) -> None:
+        root.router = RouterData.from_router_data({
+            "pathname": path, "query": query,
+            "asPath": path + ("?" + urlencode(query) if query else ""),
+            "headers": {"cookie": cookie, "user-agent": "Mozilla/5.0 (pytest)"}})
+
+    at(portal_invoice_pay(invoice), invoice=invoice)
+    pay = root.get_substate(PayState.get_full_name().split(".")[1:])
+    assert isinstance(pay, PayState)
+    PayState.load.fn(pay)
+    PayState.add_method.fn(pay)
+
+    at(PORTAL_PAYMENT_METHODS_ADD)
+    methods = root.get_substate(MethodsState.get_full_name().split(".")[1:])
+    assert isinstance(methods, MethodsState)
+    MethodsState.load_add.fn(methods)
+    for key, value in {"number": "4242424242424242", "expiry": "1230", "cvc": "123",
+                       "name": "Ada"}.items():
+        MethodsState.set_field.fn(methods, key, value)
+    back = repr(list(MethodsState.submit.fn(methods))[-1])
+    assert portal_invoice_pay(invoice) in back
+    [added] = set(re.findall(r"payment_method=(pm_\w+)", back))
+
+    at(portal_invoice_pay(invoice), invoice=invoice, payment_method=added)
+    PayState.load.fn(pay)
+    assert pay.selected == added and added in {m.id for m in pay.methods}
+
+    # The list opened for itself later forgets the way back.
+    at(PORTAL_PAYMENT_METHODS)
+    MethodsState.load.fn(methods)
+    assert root.get_substate(PortalState.get_full_name().split(".")[1:]) \
+        ._after_adding_method == ""

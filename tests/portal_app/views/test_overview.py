@@ -228,3 +228,29 @@ def test_a_usage_only_subscription_shows_what_its_usage_costs_so_far(
 
     assert sub.amount == "7,50\u00a0€"
     assert sub.interval == "à ce jour sur cette période"
+
+
+def test_overview_names_every_kind_of_default_method_and_follows_the_feature(
+        account_id: str, make_uow: UowFactory) -> None:
+    customer, _sub = subscribed_customer(account_id, make_uow)
+    billing = provider_of(account_id, make_uow)
+    intent = billing.create_setup_intent(
+        customer_id=customer,
+        payment_method_data={"type": "sepa_debit", "sepa_debit": {"iban": "DE89370400440532013000"},
+                             "billing_details": {"name": "Ada", "email": "ada@example.test"}},
+        mandate_acceptance={"type": "online",
+                            "online": {"ip_address": "127.0.0.1", "user_agent": "pytest"}})
+    billing.set_default_payment_method(intent["payment_method"], customer_id=customer)
+    configurations.create_configuration(
+        {"features": {**configurations.GENEROUS_FEATURES,
+                      "payment_method_update": {"enabled": False}}},
+        account_id=account_id, uow=make_uow())
+    session = portal_session(account_id, customer, make_uow)
+
+    view = load_overview(session, locale="en", uow=make_uow())
+
+    assert view.payment_method is not None
+    # The debit reads as its owner knows it, never as a type code ("Sepa_Debit").
+    assert view.payment_method.description.endswith("•••• 3000")
+    assert "Sepa" not in view.payment_method.description
+    assert view.payment_method_update is False
