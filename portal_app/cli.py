@@ -9,6 +9,7 @@
     portico advance-clock --to DATE  run the demo's renewals due up to DATE
     portico import-events FILE       load Stripe events (JSON lines) into the event store
     portico prune-idempotency-keys   delete stored Idempotency-Key responses older than 24 h
+    portico webhooks-worker [--once] deliver outbound webhooks until stopped (SIGTERM)
 
 Every command works on ``DATABASE_URL`` (SQLite by default) unless given
 ``--database-url``.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -32,6 +33,7 @@ from portal_app.events.importer import import_events
 from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
 from portal_app.migrate import upgrade
 from portal_app.settings import get_settings
+from portal_app.webhooks.worker import Worker, run_in_process
 
 
 def _rows(rows: Sequence[tuple[str, str]], *, indent: int = 2) -> str:
@@ -164,6 +166,19 @@ def cmd_prune_idempotency_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks_worker(args: argparse.Namespace) -> int:
+    worker = Worker(engine=get_engine(args.database_url), batch_size=args.batch_size,
+                    max_in_flight=args.max_in_flight, timeout=args.timeout,
+                    lease=timedelta(seconds=args.lease_seconds))
+    print(f"Delivering webhooks from {_redact_url(args.database_url)}"
+          f"{' (until nothing is due)' if args.once else ' (SIGTERM or Ctrl-C stops)'}",
+          flush=True)
+    stats = run_in_process(worker, once=args.once)
+    print(f"Stopped: {stats.succeeded} delivered, {stats.retried} to retry, {stats.failed} "
+          f"failed, {stats.endpoints_disabled} endpoint(s) disabled.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``portico`` command line."""
     parser = argparse.ArgumentParser(
@@ -206,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     prune_parser.add_argument("--batch-size", type=int, default=1_000, metavar="N",
                               help="records per transaction (default 1000)")
     prune_parser.set_defaults(func=cmd_prune_idempotency_keys)
+    hooks_parser = commands.add_parser(
+        "webhooks-worker", help="deliver outbound webhooks (as many processes as you like; the "
+                                "served app runs one too unless PORTICO_WEBHOOKS_WORKER=0)")
+    hooks_parser.add_argument("--once", action="store_true",
+                              help="stop once nothing is due instead of waiting for more")
+    hooks_parser.add_argument("--batch-size", type=int, default=200, metavar="N",
+                              help="deliveries claimed per transaction (default 200)")
+    hooks_parser.add_argument("--max-in-flight", type=int, default=512, metavar="N",
+                              help="deliveries sent at once (default 512)")
+    hooks_parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                              help="per POST, response included (default 10, Stripe's)")
+    hooks_parser.add_argument("--lease-seconds", type=float, default=120.0, metavar="SECONDS",
+                              help="how long a claim lasts: a killed worker's deliveries are "
+                                   "retried after it (default 120)")
+    hooks_parser.set_defaults(func=cmd_webhooks_worker)
     return parser
 
 

@@ -18,6 +18,7 @@ from portal_app.clock import Clock, utc_now
 from portal_app.errors import ResourceMissing
 from portal_app.events.models import Event
 from portal_app.settings import get_settings
+from portal_app.webhooks.outbox import enqueue_deliveries
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -77,6 +78,8 @@ class EventLog:
             origin=dict(self._uow.origin) if self._uow.origin else None,
         )
         self._uow.session.add(row)
+        # The webhook outbox: deliveries owed to the account's endpoints, same transaction.
+        enqueue_deliveries(self._uow.session, row)
         return row
 
 

@@ -28,6 +28,7 @@ from portal_app.retention.models import (
     RetentionPolicy,
     Variant,
 )
+from portal_app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account", "ApiKey", "Charge", "ConsoleSession", "ConsoleUser", "Coupon", "Customer",
@@ -36,4 +37,5 @@ __all__ = [
     "PortalConfiguration", "PortalSession", "Price", "Product", "PromotionCode", "Subscription",
     "SubscriptionItem", "SubscriptionSchedule",
     "Assignment", "CancellationFlow", "Experiment", "Offer", "RetentionPolicy", "Variant",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -8,6 +8,7 @@ from reflex.utils.prerequisites import get_web_dir
 
 from portal_app.pages import console, console_dashboard, portal
 from portal_app.web.app import SecurityHeaders, build_http_app
+from portal_app.webhooks.worker import background_worker
 
 # Where Reflex serves the compiled pages from (the CSP allows their inline scripts).
 COMPILED_PAGES = (get_web_dir() / constants.Dirs.STATIC).resolve()
@@ -21,3 +22,6 @@ app = rx.App(
 portal.register(app)
 console.register(app)
 console_dashboard.register(app)
+# Outbound webhooks are delivered by a worker thread for as long as the app serves
+# (PORTICO_WEBHOOKS_WORKER=0: separate `portico webhooks-worker` processes do it).
+app.register_lifespan_task(background_worker)

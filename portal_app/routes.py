@@ -36,6 +36,8 @@ CONSOLE_EXPERIMENTS = "/console/experiments"
 CONSOLE_EXPERIMENT = "/console/experiments/view"  # ?id=exp_...
 CONSOLE_DASHBOARD = "/console/dashboard"
 CONSOLE_EVENTS = "/console/events"
+CONSOLE_WEBHOOKS = "/console/webhooks"  # the endpoints and the add dialog
+CONSOLE_WEBHOOK = "/console/webhooks/[endpoint]"  # one endpoint and its deliveries log
 
 # --- the HTTP API (plain HTTP; its endpoints are in portal_app.api's registries) -----------
 API_OPENAPI = "/v1/openapi.json"  # the OpenAPI 3.1 document of the API, served without a key
@@ -73,3 +75,8 @@ def portal_invoice_pay(invoice: str) -> str:
 def mandate_page(account: str, mandate: str, mac: str) -> str:
     """The path of a mandate's hosted page (``payment_method_details.<type>.url``)."""
     return MANDATE_PAGE.format(account=account, mandate=mandate, mac=mac)
+
+
+def console_webhook(endpoint: str) -> str:
+    """The path of one webhook endpoint's console page."""
+    return CONSOLE_WEBHOOK.replace("[endpoint]", endpoint)

@@ -19,6 +19,9 @@ class Settings:
     public_url: str
     redis_url: str | None
     demo_secret_key: str | None  # None: the demo seed generates one (and prints it once)
+    # The served app delivers webhooks itself unless PORTICO_WEBHOOKS_WORKER=0 (separate
+    # `portico webhooks-worker` processes then do it).
+    webhooks_worker: bool = True
 
     @property
     def secure_cookies(self) -> bool:
@@ -34,6 +37,8 @@ def get_settings() -> Settings:
         public_url=os.environ.get("PORTICO_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
         redis_url=os.environ.get("REDIS_URL") or None,
         demo_secret_key=os.environ.get("PORTICO_DEMO_SECRET_KEY") or None,
+        webhooks_worker=os.environ.get("PORTICO_WEBHOOKS_WORKER", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
     )
 
 

@@ -18,6 +18,13 @@ import pytest
 if not os.environ.get("DATABASE_URL"):
     _TMP = tempfile.mkdtemp(prefix="portico-test-")
     os.environ["DATABASE_URL"] = f"sqlite:///{_TMP}/portico.db"
+# The live server must not deliver the webhooks other tests enqueue (every test's frozen
+# clock is long past): webhook tests run their own workers.
+os.environ.setdefault("PORTICO_WEBHOOKS_WORKER", "0")
+# Webhook signing secrets are sealed under a key file (portal_app/webhooks/signing.py):
+# the tests' own, never one in the checkout.
+os.environ.setdefault("PORTICO_SECRET_KEY_FILE",
+                      os.path.join(tempfile.mkdtemp(prefix="portico-key-"), "secret-key"))
 
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402

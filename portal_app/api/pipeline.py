@@ -51,6 +51,7 @@ class ApiRequest:
     path_params: dict[str, str]
     uow: UnitOfWork
     path: str
+    livemode: bool = False  # the request's key is an ``sk_live_`` key
 
     def id(self, name: str = "id") -> str:
         """A path parameter (an object id)."""
@@ -158,7 +159,9 @@ def _respond(method: str, path: str, query: str, read_body: Callable[[], bytes],
         params.update(parse_body(read_body()))
         status, payload, replayed = _run(endpoint, params, path, path_params, key,
                                          account_id=account_id, request_id=request_id,
-                                         clock=clock, engine=engine)
+                                         clock=clock, engine=engine,
+                                         livemode=(_api_key(headers) or "").startswith(
+                                             "sk_live_"))
     except BillingError as error:
         status, payload, replayed = error.http_status, error_body(error), False
     except Exception:  # the one place an unexpected failure becomes Stripe's api_error
@@ -178,8 +181,8 @@ def _respond(method: str, path: str, query: str, read_body: Callable[[], bytes],
 
 
 def _run(endpoint: Endpoint, params: dict[str, Any], path: str, path_params: dict[str, str],
-         key: str | None, *, account_id: str, request_id: str, clock: Clock, engine: Engine
-         ) -> tuple[int, str, bool]:
+         key: str | None, *, account_id: str, request_id: str, clock: Clock, engine: Engine,
+         livemode: bool = False) -> tuple[int, str, bool]:
     """Call the endpoint in one transaction; store and replay idempotent responses."""
     fp = idempotency.fingerprint(endpoint.method, path, params)
     if key:
@@ -195,7 +198,8 @@ def _run(endpoint: Endpoint, params: dict[str, Any], path: str, path_params: dic
     try:
         with uow:
             obj = endpoint.handler(ApiRequest(account_id=account_id, params=params,
-                                              path_params=path_params, uow=uow, path=path))
+                                              path_params=path_params, uow=uow, path=path,
+                                              livemode=livemode))
             if paths:
                 expand(obj, paths, account_id=account_id, uow=uow)
             payload = json.dumps(obj)

@@ -19,6 +19,7 @@ from portal_app.api import (
     catalog,
     coupons,
     customers,
+    events,
     invoices,
     mandates,
     meters,
@@ -29,6 +30,7 @@ from portal_app.api import (
     subscriptions,
     tax_ids,
     test_clocks,
+    webhook_endpoints,
 )
 from portal_app.api.pipeline import Registry
 from portal_app.clock import Clock, utc_now
@@ -48,6 +50,8 @@ endpoint = Registry.joined(
     billing_portal.endpoint,
     test_clocks.endpoint,
     tax_ids.endpoint,
+    webhook_endpoints.endpoint,
+    events.endpoint,
 )
 
 ROUTES = endpoint.routes()

@@ -170,9 +170,10 @@ def update_payment_method(payment_method_id: str, *, account_id: str, uow: UnitO
             if unknown:
                 raise InvalidRequest(f"Received unknown parameter: card[{unknown[0]}]",
                                      param=f"card[{unknown[0]}]")
-            pm.exp_month, pm.exp_year = _expiry(card.get("exp_month", pm.exp_month),
-                                                card.get("exp_year", pm.exp_year),
-                                                now=uow.clock())
+            pm.exp_month, pm.exp_year = processor.card_expiry(
+                card.get("exp_month", pm.exp_month), card.get("exp_year", pm.exp_year),
+                now=uow.clock(), error=InvalidRequest,
+                params=("card[exp_month]", "card[exp_year]"))
             if pm.details:
                 pm.details = {**pm.details, "exp_month": pm.exp_month,
                               "exp_year": pm.exp_year}
@@ -192,26 +193,6 @@ def update_payment_method(payment_method_id: str, *, account_id: str, uow: UnitO
                               previous_attributes=previous)
         uow.commit()
         return pm
-
-
-def _expiry(month: Any, year: Any, *, now: datetime) -> tuple[int, int]:
-    """A new expiry of a saved card: a real month, not in the past (Stripe's codes)."""
-    try:
-        month, year = int(month), int(year)
-    except (TypeError, ValueError):
-        raise InvalidRequest("Your card's expiration month is invalid.",
-                             code="invalid_expiry_month", param="card[exp_month]") from None
-    if not 1 <= month <= 12:
-        raise InvalidRequest("Your card's expiration month is invalid.",
-                             code="invalid_expiry_month", param="card[exp_month]")
-    year = year + 2000 if year < 100 else year
-    if year < now.year or year > now.year + 50:
-        raise InvalidRequest("Your card's expiration year is invalid.",
-                             code="invalid_expiry_year", param="card[exp_year]")
-    if (year, month) < (now.year, now.month):
-        raise InvalidRequest("Your card's expiration month is invalid.",
-                             code="invalid_expiry_month", param="card[exp_month]")
-    return month, year
 
 
 def detach_payment_method(payment_method_id: str, *, account_id: str, uow: UnitOfWork,

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from stdnum import luhn
 
-from portal_app.errors import CardDeclined, CardError, InvalidRequest
+from portal_app.errors import BillingError, CardDeclined, CardError, InvalidRequest
 
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
@@ -315,7 +315,7 @@ def tokenize_card(
         raise CardError("Your card number is incorrect.", code="incorrect_number", param="number")
     if len(number) not in CARD_LENGTHS[brand]:
         raise CardError("Your card number is invalid.", code="invalid_number", param="number")
-    month, year = _expiry(exp_month, exp_year, now=now)
+    month, year = card_expiry(exp_month, exp_year, now=now)
     lengths = (cvc_length(brand),) if strict_cvc else (3, 4)
     if cvc is not None and (not is_digits(cvc) or len(cvc) not in lengths):
         raise CardError("Your card's security code is invalid.", code="invalid_cvc", param="cvc")
@@ -350,29 +350,37 @@ def tokenize_test_payment_method(token: str, *, fingerprint_key: str, now: datet
                          fingerprint_key=fingerprint_key, now=now)
 
 
-def _expiry(exp_month: int | str | None, exp_year: int | str | None, *, now: datetime
-            ) -> tuple[int, int]:
+def card_expiry(exp_month: object, exp_year: object, *, now: datetime,
+                error: type[BillingError] = CardError,
+                params: tuple[str, str] = ("exp_month", "exp_year")) -> tuple[int, int]:
+    """A card's expiry as (month, four-digit year): a real month, not past, at most 50
+    years ahead; a two-digit year is this century's.
+
+    Raises ``error`` (CardError for a new card, InvalidRequest for a saved card's update)
+    with Stripe's ``invalid_expiry_month`` or ``invalid_expiry_year`` and the parameter's
+    name from ``params`` (month, year).
+    """
+    def invalid(part: str) -> BillingError:
+        return error(f"Your card's expiration {part} is invalid.",
+                     code=f"invalid_expiry_{part}",
+                     param=params[0] if part == "month" else params[1])
+
     try:
-        month = int(exp_month)  # type: ignore[arg-type]
+        month = int(exp_month)  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        raise CardError("Your card's expiration month is invalid.",
-                        code="invalid_expiry_month", param="exp_month") from None
+        raise invalid("month") from None
     try:
-        year = int(exp_year)  # type: ignore[arg-type]
+        year = int(exp_year)  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        raise CardError("Your card's expiration year is invalid.",
-                        code="invalid_expiry_year", param="exp_year") from None
+        raise invalid("year") from None
     if not 1 <= month <= 12:
-        raise CardError("Your card's expiration month is invalid.",
-                        code="invalid_expiry_month", param="exp_month")
+        raise invalid("month")
     if year < 100:
         year += 2000
     if year < now.year or year > now.year + 50:
-        raise CardError("Your card's expiration year is invalid.",
-                        code="invalid_expiry_year", param="exp_year")
+        raise invalid("year")
     if (year, month) < (now.year, now.month):
-        raise CardError("Your card's expiration month is invalid.",
-                        code="invalid_expiry_month", param="exp_month")
+        raise invalid("month")
     return month, year
 
 

@@ -24,6 +24,7 @@ from portal_app.routes import (
     CONSOLE_EVENTS,
     CONSOLE_LOGOUT,
     CONSOLE_OFFERS,
+    CONSOLE_WEBHOOKS,
 )
 from portal_app.state.console import ConsoleState
 
@@ -49,6 +50,7 @@ NAV = (
              True),
     NavEntry("nav_dashboard", ct_var("Dashboard"), CONSOLE_DASHBOARD, "chart-line", True),
     NavEntry("nav_events", ct_var("Events"), CONSOLE_EVENTS, "list", True),
+    NavEntry("nav_webhooks", ct_var("Webhooks"), CONSOLE_WEBHOOKS, "webhook", True),
 )
 
 

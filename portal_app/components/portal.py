@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.components.portal_widgets import card, status_badge, tr
+from portal_app.components.portal_widgets import (
+    card,
+    date_and_number,
+    empty_state,
+    status_badge,
+    tr,
+)
 from portal_app.routes import PORTAL_INVOICES, PORTAL_PAYMENT_METHODS
 from portal_app.state.portal import PortalState
 from portal_app.views.overview import InvoiceView
@@ -31,18 +37,8 @@ def section(title: str, icon: str, *children: rx.Component) -> rx.Component:
 
 def empty_subscriptions() -> rx.Component:
     """What a customer without subscriptions sees."""
-    return card(
-        rx.flex(
-            rx.center(rx.icon("package", size=22, color="var(--accent-11)"),
-                      width="44px", height="44px", border_radius="50%",
-                      background="var(--accent-3)"),
-            rx.text(tr("No subscriptions yet"), size="3", weight="bold"),
-            rx.text(tr("Plans you subscribe to will appear here."), size="2",
-                    color="var(--gray-11)"),
-            direction="column", align="center", spacing="2", padding_y="12px",
-            text_align="center",
-        ),
-    )
+    return card(empty_state("package", tr("No subscriptions yet"),
+                            tr("Plans you subscribe to will appear here.")))
 
 
 def payment_method_card() -> rx.Component:
@@ -80,12 +76,7 @@ def payment_method_card() -> rx.Component:
 def invoice_row(invoice: InvoiceView) -> rx.Component:
     """One invoice: date and number, amount, status."""
     return rx.flex(
-        rx.flex(
-            rx.text(invoice.date, size="2", weight="medium"),
-            rx.text(invoice.number, size="1", color="var(--gray-10)",
-                    font_family="var(--code-font-family)"),
-            direction="column", spacing="1", min_width="0",
-        ),
+        date_and_number(invoice.date, invoice.number),
         rx.spacer(),
         rx.text(invoice.amount, size="2", weight="bold", white_space="nowrap"),
         rx.box(status_badge(invoice.status_label, invoice.status_color),

@@ -14,13 +14,13 @@ from portal_app.components.portal_widgets import (
     back_link,
     buttons,
     card,
-    flow_skeleton,
+    flow_page,
     form_error,
+    icon_disc,
     page_heading,
     primary,
     secondary,
     tr,
-    unavailable,
 )
 from portal_app.i18n import _
 from portal_app.routes import PORTAL
@@ -30,12 +30,6 @@ from portal_app.views.cancel import ReasonChoice
 OFFER_ICONS = (("coupon", "badge_percent"), ("pause", "circle_pause"),
                ("price_change", "arrow_down_wide_narrow"), ("trial_extension", "gift"),
                ("contact", "message_circle"))
-
-
-def icon_disc(icon: str, color: str = "accent") -> rx.Component:
-    return rx.center(rx.icon(icon, size=22, color=f"var(--{color}-11)"), width="48px",
-                     height="48px", border_radius="50%", background=f"var(--{color}-3)",
-                     flex_shrink="0")
 
 
 def cancel_summary() -> rx.Component:
@@ -144,8 +138,8 @@ def offer_step() -> rx.Component:
         rx.box(
             rx.flex(
                 rx.match(offer.type,
-                         *[(kind, icon_disc(icon)) for kind, icon in OFFER_ICONS],
-                         icon_disc("gift")),
+                         *[(kind, icon_disc(icon, size="48px")) for kind, icon in OFFER_ICONS],
+                         icon_disc("gift", size="48px")),
                 rx.flex(
                     rx.text(rx.cond(offer.headline != "", offer.headline,
                                     tr("Before you go")),
@@ -196,7 +190,8 @@ def outcome(saved: bool) -> rx.Component:
     """Canceled, or kept with an offer: what happened, and the way back."""
     return card(
         rx.flex(
-            icon_disc("check" if saved else "calendar_check", "green" if saved else "gray"),
+            icon_disc("check" if saved else "calendar_check", "green" if saved else "gray",
+                      size="48px"),
             rx.heading(CancelState.outcome_title, size="6", weight="bold",
                        class_name="portal-outcome-title"),
             rx.text(CancelState.outcome_message, size="3", color="var(--gray-11)",
@@ -225,19 +220,11 @@ def outcome(saved: bool) -> rx.Component:
 
 def cancel_content() -> rx.Component:
     """The cancel page: the title, the plan, and the current step."""
-    return rx.flex(
+    return flow_page(
         rx.cond((CancelState.step == "done") | (CancelState.step == "saved"), back_link(),
                 page_heading(_("Cancel your subscription"), CancelState.plan_line)),
-        rx.match(
-            CancelState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(CancelState.error)),
-            ("reason", reason_step()),
-            ("offer", offer_step()),
-            ("confirm", confirm_step()),
-            ("done", outcome(False)),
-            ("saved", outcome(True)),
-            choose_step(),
-        ),
-        direction="column", spacing="6", width="100%",
+        step=CancelState.step, error=CancelState.error, ready=choose_step(),
+        steps=[("reason", reason_step()), ("offer", offer_step()),
+               ("confirm", confirm_step()), ("done", outcome(False)),
+               ("saved", outcome(True))],
     )

@@ -11,13 +11,13 @@ import reflex as rx
 from portal_app.components.portal_widgets import (
     buttons,
     card,
-    flow_skeleton,
+    flow_page,
     form_error,
+    outcome_banner,
     page_heading,
     primary,
     secondary,
     tr,
-    unavailable,
 )
 from portal_app.i18n import _
 from portal_app.routes import PORTAL, PORTAL_DETAILS
@@ -29,17 +29,6 @@ SELECT_STYLE = {
     "border": "1px solid var(--gray-a7)", "background": "var(--color-surface)",
     "font_size": "16px", "color": "var(--gray-12)",
 }
-
-
-def outcome_banner() -> rx.Component:
-    """What the last action did, above the form."""
-    return rx.cond(
-        DetailsState.banner != "",
-        rx.callout(DetailsState.banner, icon=rx.cond(DetailsState.banner_kind == "error",
-                                                     "circle_alert", "circle_check"),
-                   color_scheme=rx.cond(DetailsState.banner_kind == "error", "red", "green"),
-                   size="2", width="100%", role="status", class_name="portal-banner"),
-    )
 
 
 def option(choice: Choice) -> rx.Component:
@@ -196,17 +185,8 @@ def details_form() -> rx.Component:
 
 def details_content() -> rx.Component:
     """The billing details page."""
-    return rx.flex(
-        page_heading(_("Billing information")),
-        outcome_banner(),
-        rx.match(
-            DetailsState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(DetailsState.error)),
-            details_form(),
-        ),
-        direction="column", spacing="6", width="100%",
-    )
+    return flow_page(page_heading(_("Billing information")), outcome_banner(dismissible=False),
+                     step=DetailsState.step, error=DetailsState.error, ready=details_form())
 
 
 # --- the overview's section ------------------------------------------------------------------

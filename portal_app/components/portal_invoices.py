@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from portal_app.components.portal_widgets import card, page_heading, status_badge, tr, unavailable
+from portal_app.components.portal_widgets import (
+    card,
+    date_and_number,
+    page_heading,
+    status_badge,
+    tr,
+    unavailable,
+)
 from portal_app.i18n import _
 from portal_app.state.portal_invoices import InvoicesState
 from portal_app.views.invoices import InvoiceRow
@@ -36,12 +43,7 @@ def history_row(row: InvoiceRow) -> rx.Component:
     """One invoice: date and number, amount and status, its links (below them on a phone)."""
     return rx.flex(
         rx.flex(
-            rx.flex(
-                rx.text(row.date, size="2", weight="medium"),
-                rx.text(row.number, size="1", color="var(--gray-10)",
-                        font_family="var(--code-font-family)"),
-                direction="column", spacing="1", min_width="0",
-            ),
+            date_and_number(row.date, row.number),
             rx.spacer(),
             rx.flex(
                 rx.text(row.amount, size="2", weight="bold", white_space="nowrap"),

@@ -16,14 +16,13 @@ from portal_app.components.portal_widgets import (
     UNSELECTED,
     buttons,
     card,
-    flow_skeleton,
+    flow_page,
     form_error,
     page_heading,
     primary,
     secondary,
     status_badge,
     tr,
-    unavailable,
 )
 from portal_app.i18n import _
 from portal_app.routes import PORTAL
@@ -151,26 +150,6 @@ def subscription_card(sub: SubscriptionCard) -> rx.Component:
         card_actions(sub),
         class_name="portal-subscription",
         data_subscription=sub.id,
-    )
-
-
-def banner() -> rx.Component:
-    """The outcome of the last action, above the subscriptions."""
-    return rx.cond(
-        ManageState.banner != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon(rx.cond(ManageState.banner_kind == "error",
-                                            "circle_alert", "circle_check"), size=18)),
-            rx.flex(
-                rx.callout.text(ManageState.banner, class_name="portal-banner"),
-                rx.icon_button(rx.icon("x", size=14), on_click=ManageState.dismiss_banner,
-                               variant="ghost", size="1", color_scheme="gray",
-                               aria_label=tr("Dismiss")),
-                justify="between", align="center", spacing="3", width="100%",
-            ),
-            color_scheme=rx.cond(ManageState.banner_kind == "error", "red", "green"),
-            size="2", width="100%", role="status",
-        ),
     )
 
 
@@ -388,17 +367,9 @@ def preview_panel() -> rx.Component:
 
 
 def update_content() -> rx.Component:
-    return rx.flex(
-        page_heading(_("Update your plan"), UpdateState.plan_name),
-        rx.match(
-            UpdateState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(UpdateState.error)),
-            ("preview", preview_panel()),
-            chooser(),
-        ),
-        direction="column", spacing="6", width="100%",
-    )
+    return flow_page(page_heading(_("Update your plan"), UpdateState.plan_name),
+                     step=UpdateState.step, error=UpdateState.error, ready=chooser(),
+                     steps=[("preview", preview_panel())])
 
 
 # --- pause ------------------------------------------------------------------------------
@@ -422,25 +393,19 @@ def pause_option(option: PauseOption) -> rx.Component:
 
 
 def pause_content() -> rx.Component:
-    return rx.flex(
+    return flow_page(
         page_heading(_("Pause payments"), PauseState.product_name),
-        rx.match(
-            PauseState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(PauseState.error)),
-            rx.flex(
-                rx.text(tr("While paused you won't be charged. Choose how long:"), size="3",
-                        color="var(--gray-11)"),
-                rx.flex(rx.foreach(PauseState.options, pause_option), direction="column",
-                        spacing="3", role="radiogroup"),
-                form_error(PauseState.error),
-                buttons(secondary(_("Cancel"), on_click=rx.redirect(PORTAL)),
-                        primary(_("Pause subscription"), on_click=PauseState.confirm,
-                                loading=PauseState.working, class_name="portal-confirm-pause")),
-                direction="column", spacing="5", width="100%",
-            ),
+        step=PauseState.step, error=PauseState.error, ready=rx.flex(
+            rx.text(tr("While paused you won't be charged. Choose how long:"), size="3",
+                    color="var(--gray-11)"),
+            rx.flex(rx.foreach(PauseState.options, pause_option), direction="column",
+                    spacing="3", role="radiogroup"),
+            form_error(PauseState.error),
+            buttons(secondary(_("Cancel"), on_click=rx.redirect(PORTAL)),
+                    primary(_("Pause subscription"), on_click=PauseState.confirm,
+                            loading=PauseState.working, class_name="portal-confirm-pause")),
+            direction="column", spacing="5", width="100%",
         ),
-        direction="column", spacing="6", width="100%",
     )
 
 

@@ -12,38 +12,19 @@ import reflex as rx
 from portal_app.components.portal_widgets import (
     buttons,
     card,
-    flow_skeleton,
+    empty_state,
+    flow_page,
     form_error,
+    outcome_banner,
     page_heading,
     secondary,
     status_badge,
     tr,
-    unavailable,
 )
 from portal_app.i18n import _
 from portal_app.routes import PORTAL_PAYMENT_METHODS
 from portal_app.state.portal_payment_methods import MethodsState
 from portal_app.views.payment_methods import FieldView, MethodView, TypeChoice
-
-
-def outcome_banner() -> rx.Component:
-    """What the last action did (or why it was refused), above the list."""
-    return rx.cond(
-        MethodsState.banner != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon(rx.cond(MethodsState.banner_kind == "error",
-                                            "circle_alert", "circle_check"), size=18)),
-            rx.flex(
-                rx.callout.text(MethodsState.banner, class_name="portal-banner"),
-                rx.icon_button(rx.icon("x", size=14), on_click=MethodsState.dismiss_banner,
-                               variant="ghost", size="1", color_scheme="gray",
-                               aria_label=tr("Dismiss")),
-                justify="between", align="center", spacing="3", width="100%",
-            ),
-            color_scheme=rx.cond(MethodsState.banner_kind == "error", "red", "green"),
-            size="2", width="100%", role="status",
-        ),
-    )
 
 
 def method_icon(icon: str) -> rx.Component:
@@ -130,16 +111,9 @@ def method_row(method: MethodView) -> rx.Component:
 
 
 def empty_methods() -> rx.Component:
-    return rx.flex(
-        rx.center(rx.icon("wallet", size=22, color="var(--accent-11)"),
-                  width="44px", height="44px", border_radius="50%",
-                  background="var(--accent-3)"),
-        rx.text(tr("No payment methods yet"), size="3", weight="bold"),
-        rx.text(tr("Add a card or bank account to pay for your subscriptions."), size="2",
-                color="var(--gray-11)"),
-        direction="column", align="center", spacing="2", padding_y="12px",
-        text_align="center", class_name="portal-pm-empty",
-    )
+    return empty_state("wallet", tr("No payment methods yet"),
+                       tr("Add a card or bank account to pay for your subscriptions."),
+                       class_name="portal-pm-empty")
 
 
 def methods_list() -> rx.Component:
@@ -161,17 +135,8 @@ def methods_list() -> rx.Component:
 
 def methods_content() -> rx.Component:
     """The payment methods page."""
-    return rx.flex(
-        page_heading(_("Payment methods")),
-        outcome_banner(),
-        rx.match(
-            MethodsState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(MethodsState.error)),
-            methods_list(),
-        ),
-        direction="column", spacing="6", width="100%",
-    )
+    return flow_page(page_heading(_("Payment methods")), outcome_banner(),
+                     step=MethodsState.step, error=MethodsState.error, ready=methods_list())
 
 
 # --- the add form --------------------------------------------------------------------------
@@ -270,13 +235,5 @@ def add_heading() -> rx.Component:
 
 def add_content() -> rx.Component:
     """The add form page."""
-    return rx.flex(
-        add_heading(),
-        rx.match(
-            MethodsState.step,
-            ("loading", flow_skeleton()),
-            ("unavailable", unavailable(MethodsState.error)),
-            add_form(),
-        ),
-        direction="column", spacing="6", width="100%",
-    )
+    return flow_page(add_heading(), step=MethodsState.step, error=MethodsState.error,
+                     ready=add_form())

@@ -6,11 +6,14 @@ from a sibling feature's module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import reflex as rx
 from reflex.vars import Var
 
 from portal_app.routes import PORTAL
 from portal_app.state.portal import PortalState
+from portal_app.state.portal_manage import ManageState
 
 CARD_STYLE = {
     "background": "var(--color-panel-solid)",
@@ -38,6 +41,33 @@ def status_badge(label: Var | str, color: Var | str) -> rx.Component:
     """A status pill coloured by the view model's colour name."""
     return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2",
                     high_contrast=False, white_space="nowrap")
+
+
+def icon_disc(icon: str, color: str = "accent", *, size: str = "44px") -> rx.Component:
+    """An icon on a round disc tinted with the Radix colour ``color``."""
+    return rx.center(rx.icon(icon, size=22, color=f"var(--{color}-11)"), width=size,
+                     height=size, border_radius="50%", background=f"var(--{color}-3)",
+                     flex_shrink="0")
+
+
+def empty_state(icon: str, title: Var | str, text: Var | str, **props) -> rx.Component:
+    """What a list shows while it has nothing: an icon, a title, a line of help."""
+    return rx.flex(
+        icon_disc(icon),
+        rx.text(title, size="3", weight="bold"),
+        rx.text(text, size="2", color="var(--gray-11)"),
+        direction="column", align="center", spacing="2", padding_y="12px",
+        text_align="center", **props,
+    )
+
+
+def date_and_number(date: Var | str, number: Var | str) -> rx.Component:
+    """An invoice's date over its number (in the code font), as its rows start."""
+    return rx.flex(
+        rx.text(date, size="2", weight="medium"),
+        rx.text(number, size="1", color="var(--gray-10)", font_family="var(--code-font-family)"),
+        direction="column", spacing="1", min_width="0",
+    )
 
 
 def skeleton_block(height: str, width: str = "100%") -> rx.Component:
@@ -82,8 +112,7 @@ def unavailable(message: Var | str) -> rx.Component:
     """A flow that can't run for this subscription: say why, offer the way back."""
     return card(
         rx.flex(
-            rx.center(rx.icon("info", size=22, color="var(--accent-11)"), width="44px",
-                      height="44px", border_radius="50%", background="var(--accent-3)"),
+            icon_disc("info"),
             rx.text(tr("This isn't available"), size="4", weight="bold"),
             rx.text(message, size="2", color="var(--gray-11)", class_name="portal-unavailable"),
             rx.button(tr("Back to your subscriptions"), on_click=rx.redirect(PORTAL),
@@ -111,3 +140,38 @@ def secondary(label: str, *, on_click: object, class_name: str = "") -> rx.Compo
 def buttons(*children: rx.Component) -> rx.Component:
     return rx.flex(*children, direction=rx.breakpoints(initial="column-reverse", sm="row"),
                    justify="end", spacing="3", width="100%")
+
+
+def outcome_banner(*, dismissible: bool = True) -> rx.Component:
+    """What the last action did (or why it was refused): ``ManageState.banner``."""
+    text = rx.callout.text(ManageState.banner, class_name="portal-banner")
+    if dismissible:
+        text = rx.flex(
+            text,
+            rx.icon_button(rx.icon("x", size=14), on_click=ManageState.dismiss_banner,
+                           variant="ghost", size="1", color_scheme="gray",
+                           aria_label=tr("Dismiss")),
+            justify="between", align="center", spacing="3", width="100%",
+        )
+    return rx.cond(
+        ManageState.banner != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon(rx.cond(ManageState.banner_kind == "error",
+                                            "circle_alert", "circle_check"), size=18)),
+            text,
+            color_scheme=rx.cond(ManageState.banner_kind == "error", "red", "green"),
+            size="2", width="100%", role="status",
+        ),
+    )
+
+
+def flow_page(*header: rx.Component, step: Var | str, error: Var | str, ready: rx.Component,
+              steps: Sequence[tuple[str, rx.Component]] = ()) -> rx.Component:
+    """A portal page: ``header`` over its current ``step``, a skeleton while "loading",
+    why not (``error``) when "unavailable", one of ``steps``, else ``ready``."""
+    return rx.flex(
+        *header,
+        rx.match(step, ("loading", flow_skeleton()), ("unavailable", unavailable(error)),
+                 *steps, ready),
+        direction="column", spacing="6", width="100%",
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from portal_app.invoice_documents.document import InvoiceDocument
+from portal_app.web.html_page import html_page
 
 BADGE_COLORS = {"green": ("#e6f6eb", "#193b2d"), "blue": ("#edf2fe", "#1f2d5c"),
                 "amber": ("#fff7c2", "#4f3422"), "red": ("#feebec", "#641723"),
@@ -47,27 +48,21 @@ def hosted_invoice_html(doc: InvoiceDocument, *, pdf_url: str, pay_url: str | No
                      for label, value in doc.meta)
     bill_to = "<br>".join(_e(line) for line in doc.bill_to)
     description, quantity, amount = doc.columns
-    return PAGE.format(
-        lang=_e(doc.locale), dir=doc.direction, title=_e(doc.labels["page_title"]),
+    body = BODY.format(
         business=_e(doc.business_name), initial=_e(doc.business_name[:1].upper()),
-        invoice_label=_e(doc.title), number=_e(doc.number),
-        status=_e(doc.status_label), badge_bg=background, badge_ink=ink,
+        invoice_label=_e(doc.title), number=_e(doc.number), status=_e(doc.status_label),
         headline=_e(doc.headline), pdf_url=_e(pdf_url), download=_e(doc.labels["download"]),
         pay=pay, meta=meta, bill_to_label=_e(doc.bill_to_label), bill_to=bill_to,
         col_description=_e(description), col_quantity=_e(quantity), col_amount=_e(amount),
         rows=_rows(doc), totals=_totals(doc), questions=_e(doc.labels["questions"]),
     )
+    return html_page(locale=doc.locale, title=doc.labels["page_title"], body=body,
+                     style=STYLE.format(badge_bg=background, badge_ink=ink),
+                     robots="noindex, nofollow",
+                     head='\n<meta name="referrer" content="no-referrer">')
 
 
-PAGE = """<!doctype html>
-<html lang="{lang}" dir="{dir}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
-<title>{title}</title>
-<style>
+STYLE = """
   :root {{ --ink: #1c2024; --muted: #60646c; --line: #e0e1e6; --bg: #f7f8fa;
           --accent: #3e63dd; --accent-dark: #3358d4; }}
   * {{ box-sizing: border-box; }}
@@ -118,10 +113,9 @@ PAGE = """<!doctype html>
   footer {{ color: var(--muted); font-size: 13px; text-align: center; margin-top: 20px; }}
   @media (max-width: 480px) {{ main {{ padding: 24px 12px 40px; }} .card {{ padding: 20px; }}
     h1 {{ font-size: 24px; }} .actions .button {{ flex: 1 1 100%; }} }}
-</style>
-</head>
-<body>
-<main>
+"""
+
+BODY = """<main>
   <div class="brand"><span class="logo" aria-hidden="true">{initial}</span>{business}</div>
   <section class="card summary">
     <div class="kicker"><span>{invoice_label}</span>
@@ -148,7 +142,4 @@ PAGE = """<!doctype html>
     </div>
   </section>
   <footer>{questions}</footer>
-</main>
-</body>
-</html>
-"""
+</main>"""

@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from portal_app.components import console_experiments, console_offers
+from portal_app.components import console_experiments, console_offers, console_webhooks
 from portal_app.components.console_events import event_dialog, events_list, filters
 from portal_app.components.console_frame import coming_soon, console_frame, nav_entry
 from portal_app.components.console_widgets import ct_var, header, page_header, retention_tabs
@@ -20,10 +20,17 @@ from portal_app.routes import (
     CONSOLE_EXPERIMENT,
     CONSOLE_EXPERIMENTS,
     CONSOLE_OFFERS,
+    CONSOLE_WEBHOOK,
+    CONSOLE_WEBHOOKS,
 )
 from portal_app.state.console import ConsoleState, EventsState, OverviewState
 from portal_app.state.console_experiments import ExperimentsState, ExperimentState
 from portal_app.state.console_offers import OffersState
+from portal_app.state.console_webhooks import (
+    WebhookEndpointState,
+    WebhookNoticeState,
+    WebhooksState,
+)
 
 EVENTS_LEAD = ct_var("Every change to your account's billing objects, newest first.")
 PLACEHOLDERS = (  # route, nav key, what the section will do
@@ -60,6 +67,7 @@ def overview_page() -> rx.Component:
         page_header(ct_var("Overview"),
                     ct_var("Everything your customers do in the portal, and every change to "
                            "their billing, is recorded as an event.")),
+        console_webhooks.console_notice(),
         rx.card(
             rx.flex(
                 rx.vstack(
@@ -87,6 +95,8 @@ def overview_page() -> rx.Component:
                           CONSOLE_DASHBOARD, True),
             _section_card("list", nav_entry("nav_events").label, EVENTS_LEAD,
                           CONSOLE_EVENTS, True),
+            _section_card("webhook", nav_entry("nav_webhooks").label, console_webhooks.LEAD,
+                          CONSOLE_WEBHOOKS, True),
             columns=rx.breakpoints(initial="1", sm="2"), spacing="4",
         ),
     )
@@ -138,6 +148,24 @@ def experiment_page() -> rx.Component:
     )
 
 
+def webhooks_page() -> rx.Component:
+    """The account's webhook endpoints, and the dialog that adds one."""
+    return console_frame(
+        "nav_webhooks",
+        header(console_webhooks.TITLE, console_webhooks.LEAD,
+               rx.cond(WebhooksState.has_endpoints, console_webhooks.add_button())),
+        console_webhooks.disabled_notice(WebhooksState.disabled_urls),
+        console_webhooks.endpoints_list(),
+        console_webhooks.add_dialog(),
+        console_webhooks.secret_dialog(WebhooksState),
+    )
+
+
+def webhook_page() -> rx.Component:
+    """One webhook endpoint: its settings, secret, deliveries log and resends."""
+    return console_frame("nav_webhooks", console_webhooks.endpoint_detail())
+
+
 def _placeholder(nav_key: str, lead: Any):
     def page() -> rx.Component:
         return console_frame(nav_key, coming_soon(nav_entry(nav_key).label, lead))
@@ -149,7 +177,11 @@ def _placeholder(nav_key: str, lead: Any):
 def register(app: rx.App) -> None:
     """Add the console's pages to ``app``."""
     app.add_page(overview_page, route=CONSOLE, title="Console · Portico",
-                 on_load=OverviewState.load)
+                 on_load=[OverviewState.load, WebhookNoticeState.load])
+    app.add_page(webhooks_page, route=CONSOLE_WEBHOOKS, title="Webhooks · Portico console",
+                 on_load=WebhooksState.load)
+    app.add_page(webhook_page, route=CONSOLE_WEBHOOK, title="Webhook · Portico console",
+                 on_load=WebhookEndpointState.load)
     app.add_page(events_page, route=CONSOLE_EVENTS, title="Events · Portico console",
                  on_load=EventsState.load)
     app.add_page(offers_page, route=CONSOLE_OFFERS, title="Offers · Portico console",

@@ -17,7 +17,6 @@ from portal_app.components.portal_cancel import cancel_content
 from portal_app.components.portal_details import billing_info_card, details_content
 from portal_app.components.portal_invoices import invoice_history
 from portal_app.components.portal_manage import (
-    banner,
     done_content,
     pause_content,
     subscription_card,
@@ -25,7 +24,7 @@ from portal_app.components.portal_manage import (
 )
 from portal_app.components.portal_pay import past_due_banner, pay_content
 from portal_app.components.portal_payment_methods import add_content, methods_content
-from portal_app.components.portal_widgets import card, skeleton_block, tr
+from portal_app.components.portal_widgets import card, outcome_banner, skeleton_block, tr
 from portal_app.i18n import _
 from portal_app.routes import (
     PORTAL,
@@ -89,7 +88,7 @@ def overview() -> rx.Component:
     """The sections of the overview."""
     return rx.flex(
         past_due_banner(),
-        banner(),
+        outcome_banner(),
         section(
             _("Your subscriptions"), "repeat",
             rx.cond(ManageState.cards.length() > 0,

@@ -77,12 +77,6 @@ class CancelState(ManageState):
         self.working = False
         self.error = cancel.error_message(error, locale=self.lang)
 
-    def _live(self) -> tuple[PortalSession, UnitOfWork] | None:
-        """The checked session and a unit of work for this event, or None (expired view)."""
-        uow = portal_state.unit_of_work()
-        session = self._session(uow)
-        return (session, uow) if session is not None else None
-
     def _call(self, action: Callable[[PortalSession, UnitOfWork], Any], *,
               missing_ends_flow: bool = False) -> tuple[PortalSession, Any] | None:
         """Run one step of the flow on the re-checked session.
@@ -91,19 +85,15 @@ class CancelState(ManageState):
         lapsed (the expired view shows) or the service refused (the error shows;
         with ``missing_ends_flow`` a vanished flow or subscription ends the page).
         """
-        live = self._live()
-        if live is None:
-            return None
-        session, uow = live
-        try:
-            result = action(session, uow)
-        except BillingError as error:
+        def refused(error: BillingError) -> None:
             self._fail(error)
             if missing_ends_flow and isinstance(error, ResourceMissing):
                 self.step = "unavailable"
-            return None
-        self.working = False
-        return session, result
+
+        done = self._run(action, refused)
+        if done is not None:
+            self.working = False
+        return done
 
     @rx.event
     def load(self) -> None:

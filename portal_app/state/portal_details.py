@@ -75,22 +75,15 @@ class DetailsState(ManageState):
               ) -> tuple[PortalSession, Any] | None:
         """Run one rule on the re-checked session: its session and result, or None when
         the session lapsed (the expired view shows) or the rule refused (shown)."""
-        uow = portal_state.unit_of_work()
-        session = self._session(uow)
-        if session is None:
-            self.working = False
-            return None
-        try:
-            result = action(session, uow)
-        except rules.DetailsInvalid as invalid:
-            self._place(invalid.errors)
-            return None
-        except BillingError as error:
-            self.working = False
-            self.error = self._words(error)
-            return None
+        done = self._run(action, self._fail)
         self.working = False
-        return session, result
+        return done
+
+    def _fail(self, error: BillingError) -> None:
+        if isinstance(error, rules.DetailsInvalid):
+            self._place(error.errors)
+        else:
+            self.error = self._words(error)
 
     def _words(self, error: BillingError) -> str:
         if isinstance(error, rules.DetailsRefusal):
@@ -198,17 +191,16 @@ class DetailsState(ManageState):
             return
         self.error = ""
         kind, value = self.tax_type, self.tax_value
-        uow = portal_state.unit_of_work()
-        session = self._session(uow)
-        if session is None:
-            return
-        try:
-            rules.add_tax_id(session, type=kind, value=value, uow=uow)
-        except BillingError as error:
+
+        def refused(error: BillingError) -> None:
             self.tax_error = views.tax_id_error(error, type=kind, locale=self.lang)
+
+        done = self._run(lambda s, uow: rules.add_tax_id(s, type=kind, value=value, uow=uow),
+                         refused)
+        if done is None:
             return
         self.tax_value, self.tax_error = "", ""
-        self._reload_tax_ids(session)
+        self._reload_tax_ids(done[0])
         self._say(_("Your tax ID was added."))
 
     def _listed(self, tax_id: str) -> bool:
@@ -234,17 +226,12 @@ class DetailsState(ManageState):
         self.removing_tax_id, self.error = "", ""
         if not self._listed(tax_id):
             return
-        uow = portal_state.unit_of_work()
-        session = self._session(uow)
-        if session is None:
+        done = self._run(lambda s, uow: rules.remove_tax_id(s, tax_id, uow=uow),
+                         lambda error: self._say(views.tax_id_error(
+                             error, type=self.tax_type, locale=self.lang), "error"))
+        if done is None:
             return
-        try:
-            rules.remove_tax_id(session, tax_id, uow=uow)
-        except BillingError as error:
-            self._say(views.tax_id_error(error, type=self.tax_type, locale=self.lang),
-                      "error")
-            return
-        self._reload_tax_ids(session)
+        self._reload_tax_ids(done[0])
         self._say(_("The tax ID was removed."))
 
     # --- the overview's summary -----------------------------------------------------

@@ -70,6 +70,21 @@ class ManageState(PortalState):
         self.banner = error_message(error, locale=self.lang)
         self.banner_kind = "error"
 
+    def _run(self, action: Callable[[PortalSession, UnitOfWork], Any],
+             refused: Callable[[BillingError], object]) -> tuple[PortalSession, Any] | None:
+        """Run one rule on the re-checked session: its session and result, or None when
+        the session lapsed (the expired view shows) or the rule refused (``refused``
+        shows why). Every page's ``_call`` is this skeleton."""
+        uow = portal_state.unit_of_work()
+        session = self._session(uow)
+        if session is None:
+            return None
+        try:
+            return session, action(session, uow)
+        except BillingError as error:
+            refused(error)
+            return None
+
     def _load_cards(self, session: PortalSession) -> None:
         self.cards = subscriptions.subscription_cards(session, locale=self.lang,
                                                uow=portal_state.unit_of_work())

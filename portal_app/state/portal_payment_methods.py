@@ -68,21 +68,11 @@ class MethodsState(ManageState):
         """Run one rule on the re-checked session: its session and result, or None when
         the session lapsed (the expired view shows) or the rule refused (the error shows,
         next to its field when it concerns one)."""
-        uow = portal_state.unit_of_work()
-        session = self._session(uow)
-        if session is None:
-            self.working = False
-            return None
-        try:
-            result = action(session, uow)
-        except BillingError as error:
-            self._fail(error)
-            return None
+        done = self._run(action, self._fail)
         self.working = False
-        return session, result
+        return done
 
     def _fail(self, error: BillingError) -> None:
-        self.working = False
         located = views.field_error(self.kind, error, locale=self.lang) \
             if self.step == "add" else None
         if located is not None:

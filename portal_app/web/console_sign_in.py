@@ -36,6 +36,7 @@ from portal_app.db import UnitOfWork
 from portal_app.errors import AuthenticationFailed, RateLimited
 from portal_app.routes import CONSOLE, CONSOLE_LOGIN, CONSOLE_LOGOUT
 from portal_app.settings import get_settings
+from portal_app.web.html_page import html_page
 
 COOKIE = "portico_console"
 LOGIN_COOKIE = "portico_console_login"
@@ -107,8 +108,9 @@ def _login_page(*, next_path: str, email: str = "", error: str | None = None,
                 notice: str | None = None, status_code: int = 200) -> HTMLResponse:
     """The sign-in form with a fresh pre-session CSRF token (cookie + hidden field)."""
     nonce = secrets.token_urlsafe(32)
-    html = LOGIN_TEMPLATE.format(
-        title=escape(ct("Sign in to the Portico console")),
+    title = ct("Sign in to the Portico console")
+    body = LOGIN_BODY.format(
+        title=escape(title),
         product=escape(ct("Portico")),
         lead=escape(ct("Manage your customer portal, offers and events.")),
         action=escape(CONSOLE_LOGIN),
@@ -122,6 +124,7 @@ def _login_page(*, next_path: str, email: str = "", error: str | None = None,
         email_autofocus="" if email else " autofocus",
         password_autofocus=" autofocus" if email else "",
     )
+    html = html_page(locale="en", title=title, body=body, style=LOGIN_STYLE)
     response = HTMLResponse(html, status_code=status_code,
                             headers={"Cache-Control": "no-store"})
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_TTL, path=CONSOLE_LOGIN,
@@ -229,59 +232,51 @@ ROUTES: list = [
     Route(CONSOLE_LOGOUT, logout, methods=["POST"]),
 ]
 
-LOGIN_TEMPLATE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>
-  :root {{
+LOGIN_STYLE = """
+  :root {
     --ink: #1c2024; --muted: #60646c; --line: #e0e1e6; --bg: #f7f8fa;
     --accent: #3e63dd; --accent-dark: #3358d4; --error: #ce2c31; --error-bg: #fff1f0;
     --notice-bg: #edf2fe;
-  }}
-  * {{ box-sizing: border-box; }}
-  html, body {{ margin: 0; height: 100%; }}
-  body {{
+  }
+  * { box-sizing: border-box; }
+  html, body { margin: 0; height: 100%; }
+  body {
     font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto,
       "Helvetica Neue", Arial, sans-serif;
     color: var(--ink); background: var(--bg); -webkit-font-smoothing: antialiased;
     display: flex; align-items: center; justify-content: center; padding: 24px;
-  }}
-  main {{ width: 100%; max-width: 400px; }}
-  .brand {{ display: flex; align-items: center; gap: 10px; margin-bottom: 24px;
-           font-weight: 650; font-size: 18px; letter-spacing: -0.01em; }}
-  .logo {{ width: 32px; height: 32px; border-radius: 8px; background: var(--accent);
-          color: #fff; display: grid; place-items: center; font-size: 16px; }}
-  .card {{ background: #fff; border: 1px solid var(--line); border-radius: 12px;
+  }
+  main { width: 100%; max-width: 400px; }
+  .brand { display: flex; align-items: center; gap: 10px; margin-bottom: 24px;
+           font-weight: 650; font-size: 18px; letter-spacing: -0.01em; }
+  .logo { width: 32px; height: 32px; border-radius: 8px; background: var(--accent);
+          color: #fff; display: grid; place-items: center; font-size: 16px; }
+  .card { background: #fff; border: 1px solid var(--line); border-radius: 12px;
           padding: 32px 28px; box-shadow: 0 1px 2px rgba(16,24,40,.04),
-          0 8px 24px -12px rgba(16,24,40,.12); }}
-  h1 {{ font-size: 20px; line-height: 1.3; margin: 0 0 6px; letter-spacing: -0.01em; }}
-  .lead {{ color: var(--muted); font-size: 14px; margin: 0 0 24px; line-height: 1.5; }}
-  label {{ display: block; font-size: 13px; font-weight: 560; margin: 0 0 6px; }}
-  input[type=email], input[type=password] {{
+          0 8px 24px -12px rgba(16,24,40,.12); }
+  h1 { font-size: 20px; line-height: 1.3; margin: 0 0 6px; letter-spacing: -0.01em; }
+  .lead { color: var(--muted); font-size: 14px; margin: 0 0 24px; line-height: 1.5; }
+  label { display: block; font-size: 13px; font-weight: 560; margin: 0 0 6px; }
+  input[type=email], input[type=password] {
     width: 100%; font: inherit; font-size: 15px; padding: 10px 12px; margin-bottom: 16px;
     border: 1px solid #cdced6; border-radius: 8px; background: #fff; color: var(--ink);
-  }}
-  input:focus {{ outline: 2px solid var(--accent); outline-offset: -1px;
-                border-color: var(--accent); }}
-  button {{
+  }
+  input:focus { outline: 2px solid var(--accent); outline-offset: -1px;
+                border-color: var(--accent); }
+  button {
     width: 100%; font: inherit; font-size: 15px; font-weight: 600; color: #fff;
     background: var(--accent); border: 0; border-radius: 8px; padding: 11px 14px;
     cursor: pointer; margin-top: 4px;
-  }}
-  button:hover {{ background: var(--accent-dark); }}
-  button:focus-visible {{ outline: 2px solid var(--accent); outline-offset: 2px; }}
-  .msg {{ font-size: 14px; line-height: 1.45; border-radius: 8px; padding: 10px 12px;
-         margin: 0 0 20px; }}
-  .error {{ color: var(--error); background: var(--error-bg); border: 1px solid #fdbdbe; }}
-  .notice {{ color: #1f2d5c; background: var(--notice-bg); border: 1px solid #c6d4f9; }}
-</style>
-</head>
-<body>
-<main>
+  }
+  button:hover { background: var(--accent-dark); }
+  button:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+  .msg { font-size: 14px; line-height: 1.45; border-radius: 8px; padding: 10px 12px;
+         margin: 0 0 20px; }
+  .error { color: var(--error); background: var(--error-bg); border: 1px solid #fdbdbe; }
+  .notice { color: #1f2d5c; background: var(--notice-bg); border: 1px solid #c6d4f9; }
+"""
+
+LOGIN_BODY = """<main>
   <div class="brand"><span class="logo" aria-hidden="true">&#9670;</span>{product}</div>
   <div class="card">
     <h1>{title}</h1>
@@ -299,7 +294,4 @@ LOGIN_TEMPLATE = """<!doctype html>
       <button type="submit">{submit}</button>
     </form>
   </div>
-</main>
-</body>
-</html>
-"""
+</main>"""

@@ -34,6 +34,7 @@ from portal_app.invoice_documents.hosted import hosted_invoice_html
 from portal_app.invoice_documents.links import invoice_pdf_url, mac_matches
 from portal_app.invoice_documents.pdf import invoice_pdf
 from portal_app.routes import INVOICE_PAGE, INVOICE_PDF, portal_invoice_pay
+from portal_app.web.html_page import message_page
 
 # The URL is the credential: never cached by a shared cache, never sent on as a Referer.
 HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
@@ -80,11 +81,12 @@ def pdf_filename(document: InvoiceDocument) -> str:
 
 def _not_found(request: Request) -> Response:
     locale = i18n.negotiate(None, request.headers.get("accept-language"))
-    return HTMLResponse(NOT_FOUND.format(
-        lang=escape(locale), title=escape(i18n.gettext(locale, _("Invoice not found"))),
-        body=escape(i18n.gettext(locale, _("This invoice link is not valid. Ask the business "
-                                           "that sent it for a new one.")))),
-        status_code=404, headers=HEADERS)
+    title = i18n.gettext(locale, _("Invoice not found"))
+    text = i18n.gettext(locale, _("This invoice link is not valid. Ask the business that "
+                                  "sent it for a new one."))
+    return HTMLResponse(message_page(locale=locale, title=title, message=text,
+                                     above=f"<h1>{escape(title)}</h1>"),
+                        status_code=404, headers=HEADERS)
 
 
 def invoice_routes(uow_factory: UnitOfWorkFactory = UnitOfWork) -> list[Route]:
@@ -123,15 +125,3 @@ def invoice_routes(uow_factory: UnitOfWorkFactory = UnitOfWork) -> list[Route]:
 
 
 ROUTES: list = invoice_routes()
-
-NOT_FOUND = """<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{title}</title>
-<style>body {{ font-family: system-ui, sans-serif; color: #1c2024; background: #f7f8fa;
-  display: grid; place-items: center; min-height: 100vh; margin: 0; padding: 24px; }}
-  main {{ max-width: 420px; background: #fff; border: 1px solid #e0e1e6; border-radius: 12px;
-  padding: 32px; }} h1 {{ font-size: 20px; margin: 0 0 8px; }}
-  p {{ color: #60646c; margin: 0; line-height: 1.5; }}</style></head>
-<body><main><h1>{title}</h1><p>{body}</p></main></body></html>
-"""

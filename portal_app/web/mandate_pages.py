@@ -24,7 +24,8 @@ from portal_app.db import UnitOfWork, UnitOfWorkFactory
 from portal_app.errors import ResourceMissing
 from portal_app.i18n import _
 from portal_app.routes import MANDATE_PAGE
-from portal_app.web.test_authorization import PAGE_STYLE, page_policy
+from portal_app.web.html_page import CARD_STYLE, html_page, message_page
+from portal_app.web.test_authorization import page_policy
 
 HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
            "X-Robots-Tag": "noindex, nofollow", "Content-Security-Policy": page_policy()}
@@ -35,6 +36,7 @@ SEPA_TEXT = _("By signing this mandate form, you authorise (A) {business} and it
               "terms and conditions of your agreement with your bank. A refund must be "
               "claimed within 8 weeks starting from the date on which your account was "
               "debited.")
+TITLE = _("Direct Debit mandate")
 DEBIT_TEXT = _("You authorise {business} to debit your account in accordance with this "
                "mandate.")
 
@@ -64,12 +66,12 @@ def mandate_html(document: StripeObject, *, locale: str) -> str:
     rows.append((t(_("Status")), t(_("Active")) if mandate["status"] == "active"
                  else t(_("Inactive"))))
     text = SEPA_TEXT if type == "sepa_debit" else DEBIT_TEXT
-    return MANDATE.format(
-        lang=escape(locale, quote=True), dir="rtl" if i18n.is_rtl(locale) else "ltr",
-        title=t(_("Direct Debit mandate")),
-        rows="\n    ".join(f'<div class="row"><dt>{k}</dt><dd>{v}</dd></div>'
-                           for k, v in rows),
-        text=t(text, business=business))
+    rows_html = "\n    ".join(f'<div class="row"><dt>{k}</dt><dd>{v}</dd></div>'
+                              for k, v in rows)
+    return html_page(locale=locale, title=i18n.gettext(locale, TITLE),
+                     style=CARD_STYLE + MANDATE_STYLE,
+                     body=BODY.format(title=t(TITLE), rows=rows_html,
+                                      text=t(text, business=business)))
 
 
 def _ltr(text: str) -> str:
@@ -96,11 +98,9 @@ class MandatePage:
             document = await run_in_threadpool(self._read, p["account"], p["mandate"],
                                                p["mac"])
         except ResourceMissing:
-            return HTMLResponse(
-                MISSING.format(lang=escape(locale, quote=True),
-                               text=escape(i18n.gettext(locale, _(
-                                   "This mandate could not be found.")))),
-                status_code=404, headers=HEADERS)
+            text = i18n.gettext(locale, _("This mandate could not be found."))
+            return HTMLResponse(message_page(locale=locale, title="404", message=text),
+                                status_code=404, headers=HEADERS)
         return HTMLResponse(mandate_html(document, locale=locale), headers=HEADERS)
 
     def routes(self) -> list[Route]:
@@ -109,40 +109,14 @@ class MandatePage:
 
 ROUTES: list = MandatePage().routes()
 
-MANDATE = """<!doctype html>
-<html lang="{lang}" dir="{dir}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>""" + PAGE_STYLE + """
-  .mandate {{ margin: 0; font-size: 13px; line-height: 1.6; color: var(--muted); }}
-</style>
-</head>
-<body>
-<main>
+MANDATE_STYLE = """
+  .mandate { margin: 0; font-size: 13px; line-height: 1.6; color: var(--muted); }
+"""
+
+BODY = """<main>
   <h1>{title}</h1>
   <dl>
     {rows}
   </dl>
   <p class="mandate">{text}</p>
-</main>
-</body>
-</html>
-"""
-
-MISSING = """<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>404</title>
-<style>""" + PAGE_STYLE + """</style>
-</head>
-<body>
-<main><p class="message" role="status">{text}</p></main>
-</body>
-</html>
-"""
+</main>"""

@@ -23,6 +23,7 @@ from portal_app.portal import sessions
 from portal_app.portal.deep_links import flow_path
 from portal_app.routes import PORTAL_LINK
 from portal_app.settings import get_settings
+from portal_app.web.html_page import html_page
 
 COOKIE_NAME = "portico_portal"
 # The token is in this response's URL: don't cache it, don't leak it as a Referer.
@@ -72,7 +73,7 @@ def expired_message(locale: str) -> tuple[str, str]:
 
 def expired_page(expired: SessionExpired, *, locale: str) -> str:
     """A small self-contained HTML page for a link that no longer opens."""
-    title, body = expired_message(locale)
+    title, text = expired_message(locale)
     button = ""
     if expired.return_url:
         label = (i18n.gettext(locale, _("Return to {business}"), business=expired.business_name)
@@ -81,44 +82,34 @@ def expired_page(expired: SessionExpired, *, locale: str) -> str:
                   f"{escape(label)}</a>")
     brand = f'<p class="brand">{escape(expired.business_name)}</p>' \
         if expired.business_name else ""
-    direction = "rtl" if i18n.is_rtl(locale) else "ltr"
-    return f"""<!doctype html>
-<html lang="{escape(locale, quote=True)}" dir="{direction}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{escape(title)}</title>
-<style>
-  :root {{ color-scheme: light; }}
-  * {{ box-sizing: border-box; }}
-  body {{ margin: 0; min-height: 100vh; display: grid; place-items: center;
-         background: #f6f7f9; color: #1c2024; padding: 24px;
-         font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue",
-                      Arial, sans-serif; }}
-  main {{ width: 100%; max-width: 440px; background: #fff; border: 1px solid #e4e6eb;
-         border-radius: 16px; padding: 40px 32px; text-align: center;
-         box-shadow: 0 1px 2px rgba(16, 24, 40, .04), 0 8px 24px rgba(16, 24, 40, .06); }}
-  .icon {{ width: 48px; height: 48px; margin: 0 auto 20px; border-radius: 50%;
-          background: #e6f4fe; display: grid; place-items: center; color: #0d74ce; }}
-  .brand {{ margin: 0 0 6px; font-size: 14px; font-weight: 600; color: #60646c; }}
-  h1 {{ margin: 0 0 12px; font-size: 22px; line-height: 1.3; }}
-  p.body {{ margin: 0 0 28px; font-size: 15px; line-height: 1.55; color: #60646c; }}
-  .button {{ display: inline-block; padding: 11px 20px; border-radius: 8px; background: #0090ff;
-            color: #fff; font-weight: 600; font-size: 15px; text-decoration: none; }}
-  .button:hover {{ background: #0588f0; }}
-</style>
-</head>
-<body>
-<main>
+    body = f"""<main>
   <div class="icon" aria-hidden="true"><svg width="24" height="24" viewBox="0 0 24 24"
     fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
     stroke-linejoin="round"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg></div>
   {brand}
   <h1>{escape(title)}</h1>
-  <p class="body">{escape(body)}</p>
+  <p class="body">{escape(text)}</p>
   {button}
-</main>
-</body>
-</html>
+</main>"""
+    return html_page(locale=locale, title=title, body=body, style=EXPIRED_STYLE)
+
+
+EXPIRED_STYLE = """
+  :root { color-scheme: light; }
+  * { box-sizing: border-box; }
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center;
+         background: #f6f7f9; color: #1c2024; padding: 24px;
+         font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue",
+                      Arial, sans-serif; }
+  main { width: 100%; max-width: 440px; background: #fff; border: 1px solid #e4e6eb;
+         border-radius: 16px; padding: 40px 32px; text-align: center;
+         box-shadow: 0 1px 2px rgba(16, 24, 40, .04), 0 8px 24px rgba(16, 24, 40, .06); }
+  .icon { width: 48px; height: 48px; margin: 0 auto 20px; border-radius: 50%;
+          background: #e6f4fe; display: grid; place-items: center; color: #0d74ce; }
+  .brand { margin: 0 0 6px; font-size: 14px; font-weight: 600; color: #60646c; }
+  h1 { margin: 0 0 12px; font-size: 22px; line-height: 1.3; }
+  p.body { margin: 0 0 28px; font-size: 15px; line-height: 1.55; color: #60646c; }
+  .button { display: inline-block; padding: 11px 20px; border-radius: 8px; background: #0090ff;
+            color: #fff; font-weight: 600; font-size: 15px; text-decoration: none; }
+  .button:hover { background: #0588f0; }
 """

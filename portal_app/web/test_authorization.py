@@ -32,11 +32,13 @@ from portal_app.errors import InvalidRequest, ResourceMissing
 from portal_app.i18n import _
 from portal_app.routes import TEST_AUTHORIZATION
 from portal_app.web.console_sign_in import is_same_origin
+from portal_app.web.html_page import html_page, message_page
 
 # The token is in the URL: never cache the page, never send it to another site as a
 # Referer ("same-origin", not "no-referrer": that would make the form's Origin "null").
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin",
            "X-Robots-Tag": "noindex"}
+TITLE = _("Test payment authorization")
 
 
 def page_policy(return_url: str | None = None) -> str:
@@ -122,79 +124,30 @@ def authorization_html(found: StripeObject, *, locale: str) -> str:
         money = i18n.format_money(int(found["amount"]), str(found["currency"]), locale)
         amount = (f'<div class="row"><dt>{t(_("Amount"))}</dt>'
                   f'<dd class="amount">{escape(money)}</dd></div>')
-    return PAGE.format(
-        lang=escape(locale, quote=True), dir="rtl" if i18n.is_rtl(locale) else "ltr",
-        title=t(_("Test payment authorization")), badge=t(_("Test mode")),
+    body = BODY.format(
+        badge=t(_("Test mode")),
         heading=t(_("{business} asks you to authorize"), business=found["business_name"]),
         what_label=t(_("Payment method")), what=escape(found["summary"]), amount=amount,
         lead=t(_("This page stands in for your bank or wallet in test mode: choose the "
                  "outcome to simulate.")),
         authorize=t(_("Authorize test payment")), fail=t(_("Fail test payment")),
         note=t(_("No real money moves in test mode.")))
+    return html_page(locale=locale, title=i18n.gettext(locale, TITLE), body=body)
 
 
 def _message_page(locale: str, message: str, status: int, *, business: str | None = None
                   ) -> HTMLResponse:
-    brand = f'<p class="business">{escape(business)}</p>' if business else ""
-    html = MESSAGE.format(lang=escape(locale, quote=True),
-                          dir="rtl" if i18n.is_rtl(locale) else "ltr",
-                          title=escape(i18n.gettext(locale, _("Test payment authorization"))),
-                          badge=escape(i18n.gettext(locale, _("Test mode"))), brand=brand,
-                          message=escape(i18n.gettext(locale, message)))
+    badge = f'<span class="badge">{escape(i18n.gettext(locale, _("Test mode")))}</span>'
+    brand = f'\n  <p class="business">{escape(business)}</p>' if business else ""
+    html = message_page(locale=locale, title=i18n.gettext(locale, TITLE),
+                        message=i18n.gettext(locale, message), above=badge + brand)
     return HTMLResponse(html, status_code=status,
                         headers={**HEADERS, "Content-Security-Policy": page_policy()})
 
 
 ROUTES: list = TestAuthorizationPage().routes()
 
-# The look of Portico's small standalone pages (this one, mandates): a card on grey.
-PAGE_STYLE = """
-  :root {{ color-scheme: light; --ink: #1c2024; --muted: #60646c; --line: #e4e6eb;
-          --accent: #0d74ce; --fail: #ce2c31; }}
-  * {{ box-sizing: border-box; }}
-  body {{ margin: 0; min-height: 100vh; display: grid; place-items: center; padding: 24px;
-         background: #f6f7f9; color: var(--ink);
-         font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue",
-                      Arial, sans-serif; -webkit-font-smoothing: antialiased; }}
-  main {{ width: 100%; max-width: 440px; background: #fff; border: 1px solid var(--line);
-         border-radius: 16px; padding: 32px 28px;
-         box-shadow: 0 1px 2px rgba(16, 24, 40, .04), 0 8px 24px rgba(16, 24, 40, .06); }}
-  .badge {{ display: inline-block; font-size: 12px; font-weight: 700; letter-spacing: .04em;
-           text-transform: uppercase; color: #ab6400; background: #fff7c2;
-           border: 1px solid #f3d768; border-radius: 999px; padding: 3px 10px;
-           margin-bottom: 20px; }}
-  .business {{ margin: 0 0 4px; font-size: 14px; font-weight: 600; color: var(--muted); }}
-  h1 {{ margin: 0 0 20px; font-size: 22px; line-height: 1.3; letter-spacing: -0.01em; }}
-  dl {{ margin: 0 0 20px; border: 1px solid var(--line); border-radius: 12px;
-       padding: 4px 16px; }}
-  .row {{ display: flex; justify-content: space-between; gap: 16px; padding: 12px 0; }}
-  .row + .row {{ border-top: 1px solid var(--line); }}
-  dt {{ color: var(--muted); font-size: 14px; }}
-  dd {{ margin: 0; font-weight: 600; font-size: 15px; text-align: end; }}
-  p.lead {{ margin: 0 0 24px; font-size: 14px; line-height: 1.55; color: var(--muted); }}
-  form {{ display: grid; gap: 10px; margin: 0; }}
-  button {{ font: inherit; font-size: 15px; font-weight: 600; border-radius: 8px;
-           padding: 12px 16px; cursor: pointer; width: 100%; }}
-  .authorize {{ background: var(--accent); color: #fff; border: 0; }}
-  .authorize:hover {{ background: #0b68b9; }}
-  .fail {{ background: #fff; color: var(--fail); border: 1px solid #f4a9aa; }}
-  .fail:hover {{ background: #fff1f0; }}
-  button:focus-visible {{ outline: 2px solid var(--accent); outline-offset: 2px; }}
-  .note {{ margin: 20px 0 0; font-size: 12px; color: var(--muted); text-align: center; }}
-  .message {{ margin: 0; font-size: 16px; line-height: 1.55; }}
-"""
-
-PAGE = """<!doctype html>
-<html lang="{lang}" dir="{dir}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>""" + PAGE_STYLE + """</style>
-</head>
-<body>
-<main>
+BODY = """<main>
   <span class="badge">{badge}</span>
   <h1>{heading}</h1>
   <dl>
@@ -207,26 +160,4 @@ PAGE = """<!doctype html>
     <button class="fail" type="submit" name="outcome" value="fail">{fail}</button>
   </form>
   <p class="note">{note}</p>
-</main>
-</body>
-</html>
-"""
-
-MESSAGE = """<!doctype html>
-<html lang="{lang}" dir="{dir}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>""" + PAGE_STYLE + """</style>
-</head>
-<body>
-<main>
-  <span class="badge">{badge}</span>
-  {brand}
-  <p class="message" role="status">{message}</p>
-</main>
-</body>
-</html>
-"""
+</main>"""

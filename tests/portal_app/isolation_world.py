@@ -47,6 +47,8 @@ from portal_app.retention import experiments, flows, offers, policies
 from portal_app.retention.experiments import VariantSpec
 from portal_app.web.console_sign_in import COOKIE as CONSOLE_COOKIE
 from portal_app.web.portal_links import COOKIE_NAME as PORTAL_COOKIE
+from portal_app.webhooks import endpoints as webhook_endpoints
+from portal_app.webhooks.models import WebhookDelivery
 from tests.conftest import START
 
 UowFactory = Callable[[], UnitOfWork]
@@ -108,6 +110,8 @@ class Merchant:
     event: str
     test_clock: str  # a test clock (no customer on it)
     payment_method_configuration: str  # the account's default
+    webhook_endpoint: str  # listening to every event, since before the first
+    webhook_delivery: str  # of ``event`` to that endpoint, pending
     holders: list[Holder] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # id -> attribute (see ATTRIBUTES)
 
@@ -126,7 +130,8 @@ class Merchant:
 ACCOUNT_KINDS = ("product", "price", "other_price", "meter", "metered_price",
                  "loose_payment_method", "coupon", "promotion_code", "promotion_code_code",
                  "configuration", "offer", "spare_offer", "experiment", "variant", "event",
-                 "test_clock", "payment_method_configuration")
+                 "test_clock", "payment_method_configuration", "webhook_endpoint",
+                 "webhook_delivery")
 HOLDER_KINDS = ("customer", "payment_method", "subscription", "subscription_item", "invoice",
                 "scheduled_subscription", "subscription_schedule", "session", "flow", "tax_id",
                 "setup_intent", "open_setup_intent", "mandate")
@@ -229,6 +234,9 @@ def build_merchant(make_uow: UowFactory, name: str, *, customers_: int = 1,
                                          email=f"billing@{name.lower()}.test",
                                          uow=make_uow()).id
     api_key = accounts.create_api_key(account_id=account_id, uow=make_uow())
+    hook = webhook_endpoints.create_endpoint(
+        account_id=account_id, uow=make_uow(), url=f"https://hooks.{name.lower()}.test/",
+        enabled_events=["*"]).endpoint.id
     token = ""
     if console:
         email = f"ops-{account_id.lower()}@{name.lower()}.test"
@@ -285,6 +293,8 @@ def build_merchant(make_uow: UowFactory, name: str, *, customers_: int = 1,
     with make_uow() as uow:
         event = uow.session.scalars(select(Event.id).where(Event.account_id == account_id)
                                     .order_by(col(Event.seq))).first()
+        delivery = uow.session.scalars(select(WebhookDelivery.id).where(
+            WebhookDelivery.event_id == event)).one()
     merchant = Merchant(
         name=name, account_id=account_id, api_key=api_key,
         console_cookie=f"{CONSOLE_COOKIE}={token}", product=product, price=price,
@@ -296,7 +306,8 @@ def build_merchant(make_uow: UowFactory, name: str, *, customers_: int = 1,
         test_clock=test_clocks.create_test_clock(account_id=account_id, uow=make_uow(),
                                                  frozen_time=START, name=f"{name} clock").id,
         payment_method_configuration=pm_configurations.create_configuration(
-            account_id=account_id, uow=make_uow(), name=f"{name} methods").id)
+            account_id=account_id, uow=make_uow(), name=f"{name} methods").id,
+        webhook_endpoint=hook, webhook_delivery=delivery)
     for attribute in ACCOUNT_KINDS:
         merchant.ids[str(getattr(merchant, attribute))] = attribute
     for holder in holders:

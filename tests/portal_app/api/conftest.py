@@ -6,22 +6,17 @@ test database; its clock follows each test's frozen ``clock`` fixture.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
-import httpx
 import pytest
 import stripe
-from granian.constants import Interfaces
-from granian.server.embed import Server
 from sqlalchemy.engine import Engine
 
 from portal_app.api.routes import build_api
 from portal_app.clock import Clock, FrozenClock
+from tests.embedded_server import EmbeddedServer
 
 
 class FollowingClock:
@@ -35,38 +30,13 @@ class FollowingClock:
         return self.current()
 
 
-class ApiServer:
-    """The API app served by Granian on 127.0.0.1:<free port>, in a background thread."""
+class ApiServer(EmbeddedServer):
+    """An API app (``build``: the Stripe API's by default) served on a free loopback port,
+    on the test database, its clock :class:`FollowingClock`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, build: Callable[..., Any] = build_api) -> None:
         self.clock = FollowingClock()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = Server(build_api(clock=self.clock, engine=engine), address="127.0.0.1",
-                              port=self.port, interface=Interfaces.ASGI, log_enabled=False)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="api-server", daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._server.serve())
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/v1/ping", timeout=1)
-                return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("the API server did not start")
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.stop)
-        self._thread.join(10)
+        super().__init__(build(clock=self.clock, engine=engine), ready_path="/v1/ping")
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,8 @@ COLLECTION_KINDS = {
     "mandates": "mandate",
     "payment_method_configurations": "payment_method_configuration",
     "test_clocks": "test_clock",
+    "webhook_endpoints": "webhook_endpoint",
+    "events": "event",
 }
 
 # Parameters that never carry an object id: plain values, and ids of nothing in Portico
@@ -116,6 +118,9 @@ NOT_REFERENCES = frozenset({
     "sepa_debit", "us_bank_account", "allow_redisplay", "confirm", "usage",
     "payment_method_types", "payment_method_data", "mandate_data", "cancellation_reason",
     "client_secret",
+    # Webhook endpoints and the events list: URLs, event types, times, flags.
+    "url", "enabled_events", "api_version", "disabled", "types", "created",
+    "delivery_success", "since",
 })
 
 # Parameters of one endpoint that carry no id there (why, in the comment).
@@ -143,6 +148,7 @@ NO_IDS = {
     ("POST", "/v1/coupons"): "a coupon from its terms (its id is chosen, not referenced)",
     ("POST", "/v1/test_helpers/test_clocks"): "a test clock from a time and a name",
     ("POST", "/v1/payment_method_configurations"): "a configuration from preferences",
+    ("POST", "/v1/webhook_endpoints"): "an endpoint from a URL and event types",
 }
 
 Params = dict[str, Any]
@@ -334,6 +340,11 @@ VALID: dict[tuple[str, str], list[Valid]] = {
                          "payment_method": m.first.payment_method})],
     ("GET", "/v1/setup_intents"): [Valid(lambda m: {
         "customer": m.first.customer, "payment_method": m.first.payment_method})],
+    ("POST", "/v1/webhook_endpoints"): [Valid(lambda m: {
+        "url": "https://hooks.example.com/isolation", "enabled_events[0]": "*"})],
+    ("POST", "/v1/webhook_endpoints/{id}/resend"): [
+        Valid(lambda m: {"delivery": m.webhook_delivery}),
+        Valid(lambda m: {"since": str(to_unix(START))})],
 }
 
 

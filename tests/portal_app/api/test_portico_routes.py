@@ -11,8 +11,6 @@ from typing import Any
 import httpx
 import pytest
 import stripe
-from granian.constants import Interfaces
-from granian.server.embed import Server
 from sqlalchemy.engine import Engine
 
 from portal_app.api.portico_routes import build_api
@@ -24,9 +22,7 @@ class PorticoServer(ApiServer):
     """The test API server, serving Portico's own endpoints beside Stripe's."""
 
     def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
-        self._server = Server(build_api(clock=self.clock, engine=engine), address="127.0.0.1",
-                              port=self.port, interface=Interfaces.ASGI, log_enabled=False)
+        super().__init__(engine, build=build_api)
 
 
 @pytest.fixture(scope="session")

@@ -16,21 +16,32 @@ from tests.portal_app.billing.helpers import FEB_28, events_of
 MakeUow = Callable[[], UnitOfWork]
 
 
-@pytest.fixture
-def past_due(client: stripe.StripeClient, account_id: str, make_uow: MakeUow,
-             clock: FrozenClock) -> stripe.Invoice:
-    """The open renewal invoice of a subscription whose card now declines (past due)."""
+def subscribed(client: stripe.StripeClient) -> tuple[stripe.Customer, stripe.Subscription]:
+    """A customer paying 20.00 EUR a month for "Pro" by Visa, billed on Jan 31."""
     product = client.v1.products.create({"name": "Pro"})
     price = client.v1.prices.create({"product": product.id, "currency": "eur",
                                      "unit_amount": 2000, "recurring": {"interval": "month"}})
     customer = client.v1.customers.create({"payment_method": "pm_card_visa"})
-    client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    return customer, client.v1.subscriptions.create({"customer": customer.id,
+                                                     "items": [{"price": price.id}]})
+
+
+def renew(clock: FrozenClock, account_id: str, make_uow: MakeUow) -> None:
+    """An hour past the first renewal (Feb 28)."""
+    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
+                           uow_factory=make_uow)
+
+
+@pytest.fixture
+def past_due(client: stripe.StripeClient, account_id: str, make_uow: MakeUow,
+             clock: FrozenClock) -> stripe.Invoice:
+    """The open renewal invoice of a subscription whose card now declines (past due)."""
+    customer, _sub = subscribed(client)
     failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail",
                                                {"customer": customer.id})
     client.v1.customers.update(customer.id,
                                {"invoice_settings": {"default_payment_method": failing.id}})
-    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
-                           uow_factory=make_uow)
+    renew(clock, account_id, make_uow)
     [invoice, _first] = client.v1.invoices.list({"customer": customer.id}).data
     assert invoice.status == "open"
     return invoice
@@ -127,15 +138,9 @@ def test_void_and_mark_uncollectible(client: stripe.StripeClient, account_id: st
 
 def test_finalize_a_draft_then_pay_it(client: stripe.StripeClient, account_id: str,
                                       make_uow: MakeUow, clock: FrozenClock) -> None:
-    product = client.v1.products.create({"name": "Pro"})
-    price = client.v1.prices.create({"product": product.id, "currency": "eur",
-                                     "unit_amount": 2000, "recurring": {"interval": "month"}})
-    customer = client.v1.customers.create({"payment_method": "pm_card_visa"})
-    sub = client.v1.subscriptions.create({"customer": customer.id,
-                                          "items": [{"price": price.id}]})
+    customer, sub = subscribed(client)
     client.v1.subscriptions.update(sub.id, {"pause_collection": {"behavior": "keep_as_draft"}})
-    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
-                           uow_factory=make_uow)
+    renew(clock, account_id, make_uow)
     [draft, _first] = client.v1.invoices.list({"customer": customer.id}).data
     assert (draft.status, draft.number) == ("draft", None)
     with pytest.raises(stripe.InvalidRequestError) as paid_already:
@@ -154,15 +159,9 @@ def test_finalize_a_draft_then_pay_it(client: stripe.StripeClient, account_id: s
 
 def test_paying_a_draft_finalizes_it(client: stripe.StripeClient, account_id: str,
                                      make_uow: MakeUow, clock: FrozenClock) -> None:
-    product = client.v1.products.create({"name": "Pro"})
-    price = client.v1.prices.create({"product": product.id, "currency": "eur",
-                                     "unit_amount": 2000, "recurring": {"interval": "month"}})
-    customer = client.v1.customers.create({"payment_method": "pm_card_visa"})
-    sub = client.v1.subscriptions.create({"customer": customer.id,
-                                          "items": [{"price": price.id}]})
+    customer, sub = subscribed(client)
     client.v1.subscriptions.update(sub.id, {"pause_collection": {"behavior": "keep_as_draft"}})
-    renewals.advance_clock(clock, FEB_28 + timedelta(hours=1), account_id=account_id,
-                           uow_factory=make_uow)
+    renew(clock, account_id, make_uow)
     draft = client.v1.invoices.list({"customer": customer.id}).data[0]
     paid = client.v1.invoices.pay(draft.id)
     assert paid.status == "paid" and paid.number is not None

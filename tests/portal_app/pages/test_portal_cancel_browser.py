@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,12 +33,13 @@ from portal_app.events.models import Event
 from portal_app.portal import configurations
 from portal_app.retention import assignment, experiments, offers, policies
 from portal_app.retention.experiments import VariantSpec
+from tests.portal_app.pages.browser import at, screenshots
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("PORTICO_SHOTS", "/tmp/shots"))
-SHOOT = os.environ.get("PORTICO_SHOOT") == "1"
+shoot = screenshots("", prefix="issue5-", settle_ms=200,
+                    enabled=os.environ.get("PORTICO_SHOOT") == "1")
 Uow = Callable[[], UnitOfWork]
 REASONS = ["too_expensive", "missing_features", "unused", "other"]
 
@@ -113,22 +113,6 @@ class Shop:
 @pytest.fixture
 def shop(account_id: str, live_uow: Uow) -> Shop:
     return Shop(account_id, live_uow)
-
-
-def shoot(page: Any, name: str) -> None:
-    """With PORTICO_SHOOT=1: the page at 390 px and 1280 px wide."""
-    if not SHOOT:
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(200)
-        page.screenshot(path=str(SHOTS / f"issue5-{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def at(page: Any, path: str) -> None:
-    page.wait_for_url(re.compile(rf"^[^?#]*{re.escape(path)}/?(\?.*)?$"), wait_until="commit")
 
 
 def to_offer(page: Any, live_server: str, api_key: str, shop: Shop, *, reason: str,

@@ -9,8 +9,6 @@ desktop width into /tmp/shots/h5/.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,25 +16,15 @@ from playwright.sync_api import expect
 
 from portal_app.billing.providers import billing_provider
 from portal_app.portal import configurations
+from tests.portal_app.pages.browser import at, screenshots
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
 from tests.portal_app.pages.test_portal_manage_browser import Shop, live_uow, shop
-from tests.portal_app.pages.test_portal_manage_browser import at as at_path
 
 pytestmark = pytest.mark.browser
 __all__ = ["live_uow", "shop"]  # fixtures
 
-SHOTS = Path(os.environ.get("PORTICO_SHOTS", "/tmp/shots")) / "h5"
+shoot = screenshots("h5")
 DETAILS = "/portal/details"
-
-
-def shoot(page: Any, name: str) -> None:
-    """Screenshot the page at 390 px and 1280 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def configuration(shop: Shop) -> str:
@@ -46,6 +34,14 @@ def configuration(shop: Shop) -> str:
             "payment_method_update": {"enabled": True},
             "invoice_history": {"enabled": True}}},
         account_id=shop.account_id, uow=shop.uow()).id
+
+
+def open_details(page: Any, live_server: str, api_key: str, shop: Shop, *, locale: str) -> None:
+    """Follow the merchant's ``customer_update`` deep link: it opens the details page."""
+    page.goto(create_session(live_server, api_key, shop.customer, locale=locale,
+                             configuration=configuration(shop),
+                             flow_data={"type": "customer_update"}))
+    at(page, DETAILS)
 
 
 def field(page: Any, key: str) -> Any:
@@ -61,10 +57,7 @@ def type_into(page: Any, key: str, text: str) -> None:
 def test_edit_the_address_with_a_german_postcode_error_then_add_a_tax_id(
         live_server: str, api_key: str, shop: Shop, page: Any) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(create_session(live_server, api_key, shop.customer, locale="en",
-                             configuration=configuration(shop),
-                             flow_data={"type": "customer_update"}))
-    at_path(page, DETAILS)  # the deep link opens the details page itself
+    open_details(page, live_server, api_key, shop, locale="en")
     field(page, "address.country").wait_for()
     shoot(page, "details-empty")
 
@@ -85,7 +78,7 @@ def test_edit_the_address_with_a_german_postcode_error_then_add_a_tax_id(
     type_into(page, "address.postal_code", "10117")
     expect(error).to_have_count(0)
     page.locator(".portal-save-details").click()
-    at_path(page, "/portal")
+    at(page, "/portal")
     expect(page.locator(".portal-info-address")).to_contain_text("10117 Berlin")
     expect(page.locator(".portal-info-name")).to_have_text("Ada Lovelace GmbH")
     shoot(page, "overview")
@@ -96,7 +89,7 @@ def test_edit_the_address_with_a_german_postcode_error_then_add_a_tax_id(
                                    "country": "DE"}
 
     page.locator(".portal-update-details").click()
-    at_path(page, DETAILS)
+    at(page, DETAILS)
     page.locator(".portal-tax-type").wait_for()
     page.locator(".portal-tax-type").select_option("eu_vat")
     page.locator(".portal-tax-value input").fill("DE136695977")
@@ -125,10 +118,7 @@ def test_edit_the_address_with_a_german_postcode_error_then_add_a_tax_id(
 def test_a_us_address_offers_states_and_checks_the_zip_code(
         live_server: str, api_key: str, shop: Shop, page: Any) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(create_session(live_server, api_key, shop.customer, locale="de",
-                             configuration=configuration(shop),
-                             flow_data={"type": "customer_update"}))
-    at_path(page, DETAILS)
+    open_details(page, live_server, api_key, shop, locale="de")
     country = field(page, "address.country").locator("select")
     country.wait_for()
     country.select_option("US")
@@ -142,10 +132,7 @@ def test_a_us_address_offers_states_and_checks_the_zip_code(
 
 def test_the_page_reads_right_to_left_in_arabic(live_server: str, api_key: str, shop: Shop,
                                                 page: Any) -> None:
-    page.goto(create_session(live_server, api_key, shop.customer, locale="ar",
-                             configuration=configuration(shop),
-                             flow_data={"type": "customer_update"}))
-    at_path(page, DETAILS)
+    open_details(page, live_server, api_key, shop, locale="ar")
     country = field(page, "address.country").locator("select")
     country.wait_for()
     country.select_option("AE")

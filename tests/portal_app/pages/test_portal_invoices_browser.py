@@ -8,7 +8,6 @@ screenshotted at phone and desktop width into /tmp/shots/invoices/.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,15 +19,15 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
 
 from portal_app.billing import renewals
-from portal_app.billing.provider import ItemSpec
-from portal_app.billing.providers.local import LocalBillingProvider
 from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
+from tests.portal_app.pages.browser import SHOTS, screenshots
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
+from tests.portal_app.views.test_overview import provider_of, subscribed_customer
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("PORTICO_SHOTS", "/tmp/shots")) / "invoices"
+shoot = screenshots("invoices")
 START = datetime(2025, 6, 1, 12, tzinfo=UTC)  # a year ago: every invoice is in the past
 
 
@@ -37,27 +36,11 @@ def customer(account_id: str, database: Engine) -> str:
     """A customer whose €19.99 monthly plan was billed 12 times (June 2025 – May 2026)."""
     clock = FrozenClock(START)
     uow: Callable[[], UnitOfWork] = lambda: UnitOfWork(database, clock=clock)  # noqa: E731
-    billing = LocalBillingProvider(account_id=account_id, clock=clock, uow_factory=uow)
-    product = billing.create_product(name="Pro plan")
-    price = billing.create_price(product=product["id"], currency="eur", unit_amount=1999,
-                                 interval="month")
-    customer = billing.create_customer(email="ada@example.test", name="Ada Lovelace",
-                                       payment_method="pm_card_visa")["id"]
-    billing.create_subscription(customer=customer, items=[ItemSpec(price["id"])])
+    customer, _ = subscribed_customer(account_id, uow, name="Ada Lovelace")
     renewals.advance_clock(clock, START + timedelta(days=11 * 30.5), account_id=account_id,
                            uow_factory=uow)
-    assert len(billing.list_invoices(customer)) == 12
+    assert len(provider_of(account_id, uow).list_invoices(customer)) == 12
     return customer
-
-
-def shoot(page: Any, name: str) -> None:
-    """Screenshot the page at 390 px and 1280 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_page_through_the_history_download_a_pdf_and_open_the_hosted_page(
@@ -92,8 +75,8 @@ def test_page_through_the_history_download_a_pdf_and_open_the_hosted_page(
     data = Path(download.path()).read_bytes()
     text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert first_number in text and "€19.99" in text and "Ada Lovelace" in text
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / "downloaded.pdf").write_bytes(data)
+    (SHOTS / "invoices").mkdir(parents=True, exist_ok=True)
+    (SHOTS / "invoices" / "downloaded.pdf").write_bytes(data)
 
     page.locator(".portal-invoices-previous").click()
     expect(range_text).to_have_text("1–10 of 12")

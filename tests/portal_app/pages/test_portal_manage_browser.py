@@ -9,10 +9,7 @@ desktop width into /tmp/shots/issue4-*.png.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,11 +25,12 @@ from portal_app.billing.provider import ItemSpec
 from portal_app.billing.subscriptions import create_subscription
 from portal_app.db import UnitOfWork
 from portal_app.portal import configurations
+from tests.portal_app.pages.browser import at, screenshots
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("PORTICO_SHOTS", "/tmp/shots"))
+shoot = screenshots("", prefix="issue4-", settle_ms=250)
 Uow = Callable[[], UnitOfWork]
 
 
@@ -108,24 +106,9 @@ def shop(account_id: str, live_uow: Uow) -> Shop:
     return Shop(account_id, live_uow)
 
 
-def shoot(page: Any, name: str) -> None:
-    """Screenshot the page at 390 px and 1280 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(250)
-        page.screenshot(path=str(SHOTS / f"issue4-{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def open_portal(page: Any, live_server: str, api_key: str, shop: Shop, **params: Any) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(create_session(live_server, api_key, shop.customer, locale="en", **params))
-
-
-def at(page: Any, path: str) -> None:
-    """Wait until the address is ``path`` (with or without Reflex's trailing slash)."""
-    page.wait_for_url(re.compile(rf"^[^?#]*{re.escape(path)}/?(\?.*)?$"), wait_until="commit")
 
 
 def on_overview(page: Any) -> Any:

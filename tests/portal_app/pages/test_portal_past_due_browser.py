@@ -6,10 +6,8 @@ Pages are screenshotted at phone and desktop width into /tmp/shots/h4/.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,15 +15,16 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
 
 from portal_app.billing import renewals
-from portal_app.billing.provider import ItemSpec
 from portal_app.billing.providers.local import LocalBillingProvider
 from portal_app.clock import FrozenClock, utc_now
 from portal_app.db import UnitOfWork
+from tests.portal_app.pages.browser import screenshots
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
+from tests.portal_app.views.test_overview import provider_of, subscribed_customer
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("PORTICO_SHOTS", "/tmp/shots")) / "h4"
+shoot = screenshots("h4")
 
 
 @pytest.fixture
@@ -34,29 +33,14 @@ def customer(account_id: str, database: Engine) -> str:
     start = utc_now() - timedelta(days=34)
     clock = FrozenClock(start)
     uow: Callable[[], UnitOfWork] = lambda: UnitOfWork(database, clock=clock)  # noqa: E731
-    billing = LocalBillingProvider(account_id=account_id, clock=clock, uow_factory=uow)
-    product = billing.create_product(name="Pro plan")
-    price = billing.create_price(product=product["id"], currency="eur", unit_amount=1999,
-                                 interval="month")
-    customer = billing.create_customer(email="ada@example.test", name="Ada Lovelace",
-                                       payment_method="pm_card_visa")["id"]
-    sub = billing.create_subscription(customer=customer, items=[ItemSpec(price["id"])])
+    customer, sub = subscribed_customer(account_id, uow, name="Ada Lovelace")
+    billing = provider_of(account_id, uow)
     failing = billing.attach_payment_method("pm_card_chargeCustomerFail", customer_id=customer)
     billing.set_default_payment_method(failing["id"], customer_id=customer)
     renewals.advance_clock(clock, utc_now() - timedelta(hours=1), account_id=account_id,
                            uow_factory=uow)
     assert billing.retrieve_subscription(sub["id"], customer_id=customer)["status"] == "past_due"
     return customer
-
-
-def shoot(page: Any, name: str) -> None:
-    """Screenshot the page at 390 px and 1280 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_pay_a_past_due_invoice_after_a_decline(live_server: str, api_key: str,

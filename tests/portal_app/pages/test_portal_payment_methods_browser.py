@@ -9,9 +9,7 @@ remove guard. Every page is screenshotted at phone and desktop width into
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,25 +20,15 @@ from portal_app.billing.customers import create_customer
 from portal_app.billing.models import Mandate
 from portal_app.billing.providers import billing_provider
 from portal_app.portal import configurations
+from tests.portal_app.pages.browser import at, screenshots
 from tests.portal_app.pages.test_portal_browser import create_session, text_of
 from tests.portal_app.pages.test_portal_manage_browser import Shop, live_uow, shop
-from tests.portal_app.pages.test_portal_manage_browser import at as at_path
 
 pytestmark = pytest.mark.browser
 __all__ = ["live_uow", "shop"]  # fixtures
 
-SHOTS = Path(os.environ.get("PORTICO_SHOTS", "/tmp/shots")) / "h6_portal_payment_methods"
+shoot = screenshots("h6_portal_payment_methods")
 METHODS = "/portal/payment-methods"
-
-
-def shoot(page: Any, name: str) -> None:
-    """Screenshot the page at 390 px and 1280 px wide."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def configuration(shop: Shop) -> str:
@@ -60,18 +48,18 @@ def open_methods(page: Any, live_server: str, api_key: str, shop: Shop, *,
     page.goto(create_session(live_server, api_key, customer or shop.customer, locale=locale,
                              configuration=configuration(shop), **params))
     if "flow_data" not in params:
-        at_path(page, "/portal")
+        at(page, "/portal")
         page.locator(".portal-manage-methods").wait_for()
         if overview:
             shoot(page, overview)
         page.locator(".portal-manage-methods").click()
-    at_path(page, METHODS)
+    at(page, METHODS)
     page.locator(".portal-pm, .portal-pm-empty").first.wait_for()
 
 
 def to_add_form(page: Any) -> None:
     page.locator(".portal-add-method").click()
-    at_path(page, f"{METHODS}/add")
+    at(page, f"{METHODS}/add")
     page.locator(".portal-pm-type").first.wait_for()
 
 
@@ -116,7 +104,7 @@ def test_add_a_card_declined_then_accepted_then_make_it_default(
     type_into(page, "number", "5555555555554444")
     page.locator(".portal-pm-submit").click()
 
-    at_path(page, METHODS)
+    at(page, METHODS)
     expect(page.locator(".portal-banner")).to_have_text("Your payment method was added.")
     expect(page.locator(".portal-pm")).to_have_count(2)
     assert sorted(rows(page)) == ["Mastercard •••• 4444", "Visa •••• 4242"]
@@ -146,7 +134,7 @@ def test_add_a_sepa_account_with_its_mandate(live_server: str, api_key: str, sho
     shoot(page, "add-sepa")
     page.locator(".portal-pm-submit").click()
 
-    at_path(page, METHODS)
+    at(page, METHODS)
     expect(page.locator(".portal-banner")).to_have_text("Your payment method was added.")
     sepa = page.locator(".portal-pm").filter(has_text="SEPA Direct Debit")
     expect(sepa.locator(".portal-pm-title")).to_have_text("SEPA Direct Debit •••• 3000")
@@ -173,7 +161,7 @@ def test_paypal_round_trip_through_the_authorization_page(
     page.wait_for_url(re.compile(r"/test/authorize/"))
     page.get_by_role("button", name=re.compile("Authorize", re.I)).click()
 
-    at_path(page, METHODS)
+    at(page, METHODS)
     expect(page.locator(".portal-banner")).to_have_text("Your payment method was added.")
     expect(page.locator(".portal-pm").filter(has_text="PayPal")).to_have_count(1)
     assert "setup_intent" not in page.url  # the outcome was read once, then the list
@@ -211,7 +199,7 @@ def test_a_first_method_in_arabic_becomes_the_default(live_server: str, api_key:
     shoot(page, "add-card-ar")
     page.locator(".portal-pm-submit").click()
 
-    at_path(page, METHODS)
+    at(page, METHODS)
     expect(page.locator(".portal-banner")).to_have_text("تمت إضافة طريقة الدفع.")
     expect(page.locator(".portal-pm-default")).to_have_count(1)
     shoot(page, "list-ar")

@@ -80,12 +80,13 @@ STATES: list[type[rx.State]] = [
 # The route's query parameters a State reads (``router.page.params`` /
 # ``router.url.query_parameters``), and the object each names.
 ROUTE_PARAMS = {"subscription": "subscription", "id": "experiment", "edit": "experiment",
-                "setup_intent": "setup_intent", "invoice": "invoice"}
+                "setup_intent": "setup_intent", "invoice": "invoice",
+                "endpoint": "webhook_endpoint"}
 
 # ``<kind>_id`` parameters: the object kind, by the name before ``_id``.
 ID_NAMES = {"subscription": "subscription", "item": "subscription_item", "price": "price",
             "offer": "offer", "experiment": "experiment", "variant": "variant",
-            "configuration": "configuration", "event": "event"}
+            "configuration": "configuration", "event": "event", "delivery": "webhook_delivery"}
 
 # Parameters that carry an id without saying so in their name.
 ID_PARAMS = {
@@ -140,6 +141,16 @@ NOT_ID_PARAMS = {
     ("DetailsState.set_field", "value"): "what the customer types or picks (a country...)",
     ("DetailsState.choose_tax_type", "value"): "one of Stripe's tax ID types",
     ("DetailsState.set_tax_value", "value"): "the tax ID the customer types",
+    ("WebhooksState.toggle_event", "event_type"): "an event type (or *)",
+    ("WebhooksState.set_livemode", "value"): "test or live",
+    ("WebhooksState.save", "form_data"): "typed values (url, description)",
+    ("WebhookEndpointState.toggle_event", "event_type"): "an event type (or *)",
+    ("WebhookEndpointState.save", "form_data"): "typed values (url, description); the "
+                                                "endpoint is the one load found",
+    ("WebhookEndpointState.set_status_filter", "value"): "a delivery status",
+    ("WebhookEndpointState.set_type_filter", "value"): "an event type",
+    ("WebhookEndpointState.filter_since", "form_data"): "a day",
+    ("WebhookEndpointState.resend_failed", "form_data"): "a day",
 }
 
 # Handlers that take no id, and why. Everything else runs in a script.
@@ -213,6 +224,29 @@ NO_IDS = {
     "ExperimentsState.set_per_reason": "a checkbox",
     "ExperimentState.refresh": "reads the experiment of the route again (scripted: load)",
     "ExperimentState.set_confirm_open": "closes the dialog",
+    "WebhookNoticeState.load": "the account's own endpoints",
+    "WebhooksState.load": "the account's own endpoints",
+    "WebhooksState.retry": "the account's own endpoints",
+    "WebhooksState.open_new": "an empty dialog",
+    "WebhooksState.set_dialog_open": "closes the dialog",
+    "WebhooksState.toggle_event": "ticks an event type",
+    "WebhooksState.set_livemode": "test or live",
+    "WebhooksState.save": "adds a new endpoint to the account",
+    "WebhooksState.set_secret_open": "closes the dialog (forgets the secret)",
+    "WebhookEndpointState.retry": "reads the endpoint of the route again (scripted: load)",
+    "WebhookEndpointState.set_status_filter": "filters the log of the endpoint load found",
+    "WebhookEndpointState.set_type_filter": "filters the log of the endpoint load found",
+    "WebhookEndpointState.filter_since": "filters the log of the endpoint load found",
+    "WebhookEndpointState.clear_filters": "the log of the endpoint load found",
+    "WebhookEndpointState.older": "pages the log of the endpoint load found",
+    "WebhookEndpointState.newer": "pages the log of the endpoint load found",
+    "WebhookEndpointState.set_detail_open": "closes the dialog",
+    "WebhookEndpointState.set_resend_open": "opens or closes the dialog",
+    "WebhookEndpointState.open_edit": "opens the dialog on the endpoint load found",
+    "WebhookEndpointState.set_dialog_open": "closes the dialog",
+    "WebhookEndpointState.toggle_event": "ticks an event type",
+    "WebhookEndpointState.set_roll_open": "asks before rolling",
+    "WebhookEndpointState.set_secret_open": "closes the dialog (forgets the secret)",
 }
 
 # Slots whose handler narrows what the page shows: the victim's id, like an unknown one,
@@ -251,6 +285,11 @@ def _start(m: Merchant, make_uow: UowFactory) -> None:
     experiments.start_experiment(m.experiment, account_id=m.account_id, uow=make_uow())
 
 
+def _hook(m: Merchant, h: Holder) -> dict[str, str]:
+    return {"endpoint": m.webhook_endpoint}
+
+
+ENDPOINT_FORM = {"url": "https://hooks.isolation.test/v2", "description": "Isolation"}
 OFFER_FORM = {"name": "Isolation", "headline": "", "percent": "10", "months": "3"}
 EXPERIMENT_FORM = {"name": "Isolation", "holdout": "0", "weight_v1": "1", "weight_v2": "1"}
 
@@ -326,6 +365,18 @@ SCRIPTS: dict[str, list[Script]] = {
                query=lambda m, h: {"id": m.experiment}, before=_start),
         Script((Step("load"), Step("ask", lambda m, h: ("start",)), Step("confirm")),
                query=lambda m, h: {"id": m.experiment}),
+    ],
+    "WebhookEndpointState": [
+        Script((Step("load"), Step("open_delivery", lambda m, h: (m.webhook_delivery,)),
+                Step("resend", lambda m, h: (m.webhook_delivery,))), query=_hook),
+        Script((Step("load"), Step("open_edit"),
+                Step("toggle_event", lambda m, h: ("invoice.paid", True)),
+                Step("save", lambda m, h: (ENDPOINT_FORM,))), query=_hook),
+        Script((Step("load"), Step("set_enabled", lambda m, h: (False,))), query=_hook),
+        Script((Step("load"), Step("set_roll_open", lambda m, h: (True,)),
+                Step("roll_secret")), query=_hook),
+        Script((Step("load"), Step("resend_failed", lambda m, h: ({"since": "2026-01-30"},))),
+               query=_hook),
     ],
 }
 

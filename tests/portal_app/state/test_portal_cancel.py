@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import col, select
 
 from portal_app.billing.provider import BillingProvider, StripeObject
@@ -22,20 +20,18 @@ from portal_app.events.models import Event
 from portal_app.portal import configurations, sessions
 from portal_app.retention import offers, policies
 from portal_app.retention.models import CancellationFlow
-from portal_app.state import portal as portal_state
 from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import ManageState
 from portal_app.web.portal_links import COOKIE_NAME
 from tests.portal_app.portal.helpers import Shop, features
 from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
+from tests.portal_app.state.handlers import handler_state
 
 UowFactory = Callable[[], UnitOfWork]
 REASONS = {"enabled": True, "options": ["too_expensive", "unused", "other"]}
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
 @dataclass
@@ -69,12 +65,8 @@ def open_link(shop: Shop, make_uow: UowFactory, *, customer: str | None = None,
 
 
 def state_of(cls: type, browser: Browser, subscription: str = "") -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "pathname": "/portal", "headers": {"cookie": browser.cookie},
-        "query": {"subscription": subscription} if subscription else {},
-    })
-    return root.get_substate(cls.get_full_name().split(".")[1:])
+    return handler_state(cls, browser.cookie,
+                         query={"subscription": subscription} if subscription else None)
 
 
 def run(handler: Any, state: Any, *args: Any) -> Any:

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 
 from portal_app.billing.customers import create_customer
 from portal_app.billing.providers import billing_provider
 from portal_app.db import UnitOfWork
-from portal_app.state import portal as portal_state
 from portal_app.state.portal_details import DetailsState
 from tests.portal_app.billing.helpers import events_of
 from tests.portal_app.portal.helpers import Shop
 from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
+from tests.portal_app.state.handlers import handler_state
 from tests.portal_app.state.test_portal_manage import browser
 
 UowFactory = Callable[[], UnitOfWork]
@@ -24,16 +23,11 @@ EVERYTHING = {"customer_update": {"enabled": True, "allowed_updates": [
     "email", "address", "shipping", "phone", "name", "tax_id"]}}
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
-def page(cookie: str, *, path: str = "/portal/details") -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"pathname": path, "query": {}, "asPath": path,
-                                               "headers": {"cookie": cookie}})
-    return root.get_substate(DetailsState.get_full_name().split(".")[1:])
+def page(cookie: str, *, path: str = "/portal/details") -> DetailsState:
+    return handler_state(DetailsState, cookie, path=path)
 
 
 def customer_of(shop: Shop, make_uow: UowFactory, who: str | None = None) -> dict[str, Any]:

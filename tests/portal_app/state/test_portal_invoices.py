@@ -6,32 +6,22 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 
 from portal_app.db import UnitOfWork
-from portal_app.state import portal as portal_state
 from portal_app.state.portal_invoices import InvoicesState
 from tests.conftest import START
+from tests.portal_app.state.handlers import handler_state
 from tests.portal_app.state.test_portal_state import opened
 from tests.portal_app.views.test_overview import provider_of, subscribed_customer
 
 UowFactory = Callable[[], UnitOfWork]
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    """Handlers run on the test database and the frozen clock."""
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
 def invoices_state(cookie: str) -> InvoicesState:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "pathname": "/portal/invoices", "headers": {"cookie": cookie, "accept-language": ""}})
-    state = root.get_substate(InvoicesState.get_full_name().split(".")[1:])
-    assert isinstance(state, InvoicesState)
-    return state
+    return handler_state(InvoicesState, cookie, path="/portal/invoices")
 
 
 @pytest.fixture

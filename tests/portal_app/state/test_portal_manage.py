@@ -6,14 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 
 from portal_app.billing.customers import create_customer
 from portal_app.billing.models import ScheduleStatus, Subscription, SubscriptionStatus
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
-from portal_app.state import portal as portal_state
 from portal_app.state.portal_cancel import CancelState
 from portal_app.state.portal_manage import ManageState, PauseState, UpdateState
 from portal_app.web.portal_links import COOKIE_NAME
@@ -26,13 +23,12 @@ from tests.portal_app.portal.helpers import (
     schedule_status,
 )
 from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
+from tests.portal_app.state.handlers import handler_state
 
 UowFactory = Callable[[], UnitOfWork]
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
 def browser(shop: Shop, make_uow: UowFactory, *, customer: str | None = None,
@@ -51,12 +47,8 @@ def browser(shop: Shop, make_uow: UowFactory, *, customer: str | None = None,
 
 
 def state_of(cls: type, cookie: str, subscription: str = "") -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "pathname": "/portal", "headers": {"cookie": cookie},
-        "query": {"subscription": subscription} if subscription else {},
-    })
-    return root.get_substate(cls.get_full_name().split(".")[1:])
+    return handler_state(cls, cookie, query={"subscription": subscription} if subscription
+                         else None)
 
 
 def status_of(make_uow: UowFactory, sub_id: str) -> Subscription:

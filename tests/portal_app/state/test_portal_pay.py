@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 
 from portal_app.db import UnitOfWork
 from portal_app.routes import (
@@ -18,34 +17,23 @@ from portal_app.routes import (
     PORTAL_PAYMENT_METHODS_ADD,
     portal_invoice_pay,
 )
-from portal_app.state import portal as portal_state
 from portal_app.state.portal import PortalState
 from portal_app.state.portal_pay import PastDueState, PayState
 from portal_app.state.portal_payment_methods import MethodsState
 from tests.conftest import START
+from tests.portal_app.state.handlers import handler_state, router_data
 from tests.portal_app.state.test_portal_state import opened
 from tests.portal_app.views.test_overview import provider_of, subscribed_customer
 
 UowFactory = Callable[[], UnitOfWork]
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    """Handlers run on the test database and the frozen clock."""
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
 def state_of(cls: type[PortalState], cookie: str, *, path: str = PORTAL,
              query: dict[str, str] | None = None) -> PortalState:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "pathname": path, "query": query or {},
-        "asPath": path + ("?" + "&".join(f"{k}={v}" for k, v in (query or {}).items())
-                          if query else ""),
-        "headers": {"cookie": cookie, "accept-language": ""}})
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    assert isinstance(state, cls)
-    return state
+    return handler_state(cls, cookie, path=path, query=query)
 
 
 @pytest.fixture
@@ -156,10 +144,8 @@ def test_a_method_added_from_the_pay_page_comes_back_to_it_preselected(
     root = rx.State(_reflex_internal_init=True)  # one browser tab: pages share the root
 
     def at(path: str, **query: str) -> None:
-        root.router = RouterData.from_router_data({
-            "pathname": path, "query": query,
-            "asPath": path + ("?" + urlencode(query) if query else ""),
-            "headers": {"cookie": cookie, "user-agent": "Mozilla/5.0 (pytest)"}})
+        root.router = router_data(path, cookie=cookie, query=query,
+                                  headers={"user-agent": "Mozilla/5.0 (pytest)"})
 
     at(portal_invoice_pay(invoice), invoice=invoice)
     pay = root.get_substate(PayState.get_full_name().split(".")[1:])

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 
 from portal_app.billing import authorizations
@@ -19,30 +16,23 @@ from portal_app.billing.setup_intents import render
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
 from portal_app.portal.deep_links import flow_path
-from portal_app.state import portal as portal_state
 from portal_app.state.portal_payment_methods import MethodsState
 from tests.portal_app.portal.helpers import Shop
 from tests.portal_app.portal.helpers import shop as shop  # noqa: F401  (fixture)
+from tests.portal_app.state.handlers import handler_state
 from tests.portal_app.state.test_portal_manage import browser
 
 UowFactory = Callable[[], UnitOfWork]
 ON = {"payment_method_update": {"enabled": True}}
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
 def page(cookie: str, *, path: str = "/portal/payment-methods",
-         query: dict[str, str] | None = None) -> Any:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "pathname": path, "query": query or {},
-        "asPath": f"{path}?{urlencode(query)}" if query else path,
-        "headers": {"cookie": cookie, "user-agent": "Mozilla/5.0 (pytest)"},
-    })
-    return root.get_substate(MethodsState.get_full_name().split(".")[1:])
+         query: dict[str, str] | None = None) -> MethodsState:
+    return handler_state(MethodsState, cookie, path=path, query=query,
+                         user_agent="Mozilla/5.0 (pytest)")
 
 
 def methods_of(shop: Shop, make_uow: UowFactory, customer: str | None = None

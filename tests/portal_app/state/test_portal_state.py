@@ -6,33 +6,24 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-import reflex as rx
 from reflex.istate.data import RouterData
 
 from portal_app.clock import FrozenClock
 from portal_app.db import UnitOfWork
 from portal_app.portal import sessions
-from portal_app.state import portal as portal_state
 from portal_app.state.portal import PortalState, browser_secret
 from portal_app.web.portal_links import COOKIE_NAME
+from tests.portal_app.state.handlers import handler_state
 from tests.portal_app.views.test_overview import provider_of, subscribed_customer
 
 UowFactory = Callable[[], UnitOfWork]
 
 
-@pytest.fixture(autouse=True)
-def test_database(monkeypatch: pytest.MonkeyPatch, make_uow: UowFactory) -> None:
-    """Handlers run on the test database and the frozen clock."""
-    monkeypatch.setattr(portal_state, "unit_of_work", make_uow)
+pytestmark = pytest.mark.usefixtures("portal_database")
 
 
 def state_with(cookie: str = "", accept_language: str = "") -> PortalState:
-    root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({
-        "pathname": "/portal",
-        "headers": {"cookie": cookie, "accept-language": accept_language},
-    })
-    return root.get_substate(PortalState.get_full_name().split(".")[1:])
+    return handler_state(PortalState, cookie, accept_language=accept_language)
 
 
 def opened(account_id: str, customer: str, make_uow: UowFactory, *,

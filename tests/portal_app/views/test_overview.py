@@ -32,11 +32,11 @@ def provider_of(account_id: str, make_uow: UowFactory) -> BillingProvider:
 
 def subscribed_customer(account_id: str, make_uow: UowFactory, *, unit_amount: int = 1999,
                         currency: str = "eur", quantity: int = 1, interval_count: int = 1,
-                        product_name: str = "Pro plan", **subscription: object
-                        ) -> tuple[str, StripeObject]:
+                        product_name: str = "Pro plan", name: str = "Ada",
+                        **subscription: object) -> tuple[str, StripeObject]:
     """A customer with a Visa card as default and one subscription to ``product_name``."""
     billing = provider_of(account_id, make_uow)
-    customer = billing.create_customer(email="ada@example.test", name="Ada")["id"]
+    customer = billing.create_customer(email="ada@example.test", name=name)["id"]
     product = billing.create_product(name=product_name)
     price = billing.create_price(product=product["id"], currency=currency,
                                  unit_amount=unit_amount, interval="month",

@@ -4,18 +4,11 @@ page's Content-Security-Policy lets the form redirect to), with Stripe's paramet
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
-from granian.constants import Interfaces
-from granian.server.embed import Server
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -26,6 +19,7 @@ from portal_app.billing.models import SetupIntent
 from portal_app.db import UnitOfWork
 from portal_app.web.app import SecurityHeaders
 from portal_app.web.test_authorization import TestAuthorizationPage
+from tests.embedded_server import EmbeddedServer
 
 pytestmark = pytest.mark.browser
 
@@ -37,31 +31,11 @@ def _done(request: Request) -> PlainTextResponse:
 @pytest.fixture
 def served(make_uow: Callable[[], UnitOfWork]) -> Iterator[int]:
     """The page (and a stand-in shop page at /done) on a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = SecurityHeaders(Starlette(routes=[*TestAuthorizationPage(make_uow).routes(),
-                                            Route("/done", _done)]))
-    server = Server(app, address="127.0.0.1", port=port, interface=Interfaces.ASGI,
-                    log_enabled=False)
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(server.serve())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/done", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield port
-    loop.call_soon_threadsafe(server.stop)
-    thread.join(10)
+    server = EmbeddedServer(SecurityHeaders(Starlette(routes=[
+        *TestAuthorizationPage(make_uow).routes(), Route("/done", _done)])), ready_path="/done")
+    server.start()
+    yield server.port
+    server.stop()
 
 
 def test_authorize_without_javascript(browser: Any, served: int, account_id: str,
