@@ -24,6 +24,7 @@ from portal_app.webhooks.sender import (
     Sender,
 )
 from portal_app.webhooks.signing import new_secret, signature_header
+from tests import fresh_loop
 from tests.portal_app.webhooks.receiver import Receiver, Reply, closed_port
 
 PAYLOAD = json.dumps({"id": "evt_sender_test", "object": "event", "type": "customer.created",
@@ -38,7 +39,7 @@ def post(url: str, *, secret: str, address: str = "127.0.0.1", timeout: float = 
                 url, address=address, payload=payload.encode(),
                 signature=signature_header(payload, secret, timestamp=int(time.time())))
                 for _ in range(times)]
-    return asyncio.run(run())
+    return fresh_loop.run(run())
 
 
 def test_a_delivery_is_signed_as_stripe_verifies_it_and_sent_as_json() -> None:
@@ -169,7 +170,7 @@ def raw_exchange(*answers: bytes, close_after: bool = False, posts: int = 1) -> 
         server.close()
         await server.wait_closed()
         return outcomes, connections
-    return asyncio.run(run())
+    return fresh_loop.run(run())
 
 
 def test_chunked_and_interim_responses_are_read_and_the_connection_reused() -> None:
@@ -239,8 +240,8 @@ def test_https_goes_to_the_checked_address_with_sni_and_the_certificate_checked(
 
     with Receiver(secret) as receiver:
         receiver.serve_tls(server_tls)
-        good = asyncio.run(run(f"https://{host}:{receiver.port}/webhooks"))
-        wrong_name = asyncio.run(run(f"https://other.merchant.test:{receiver.port}/webhooks"))
+        good = fresh_loop.run(run(f"https://{host}:{receiver.port}/webhooks"))
+        wrong_name = fresh_loop.run(run(f"https://other.merchant.test:{receiver.port}/webhooks"))
     assert good.succeeded
     [seen] = receiver.received
     assert seen.event is not None and seen.headers["Host"] == f"{host}:{receiver.port}"

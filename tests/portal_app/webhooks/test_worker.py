@@ -5,7 +5,6 @@ Each test's worker is limited to the test's account (the database is shared by t
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from portal_app.webhooks.worker import (
     claim_due,
     running,
 )
+from tests import fresh_loop
 from tests.conftest import START
 from tests.portal_app.webhooks.helpers import MakeUow, append_event, deliveries_of
 from tests.portal_app.webhooks.receiver import Receiver, Reply, add_endpoint
@@ -44,7 +44,7 @@ M = timedelta(minutes=1)
 
 
 def drain(worker: Worker) -> Stats:
-    return asyncio.run(worker.drain())
+    return fresh_loop.run(worker.drain())
 
 
 @pytest.fixture
