@@ -3,7 +3,8 @@
     .venv/bin/python bench/webhooks.py [--events 100000] [--endpoints 10] [--workers 2]
                                        [--database PATH|postgresql+psycopg://.../NAME]
                                        [--batch 200] [--rate 0] [--speed 600]
-                                       [--fail-rate 0.05] [--outage 3] [--prefill] [--json]
+                                       [--fail-rate 0.05] [--outage 3]
+                                       [--mode both|prefill|live] [--json]
 
 On loopback only, in one run:
 
@@ -18,22 +19,24 @@ On loopback only, in one run:
 3. **baseline**: a plain aiohttp client (keep-alive, 64 requests in flight) posts signed
    payloads of the same size to the same receivers, with no database: the most the
    machine delivers, so that Portico's figure reads as a ratio too;
-4. **Portico**: ``--workers`` worker processes (``portal_app.webhooks.worker``, the code
-   that ``portico webhooks-worker`` runs) drain the outbox while this process writes
+4. **Portico**, in two phases on the same database (``--mode both``; or only one):
+   *prefill* writes every event first and starts the workers after — the workers' drain
+   rate alone (the latencies then include the wait in the full outbox); *live* has
+   ``--workers`` worker processes (``portal_app.webhooks.worker``, the code that
+   ``portico webhooks-worker`` runs) drain the outbox while this process writes
    ``--events`` events through the real path (``uow.events.append`` in units of work of
    ``--batch`` events: each commit writes its events and their outbox rows), as fast as
    it can or at ``--rate`` events/s. The receivers answer 500 to ``--fail-rate`` of the
    requests at random, and the first endpoint refuses connections for ``--outage``
    seconds from ``--outage-after`` (2) seconds in. The retry schedule is Stripe's, run
    ``--speed`` times faster (``RetrySchedule.scaled``: a minute lasts 0.1 s at 600), so
-   retries happen within the run; the clock itself is the real one. ``--prefill``
-   writes every event first and starts the workers after: the workers' drain rate alone
-   (the latencies then include the wait in the full outbox).
+   retries happen within the run; the clock itself is the real one.
 
-When the outbox has no pending delivery left, it prints deliveries/s (deliveries that
+When the outbox has no pending delivery left, it prints for each phase deliveries/s (deliveries that
 got a 2xx, each (event, endpoint) counted once, over the time from the first event —
-with ``--prefill``, from the workers' start — to the last delivery), attempts/s, the
-workers' CPU time per attempt (steadier than wall time on a shared machine), the p50/p99 event-to-delivery latency (the receiver's
+in the prefill phase, from the workers' start — to the last delivery), attempts/s, the
+workers' CPU time per attempt (after their start-up; steadier than wall time on a shared
+machine), the p50/p99 event-to-delivery latency (the receiver's
 receipt time of the first 2xx minus the event's ``created``, both on the real clock;
 also for the deliveries that succeeded at their first attempt), **lost** (an event's
 (event, endpoint) pair that never got a 2xx — computed from the events written and each
@@ -526,8 +529,9 @@ def stop_workers(workers: list[subprocess.Popen[str]]) -> None:
 
 @dataclass
 class Report:
-    """What one run measured (``--json`` prints it)."""
+    """What one phase of a run measured (``--json`` prints them)."""
 
+    mode: str  # "prefill" (the drain of a full outbox) or "live" (written while delivered)
     events: int
     endpoints: int
     workers: int
@@ -578,7 +582,8 @@ def percentile(values: list[float], q: int) -> float:
 
 def analyze(written: Written, endpoints: list[Endpoint], log: list[tuple[int, str, float, int]],
             *, bad_signatures: int, outbox_failed: int, start: float | None,
-            worker_cpu: float, workers: int, database_kind: str, baseline: float) -> Report:
+            worker_cpu: float, workers: int, database_kind: str, baseline: float,
+            mode: str = "live") -> Report:
     """The report of a run from the events written and every request the receivers saw.
 
     Rates count from ``start`` (unix seconds), by default the first event's time.
@@ -609,7 +614,7 @@ def analyze(written: Written, endpoints: list[Endpoint], log: list[tuple[int, st
     attempts = sum(tries.values())
     rate = len(first_ok) / seconds
     return Report(
-        events=len(written.ids), endpoints=len(endpoints), workers=workers,
+        mode=mode, events=len(written.ids), endpoints=len(endpoints), workers=workers,
         database=database_kind, expected=len(expected), delivered=len(first_ok),
         lost=len(expected) - len(first_ok), misdirected=len(misdirected),
         duplicates=sum(count - 1 for count in oks.values()), attempts=attempts,
@@ -630,18 +635,16 @@ def outbox_failed_count(engine: Engine) -> int:
             WebhookDelivery.status == "failed")).one()
 
 
-def run(args: argparse.Namespace) -> Report:
-    """Set up, measure the baseline, then Portico; the report."""
+def run(args: argparse.Namespace) -> list[Report]:
+    """Set up, measure the baseline, then Portico in each phase of ``--mode``; the reports."""
     os.environ.setdefault("PORTICO_SECRET_KEY", secrets_module.token_urlsafe(32))
     with tempfile.TemporaryDirectory(prefix="portico-webhooks-") as tmp:
         url = database(args.database, tmp)
         upgrade(url)
         engine = get_engine(url)
         endpoints = setup_endpoints(engine, free_ports(args.endpoints))
-        account_ids = list(dict.fromkeys(endpoint.account_id for endpoint in endpoints))
         receivers = Receivers([e.port for e in endpoints], [e.secret for e in endpoints],
                               sample=args.sample, seed=args.seed)
-        workers: list[subprocess.Popen[str]] = []
         try:
             requests = args.baseline or min(20_000, max(1_000, args.events // 5))
             seconds = asyncio.run(post_plainly(endpoints, requests=requests, concurrency=64))
@@ -651,45 +654,63 @@ def run(args: argparse.Namespace) -> Report:
                 raise SystemExit(f"baseline: the receivers saw {len(seen)} of {requests}")
             say(args, f"baseline: {baseline:,.0f} POSTs/s from a plain aiohttp client "
                       f"({requests:,} requests, no database)")
-
             receivers.command(f"fail {args.fail_rate}")
-            written = Written()
-            producer = threading.Thread(target=produce, args=(engine, account_ids), kwargs={
-                "events": args.events, "batch": args.batch, "rate": args.rate,
-                "seed": args.seed, "written": written})
-            outage = threading.Timer(args.outage_after, receivers.command,
-                                     args=(f"down 0 {args.outage}",))
-            if args.prefill:  # the whole outbox first: the workers' drain rate alone
-                producer.run()
-                wrote(args, written)
-            workers = [start_worker(url, speed=args.speed) for _ in range(args.workers)]
-            started = time.time()
-            if args.outage:
-                outage.start()
-            if not args.prefill:
-                producer.start()
-                producer.join()
-                wrote(args, written)
-            deadline = time.monotonic() + args.timeout
-            while (left := pending(engine)) and time.monotonic() < deadline:
-                if any(proc.poll() is not None for proc in workers):
-                    raise SystemExit("a worker exited before the outbox was drained")
-                time.sleep(0.25)
-            if left:
-                say(args, f"timed out with {left:,} deliveries pending")
-            outage.cancel()
-            worker_cpu = sum(cpu_seconds(proc.pid) for proc in workers)
-            stop_workers(workers)
-            log, bad = receivers.dump()
-            failed = outbox_failed_count(engine)
+            return [phase(args, url, endpoints, receivers, prefill=prefill, baseline=baseline)
+                    for prefill in MODES[args.mode]]
         finally:
-            stop_workers(workers)
             receivers.stop()
             engine.dispose()
-    return analyze(written, endpoints, log, bad_signatures=bad, outbox_failed=failed,
-                   start=started if args.prefill else None, worker_cpu=worker_cpu,
+
+
+MODES = {"both": (True, False), "prefill": (True,), "live": (False,)}
+
+
+def phase(args: argparse.Namespace, url: str, endpoints: list[Endpoint], receivers: Receivers,
+          *, prefill: bool, baseline: float) -> Report:
+    """Write ``--events`` events and have the workers deliver them: before (``prefill``,
+    the drain rate alone) or while they run."""
+    say(args, f"-- {'drain of a prefilled outbox' if prefill else 'written while delivered'}")
+    engine = get_engine(url)
+    account_ids = list(dict.fromkeys(endpoint.account_id for endpoint in endpoints))
+    failed_before = outbox_failed_count(engine)
+    written = Written()
+    producer = threading.Thread(target=produce, args=(engine, account_ids), kwargs={
+        "events": args.events, "batch": args.batch, "rate": args.rate,
+        "seed": args.seed + prefill, "written": written})
+    outage = threading.Timer(args.outage_after, receivers.command,
+                             args=(f"down 0 {args.outage}",))
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        if prefill:  # the whole outbox first: the workers' drain rate alone
+            producer.run()
+            wrote(args, written)
+        workers = [start_worker(url, speed=args.speed) for _ in range(args.workers)]
+        started = time.time()
+        startup_cpu = sum(cpu_seconds(proc.pid) for proc in workers)  # imports, connect
+        if args.outage:
+            outage.start()
+        if not prefill:
+            producer.start()
+            producer.join()
+            wrote(args, written)
+        deadline = time.monotonic() + args.timeout
+        while (left := pending(engine)) and time.monotonic() < deadline:
+            if any(proc.poll() is not None for proc in workers):
+                raise SystemExit("a worker exited before the outbox was drained")
+            time.sleep(0.25)
+        if left:
+            say(args, f"timed out with {left:,} deliveries pending")
+        outage.cancel()
+        worker_cpu = sum(cpu_seconds(proc.pid) for proc in workers) - startup_cpu
+    finally:
+        outage.cancel()
+        stop_workers(workers)
+    log, bad = receivers.dump()
+    return analyze(written, endpoints, log, bad_signatures=bad,
+                   outbox_failed=outbox_failed_count(engine) - failed_before,
+                   start=started if prefill else None, worker_cpu=worker_cpu,
                    workers=args.workers, database_kind=make_url(url).get_backend_name(),
-                   baseline=baseline)
+                   baseline=baseline, mode="prefill" if prefill else "live")
 
 
 def wrote(args: argparse.Namespace, written: Written) -> None:
@@ -703,8 +724,10 @@ def say(args: argparse.Namespace, line: str) -> None:
 
 
 def print_report(report: Report) -> None:
+    title = "drain of a prefilled outbox" if report.mode == "prefill" else \
+        "written while delivered"
     print(f"""
-{report.events:,} events → {report.expected:,} deliveries owed to {report.endpoints} endpoints, \
+{title}: {report.events:,} events → {report.expected:,} deliveries owed to {report.endpoints} endpoints, \
 {report.workers} worker(s), {report.database}
   delivered        {report.delivered:,} in {report.seconds:.1f} s: \
 {report.deliveries_per_s:,.0f} deliveries/s ({report.ratio:.2f}× the plain client's \
@@ -742,7 +765,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20, help="verify every Nth signature")
     parser.add_argument("--baseline", type=int, default=0, help="baseline requests (0: auto)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for drain")
-    parser.add_argument("--prefill", action="store_true",
+    parser.add_argument("--mode", choices=MODES, default="both",
+                        help="prefill: write every event before the workers start (the drain "
+                        "rate alone); live: write them while the workers deliver; both")
+    parser.add_argument("--prefill", action="store_const", dest="mode", const="prefill",
                         help="write every event before the workers start (drain rate alone)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the report as JSON only")
@@ -756,12 +782,13 @@ def main() -> None:
     say(args, f"{args.events:,} events, {args.endpoints} endpoints, {args.workers} worker(s), "
               f"{os.cpu_count()} CPUs; retries {args.speed:g}× faster, "
               f"{args.fail_rate:.0%} answered 500, endpoint 0 down {args.outage:g} s")
-    report = run(args)
+    reports = run(args)
     if args.json:
-        print(json.dumps(asdict(report)))
+        print(json.dumps([asdict(report) for report in reports]))
     else:
-        print_report(report)
-    if report.lost or report.misdirected or report.bad_signatures:
+        for report in reports:
+            print_report(report)
+    if any(report.lost or report.misdirected or report.bad_signatures for report in reports):
         sys.exit(1)
 
 

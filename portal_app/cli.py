@@ -8,8 +8,19 @@
                                      issues a new demo key and password (printed once)
     portico advance-clock --to DATE  run the demo's renewals due up to DATE
     portico import-events FILE       load Stripe events (JSON lines) into the event store
+    portico stripe-backfill --account acct_…
+                                     a Stripe-backed account's history from Stripe's API
+                                     (resumable; a progress bar on stderr)
     portico prune-idempotency-keys   delete stored Idempotency-Key responses older than 24 h
     portico webhooks-worker [--once] deliver outbound webhooks until stopped (SIGTERM)
+    portico stripe-connect --account acct_… --secret-key sk_… [--webhook-secret whsec_…]
+                           [--api-base URL]
+                                     bill an account through its Stripe account (the key is
+                                     checked with Stripe first)
+    portico stripe-disconnect --account acct_…
+                                     back to Portico's ledger (the Stripe credentials go)
+    portico stripe-import-configurations --account acct_…
+                                     copy the Stripe account's portal configurations
 
 Every command works on ``DATABASE_URL`` (SQLite by default) unless given
 ``--database-url``.
@@ -23,15 +34,27 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from tqdm import tqdm
 
 from portal_app import seed
+from portal_app.accounts.billing_settings import (
+    BillingSummary,
+    connect_verified_stripe,
+    disconnect,
+)
+from portal_app.accounts.stripe_link import bills_through_stripe
 from portal_app.api import idempotency
 from portal_app.clock import utc_now
 from portal_app.db import UnitOfWork, get_engine
 from portal_app.errors import BillingError
+from portal_app.events.backfill import backfill
 from portal_app.events.importer import import_events
 from portal_app.events.synthetic_history import has_synthetic_history, import_synthetic_history
 from portal_app.migrate import upgrade
+from portal_app.portal.configuration_import import (
+    ImportedConfigurations,
+    import_stripe_configurations,
+)
 from portal_app.settings import get_settings
 from portal_app.webhooks.worker import Worker, run_in_process
 
@@ -59,8 +82,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     result = seed.seed_demo(engine=get_engine(args.database_url), reset=args.reset)
-    if args.with_history:
-        _seed_history(result.account_id, engine=get_engine(args.database_url))
+    if result.stripe is not None:
+        print(f"{seed.DEMO_BUSINESS} ({result.account_id}) bills through Stripe "
+              "(PORTICO_BILLING=stripe): no ledger history is seeded.")
+        _print_billing(result.stripe.billing)
+        _print_import(result.stripe.imported)
+        if result.stripe.created_configuration:
+            print(f"Created the portal configuration {result.stripe.created_configuration} "
+                  "from the Stripe account's recurring prices.")
+        if result.secrets is not None:
+            _print_secrets(result.secrets)
+        return 0
+    engine = get_engine(args.database_url)
+    # A Stripe-backed demo's history is its Stripe account's (webhooks and backfill).
+    if args.with_history and not bills_through_stripe(result.account_id, uow=UnitOfWork(engine)):
+        _seed_history(result.account_id, engine=engine)
     if not result.created:
         print(f"The demo account already exists ({result.account_id}): nothing to do. "
               "Use `portico seed --reset` to rebuild it.")
@@ -116,7 +152,8 @@ def cmd_demo_info(args: argparse.Namespace) -> int:
         ("Merchant console", info.console_url),
         ("  email", info.console_email),
         ("  password", fresh.console_password if fresh else "printed once by `portico seed`"),
-        ("Customer portal", info.portal_url),
+        ("Customer portal", info.portal_url or "no link: create a customer in Stripe, then run "
+                                               "`portico demo-info` again"),
         ("  customer", info.portal_customer),
         ("  note", f"open it within {minutes} minutes, in one browser; "
                    "`portico demo-info` prints a new one"),
@@ -156,6 +193,28 @@ def cmd_import_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stripe_backfill(args: argparse.Namespace) -> int:
+    engine = get_engine(args.database_url)
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, count: int) -> None:
+        if name not in bars:
+            bars[name] = tqdm(desc=name, unit=" objects", file=sys.stderr, leave=True)
+        bars[name].update(count)
+
+    try:
+        result = backfill(args.account, uow_factory=lambda: UnitOfWork(engine),
+                          progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    counts = ", ".join(f"{count} {name}" for name, count in result.objects.items())
+    print(f"Backfilled {args.account}{' (resumed)' if result.resumed else ''}: {counts}; "
+          f"{result.events_inserted} new event(s), {result.events_skipped} already stored, "
+          f"{result.synthesized} synthesized, {result.refetched} refetched.")
+    return 0
+
+
 def cmd_prune_idempotency_keys(args: argparse.Namespace) -> int:
     engine = get_engine(args.database_url)
     pruned = 0
@@ -176,6 +235,47 @@ def cmd_webhooks_worker(args: argparse.Namespace) -> int:
     stats = run_in_process(worker, once=args.once)
     print(f"Stopped: {stats.succeeded} delivered, {stats.retried} to retry, {stats.failed} "
           f"failed, {stats.endpoints_disabled} endpoint(s) disabled.")
+    return 0
+
+
+def _print_billing(summary: BillingSummary) -> None:
+    if not summary.through_stripe:
+        print("Billing: Portico's ledger.")
+        return
+    print(_rows([
+        ("Billing", f"Stripe ({summary.key_hint}, {summary.api_base})"),
+        ("Inbound webhook URL", f"{summary.webhook_url}  (add it as a webhook endpoint in "
+                                "Stripe)"),
+        ("Signing secret", "set" if summary.has_webhook_secret else
+         "not set: pass --webhook-secret whsec_… (Stripe shows it on the endpoint)"),
+    ]))
+
+
+def _print_import(result: ImportedConfigurations) -> None:
+    print(f"Imported {result.total} portal configuration(s) from Stripe: "
+          f"{len(result.created)} new, {len(result.updated)} updated, "
+          f"{len(result.unchanged)} unchanged"
+          + (f"; the default is {result.default}." if result.default else "."))
+
+
+def cmd_stripe_connect(args: argparse.Namespace) -> int:
+    summary = connect_verified_stripe(
+        args.account, secret_key=args.secret_key, webhook_secret=args.webhook_secret,
+        api_base=args.api_base, uow=UnitOfWork(get_engine(args.database_url)))
+    print(f"{args.account} now bills through Stripe; Stripe accepted the key.")
+    _print_billing(summary)
+    return 0
+
+
+def cmd_stripe_disconnect(args: argparse.Namespace) -> int:
+    _print_billing(disconnect(args.account, uow=UnitOfWork(get_engine(args.database_url))))
+    print(f"{args.account} no longer reaches Stripe; its Stripe credentials are erased.")
+    return 0
+
+
+def cmd_stripe_import_configurations(args: argparse.Namespace) -> int:
+    _print_import(import_stripe_configurations(
+        args.account, uow=UnitOfWork(get_engine(args.database_url))))
     return 0
 
 
@@ -214,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser.add_argument("--batch-size", type=int, default=1_000, metavar="N",
                                help="events per transaction (default 1000)")
     import_parser.set_defaults(func=cmd_import_events)
+    backfill_parser = commands.add_parser(
+        "stripe-backfill", help="build a Stripe-backed account's event store and snapshots from "
+                                "Stripe's API (interrupted? run it again: it continues)")
+    backfill_parser.add_argument("--account", required=True, metavar="acct_...",
+                                 help="the Stripe-backed Portico account")
+    backfill_parser.set_defaults(func=cmd_stripe_backfill)
     prune_parser = commands.add_parser(
         "prune-idempotency-keys",
         help="delete stored Idempotency-Key responses older than 24 hours (requests also "
@@ -236,6 +342,30 @@ def build_parser() -> argparse.ArgumentParser:
                               help="how long a claim lasts: a killed worker's deliveries are "
                                    "retried after it (default 120)")
     hooks_parser.set_defaults(func=cmd_webhooks_worker)
+    connect_parser = commands.add_parser(
+        "stripe-connect", help="bill an account through its own Stripe account (Portico keeps "
+                               "its portal, offers and analytics)")
+    connect_parser.add_argument("--account", required=True, metavar="acct_...")
+    connect_parser.add_argument("--secret-key", required=True, metavar="sk_...",
+                                help="the Stripe account's secret (or restricted) key; sealed "
+                                     "at rest")
+    connect_parser.add_argument("--webhook-secret", default=None, metavar="whsec_...",
+                                help="the signing secret of the Stripe webhook endpoint that "
+                                     "sends to Portico")
+    connect_parser.add_argument("--api-base", default=None, metavar="URL",
+                                help="a Stripe-compatible API instead of https://api.stripe.com "
+                                     "(tests, fakes)")
+    connect_parser.set_defaults(func=cmd_stripe_connect)
+    disconnect_parser = commands.add_parser(
+        "stripe-disconnect", help="bill an account on Portico's ledger again")
+    disconnect_parser.add_argument("--account", required=True, metavar="acct_...")
+    disconnect_parser.set_defaults(func=cmd_stripe_disconnect)
+    import_configs_parser = commands.add_parser(
+        "stripe-import-configurations",
+        help="copy a Stripe-backed account's portal configurations from Stripe (again: "
+             "updates them)")
+    import_configs_parser.add_argument("--account", required=True, metavar="acct_...")
+    import_configs_parser.set_defaults(func=cmd_stripe_import_configurations)
     return parser
 
 

@@ -18,7 +18,7 @@ from portal_app.clock import Clock, utc_now
 from portal_app.errors import ResourceMissing
 from portal_app.events.models import Event
 from portal_app.settings import get_settings
-from portal_app.webhooks.outbox import enqueue_deliveries
+from portal_app.webhooks.outbox import owe_deliveries
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -78,8 +78,9 @@ class EventLog:
             origin=dict(self._uow.origin) if self._uow.origin else None,
         )
         self._uow.session.add(row)
-        # The webhook outbox: deliveries owed to the account's endpoints, same transaction.
-        enqueue_deliveries(self._uow.session, row)
+        # The webhook outbox: deliveries owed to the account's endpoints, written by the
+        # flush that writes this event (same transaction; one INSERT for a whole batch).
+        owe_deliveries(self._uow.session, row)
         return row
 
 
@@ -186,14 +187,18 @@ class UnitOfWork:
             self.session.flush()
 
     def get(self, model: type[T], object_id: str | None, *, account_id: str, param: str = "id",
-            label: str | None = None) -> T:
-        """The ``model`` row with ``object_id`` owned by ``account_id``.
+            label: str | None = None, customer_id: str | None = None) -> T:
+        """The ``model`` row with ``object_id`` owned by ``account_id`` (and, given
+        ``customer_id``, by that customer).
 
-        Raises ResourceMissing when there is none (or it belongs to another account).
+        Raises ResourceMissing when there is none, or it belongs to another account or
+        customer: another's object is missing, exactly like one that does not exist.
         """
         row = (self.session.get(model, row_identity(model, object_id, account_id=account_id))
                if object_id else None)
-        if row is None or getattr(row, "account_id", account_id) != account_id:
+        if (row is None or getattr(row, "account_id", account_id) != account_id
+                or (customer_id is not None
+                    and getattr(row, "customer_id", None) != customer_id)):
             name = label or model.__name__.lower()
             raise ResourceMissing(f"No such {name}: '{object_id}'", param=param)
         return row

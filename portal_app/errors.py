@@ -104,6 +104,15 @@ class RateLimited(BillingError):
         self.retry_after = retry_after
 
 
+class BillingUnavailable(BillingError):
+    """The billing system did not answer (timeouts, its 5xx, refused credentials) after
+    Portico's retries; nothing was applied that a retry could apply twice."""
+
+    type = "api_error"
+    http_status = 503
+    default_code = "billing_unavailable"
+
+
 class PayloadTooLarge(BillingError):
     """A request body over the size Portico accepts, refused before it is read."""
 

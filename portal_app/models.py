@@ -18,7 +18,7 @@ from portal_app.billing.models import (
     SubscriptionItem,
     SubscriptionSchedule,
 )
-from portal_app.events.models import Event
+from portal_app.events.models import Event, StripeBackfillCursor, StripeObject
 from portal_app.portal.models import PortalConfiguration, PortalSession
 from portal_app.retention.models import (
     Assignment,
@@ -35,7 +35,7 @@ __all__ = [
     "Discount", "Event", "IdempotencyRecord", "Invoice", "InvoiceItem", "InvoiceLine",
     "LoginFailure", "PaymentMethod",
     "PortalConfiguration", "PortalSession", "Price", "Product", "PromotionCode", "Subscription",
-    "SubscriptionItem", "SubscriptionSchedule",
+    "StripeBackfillCursor", "StripeObject", "SubscriptionItem", "SubscriptionSchedule",
     "Assignment", "CancellationFlow", "Experiment", "Offer", "RetentionPolicy", "Variant",
     "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

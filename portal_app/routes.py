@@ -42,6 +42,9 @@ CONSOLE_WEBHOOK = "/console/webhooks/[endpoint]"  # one endpoint and its deliver
 # --- the HTTP API (plain HTTP; its endpoints are in portal_app.api's registries) -----------
 API_OPENAPI = "/v1/openapi.json"  # the OpenAPI 3.1 document of the API, served without a key
 
+# --- inbound webhooks from a Stripe-backed account's Stripe (plain HTTP; Stripe-signed) -----
+STRIPE_WEBHOOKS = "/webhooks/stripe/{account}"  # {account}: the Portico account id (acct_…)
+
 # --- console sign-in (plain HTTP) -----------------------------------------------------------
 CONSOLE_LOGIN = "/console/login"
 CONSOLE_LOGOUT = "/console/logout"
@@ -80,3 +83,8 @@ def mandate_page(account: str, mandate: str, mac: str) -> str:
 def console_webhook(endpoint: str) -> str:
     """The path of one webhook endpoint's console page."""
     return CONSOLE_WEBHOOK.replace("[endpoint]", endpoint)
+
+
+def stripe_webhooks(account: str) -> str:
+    """The path where ``account``'s Stripe account delivers its webhooks."""
+    return STRIPE_WEBHOOKS.format(account=account)

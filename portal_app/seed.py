@@ -36,6 +36,7 @@ from sqlmodel import SQLModel, col, select
 import portal_app.models  # noqa: F401  (registers every table, for delete_account)
 from portal_app.accounts import services as accounts
 from portal_app.accounts.models import ConsoleUser
+from portal_app.accounts.stripe_link import bills_through_stripe
 from portal_app.billing import (
     authorizations,
     cancellations,
@@ -68,6 +69,7 @@ from portal_app.events.models import Event
 from portal_app.periods import shift
 from portal_app.portal import configurations, sessions
 from portal_app.portal.configurations import CANCELLATION_REASONS, CUSTOMER_UPDATES
+from portal_app.seed_stripe import StripeDemo, connect_demo, first_customer
 from portal_app.seed_wallets import (
     FEATURED_EMAIL,
     ONLINE_ACCEPTANCE,
@@ -185,6 +187,7 @@ class SeedResult:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     secrets: DemoSecrets | None = None
+    stripe: StripeDemo | None = None  # PORTICO_BILLING=stripe: what connecting it did
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ class DemoInfo:
     key_hints: list[str]
     console_url: str
     console_email: str
-    portal_url: str
+    portal_url: str | None  # None: a Stripe-backed demo whose Stripe has no customer yet
     portal_customer: str
     portal_expires_in: timedelta
 
@@ -347,11 +350,23 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
     """Create the demo merchant and its year of history, unless it exists already.
 
     ``now`` (default: the wall clock, to the hour) is where the history ends;
-    ``reset`` deletes an existing demo account first.
+    ``reset`` deletes an existing demo account first. With ``PORTICO_BILLING=stripe``
+    the demo bills through that Stripe account instead (:mod:`portal_app.seed_stripe`);
+    an existing demo is connected to it, and one connected before is rebuilt on the
+    ledger once the setting is gone.
     """
     engine = engine or get_engine()
     existing = find_demo_account(engine=engine)
-    configured = get_settings().demo_secret_key
+    settings = get_settings()
+    configured = settings.demo_secret_key
+    through_stripe = existing is not None and bills_through_stripe(existing,
+                                                                   uow=UnitOfWork(engine))
+    if existing is not None and not reset and settings.billing == "stripe" and not through_stripe:
+        return SeedResult(account_id=existing, created=False,
+                          counts=demo_counts(existing, engine=engine),
+                          stripe=connect_demo(existing, engine=engine))
+    if settings.billing == "local" and through_stripe:
+        reset = True  # PORTICO_BILLING is local again: the demo gets its ledger history
     if existing is not None and not reset and configured and not _owns_key(existing, configured,
                                                                              engine=engine):
         # PORTICO_DEMO_SECRET_KEY changed since the seed: it replaces the demo's keys.
@@ -377,6 +392,11 @@ def seed_demo(*, engine: Engine | None = None, now: datetime | None = None,
         console_password=new_demo_password())
     accounts.create_console_user(account_id=account_id, email=DEMO_EMAIL,
                                  password=demo_secrets.console_password, uow=uow())
+    if settings.billing == "stripe":
+        return SeedResult(account_id=account_id, created=True, secrets=demo_secrets,
+                          stripe=connect_demo(account_id, engine=engine),
+                          seconds=time.perf_counter() - began,
+                          counts=demo_counts(account_id, engine=engine))
     prices = _create_catalog(account_id=account_id, uow=uow)
     coupon_ids = [
         coupons.create_coupon(account_id=account_id, uow=uow(), name="Welcome: 20% off 3 months",
@@ -639,13 +659,19 @@ def demo_info(*, engine: Engine | None = None) -> DemoInfo:
     account_id = find_demo_account(engine=engine)
     if account_id is None:
         raise InvalidRequest("There is no demo account yet: run `portico seed` first.")
-    customer_id, label = featured_customer(account_id, engine=engine)
-    created = sessions.create_session(account_id=account_id, uow=UnitOfWork(engine),
-                                      customer=customer_id)
+    if bills_through_stripe(account_id, uow=UnitOfWork(engine)):
+        customer = first_customer(account_id, engine=engine)
+    else:
+        customer = featured_customer(account_id, engine=engine)
+    portal_url = None
+    if customer is not None:
+        portal_url = sessions.create_session(account_id=account_id, uow=UnitOfWork(engine),
+                                             customer=customer[0]).url
     settings = get_settings()
     return DemoInfo(key_hints=accounts.live_key_hints(account_id, uow=UnitOfWork(engine)),
                     console_url=f"{settings.public_url}/console", console_email=DEMO_EMAIL,
-                    portal_url=created.url, portal_customer=label,
+                    portal_url=portal_url,
+                    portal_customer=customer[1] if customer else "none in Stripe yet",
                     portal_expires_in=sessions.OPEN_WITHIN)
 
 

@@ -22,6 +22,12 @@ class Settings:
     # The served app delivers webhooks itself unless PORTICO_WEBHOOKS_WORKER=0 (separate
     # `portico webhooks-worker` processes then do it).
     webhooks_worker: bool = True
+    # PORTICO_BILLING: "local" (the demo bills on Portico's ledger) or "stripe" (`portico
+    # seed` connects the demo account to the Stripe account of STRIPE_SECRET_KEY).
+    billing: str = "local"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # None: Stripe itself; tests and fakes set theirs
 
     @property
     def secure_cookies(self) -> bool:
@@ -39,7 +45,19 @@ def get_settings() -> Settings:
         demo_secret_key=os.environ.get("PORTICO_DEMO_SECRET_KEY") or None,
         webhooks_worker=os.environ.get("PORTICO_WEBHOOKS_WORKER", "1").strip().lower()
         not in ("0", "false", "no", "off"),
+        billing=billing_kind(os.environ.get("PORTICO_BILLING", "")),
+        stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_api_base=os.environ.get("STRIPE_API_BASE") or None,
     )
+
+
+def billing_kind(value: str) -> str:
+    """PORTICO_BILLING's value: ``local`` (also when unset) or ``stripe``."""
+    kind = value.strip().lower() or "local"
+    if kind not in ("local", "stripe"):
+        raise ValueError(f"PORTICO_BILLING must be local or stripe, not {value!r}")
+    return kind
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")

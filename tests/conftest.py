@@ -34,7 +34,7 @@ from portal_app.clock import FrozenClock  # noqa: E402
 from portal_app.db import UnitOfWork, get_engine  # noqa: E402
 from portal_app.migrate import upgrade  # noqa: E402
 
-pytest_plugins = ["tests.live_server", "tests.localstripe_server"]
+pytest_plugins = ["tests.live_server", "tests.localstripe_server", "tests.stripe_world"]
 
 START = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 

@@ -10,11 +10,14 @@ import asyncio
 import socket
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 from granian.constants import Interfaces
 from granian.server.embed import Server
+
+from portal_app.clock import Clock
 
 
 class EmbeddedServer:
@@ -50,3 +53,14 @@ class EmbeddedServer:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.server.stop)
         self.thread.join(10)
+
+
+class FollowingClock:
+    """A served app's clock: whichever test clock is current (set per test)."""
+
+    def __init__(self) -> None:
+        self.current: Clock | None = None
+
+    def __call__(self) -> datetime:
+        assert self.current is not None, "no test clock is current"
+        return self.current()

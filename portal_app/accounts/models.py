@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from portal_app.dbtypes import time_field
@@ -22,6 +22,14 @@ class Account(SQLModel, table=True):
     # Keys the card fingerprints of this account (see billing.processor.fingerprint);
     # never leaves the database.
     fingerprint_key: str = Field(default_factory=lambda: secrets.token_hex(32))
+    # Where the account's billing lives: "local" (Portico's ledger) or "stripe" (the
+    # merchant's own Stripe account, reached with the credentials below, sealed at rest
+    # by portal_app.sealing; see portal_app.accounts.stripe_link).
+    billing: str = Field(default="local", max_length=16)
+    stripe_secret_key_sealed: bytes | None = Field(default=None, sa_type=LargeBinary)
+    stripe_key_hint: str | None = None  # "sk_test_…abcd", for the console
+    stripe_webhook_secret_sealed: bytes | None = Field(default=None, sa_type=LargeBinary)
+    stripe_api_base: str | None = None  # None: https://api.stripe.com
     created: datetime = time_field()
 
 

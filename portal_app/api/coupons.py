@@ -16,7 +16,7 @@ from portal_app.api.forms import (
     to_str,
     to_timestamp,
 )
-from portal_app.api.pagination import PAGE_PARAMS, paginate_request
+from portal_app.api.pagination import PAGE_PARAMS, AnyCase, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
 from portal_app.api.schema import Amount, Bool, Decimal, Hash, Id, Int, Metadata, Str, Timestamp
 from portal_app.billing import coupons
@@ -139,6 +139,7 @@ def list_promotion_codes(req: ApiRequest) -> dict[str, Any]:
     return paginate_request(
         req, PromotionCode, url="/v1/promotion_codes", label="promotion code",
         render=_render_promotion,
-        filters={"code": optional_str(p, "code"), "coupon_id": optional_str(p, "coupon"),
+        filters={"code": AnyCase(code) if (code := optional_str(p, "code")) else None,
+                 "coupon_id": optional_str(p, "coupon"),
                  "customer_id": optional_str(p, "customer"),
                  "active": to_bool(p["active"], "active") if "active" in p else None})

@@ -1,23 +1,26 @@
 """``/v1/invoices``: retrieve and list invoices, preview the upcoming one, finalize a
-draft, pay, void or write one off."""
+draft, pay, void or write one off; ``/v1/invoiceitems``: list the pending items."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import col, select
+
 from portal_app.api.forms import optional_str, refuse_unknown, to_bool, to_dict
-from portal_app.api.pagination import PAGE_PARAMS, paginate_request
+from portal_app.api.pagination import PAGE_PARAMS, PageRequest, paginate_list, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
-from portal_app.api.schema import Bool, Hash, Id, Str, Timestamp
+from portal_app.api.schema import Array, Bool, Hash, Id, Str, Timestamp
 from portal_app.api.subscriptions import (
     ITEM_CHANGES,
     PRORATION_BEHAVIOR,
+    discount_params,
     item_changes,
     proration,
 )
 from portal_app.billing import changes, invoice_payments, subscriptions
-from portal_app.billing.models import Invoice, InvoiceStatus
-from portal_app.billing.objects import render_invoice
+from portal_app.billing.models import Invoice, InvoiceItem, InvoiceStatus
+from portal_app.billing.objects import render_invoice, render_invoice_item
 from portal_app.errors import InvalidRequest
 
 endpoint = Registry()
@@ -52,6 +55,8 @@ def list_invoices(req: ApiRequest) -> dict[str, Any]:
                   "subscription_details": Hash({"items": ITEM_CHANGES,
                                                 "proration_date": Timestamp(),
                                                 "proration_behavior": PRORATION_BEHAVIOR}),
+                  "discounts": Array(Hash({"coupon": Id(), "promotion_code": Id()}),
+                                     max_items=1),
                   "automatic_tax": Hash({"enabled": Bool()}), "currency": Str(max_length=3)})
 def create_invoice_preview(req: ApiRequest) -> dict[str, Any]:
     """The upcoming invoice of a subscription, with the changes of subscription_details."""
@@ -74,9 +79,11 @@ def create_invoice_preview(req: ApiRequest) -> dict[str, Any]:
     behavior, date = proration(details, "subscription_details")
     items = (item_changes(details["items"], "subscription_details[items]")
              if details.get("items") not in (None, "") else [])
+    coupon, promotion = discount_params(p)
     invoice, lines = changes.preview_invoice(
         subscription, account_id=req.account_id, uow=req.uow, items=items,
-        proration_behavior=behavior, proration_date=date, customer_id=customer)
+        proration_behavior=behavior, proration_date=date, customer_id=customer,
+        coupon=coupon, promotion_code=promotion)
     return render_invoice(invoice, req.uow.session, lines=lines)
 
 
@@ -115,3 +122,28 @@ def mark_uncollectible(req: ApiRequest) -> dict[str, Any]:
     invoice = invoice_payments.mark_uncollectible(req.id(), account_id=req.account_id,
                                                   uow=req.uow)
     return render_invoice(invoice, req.uow.session)
+
+
+# --- pending invoice items (what a change prorated and the next invoice will bill) -------
+
+
+@endpoint("GET", "/v1/invoiceitems",
+          params={**PAGE_PARAMS, "customer": Id(), "invoice": Id(), "pending": Bool()})
+def list_invoice_items(req: ApiRequest) -> dict[str, Any]:
+    """Stripe's ``invoiceitems.list``: newest first; ``pending=true``: not invoiced yet."""
+    p = req.params
+    query = select(InvoiceItem).where(InvoiceItem.account_id == req.account_id)
+    if customer := optional_str(p, "customer"):
+        query = query.where(InvoiceItem.customer_id == customer)
+    if invoice := optional_str(p, "invoice"):
+        query = query.where(InvoiceItem.invoice_id == invoice)
+    if "pending" in p:
+        pending = col(InvoiceItem.invoice_id)
+        query = query.where(pending.is_(None) if to_bool(p["pending"], "pending")
+                            else pending.is_not(None))
+    rows = req.uow.session.exec(query.order_by(col(InvoiceItem.created).desc(),
+                                               col(InvoiceItem.position).desc(),
+                                               col(InvoiceItem.id).desc())).all()
+    return paginate_list([render_invoice_item(row) for row in rows],
+                         page=PageRequest.from_params(p), url="/v1/invoiceitems",
+                         label="invoiceitem")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from portal_app.api.forms import to_int, to_str
@@ -75,6 +75,13 @@ class NotIn:
     values: Collection[Any]
 
 
+@dataclass(frozen=True)
+class AnyCase:
+    """A filter value: the column equals ``value`` in any case (Stripe's promotion ``code``)."""
+
+    value: str
+
+
 def paginate(
     model: type[SQLModel],
     *,
@@ -88,9 +95,9 @@ def paginate(
 ) -> dict[str, Any]:
     """One page of ``model`` rows as Stripe's list object.
 
-    ``filters`` maps a column name to a value (equality), an :class:`In` or a
-    :class:`NotIn`; ``None`` values are skipped. ``account_id`` scopes the rows
-    (``None`` when the filters already do, for tables without the column).
+    ``filters`` maps a column name to a value (equality), an :class:`In`, a
+    :class:`NotIn` or an :class:`AnyCase`; ``None`` values are skipped. ``account_id``
+    scopes the rows (``None`` when the filters already do, for tables without the column).
     Raises ResourceMissing when a cursor is not an object of this list.
     """
     created, ident = col(model.created), col(model.id)  # type: ignore[attr-defined]
@@ -105,6 +112,8 @@ def paginate(
             conditions.append(column.in_(list(value.values)))
         elif isinstance(value, NotIn):
             conditions.append(column.not_in(list(value.values)))
+        elif isinstance(value, AnyCase):
+            conditions.append(func.lower(column) == value.value.lower())
         else:
             conditions.append(column == value)
     with uow:

@@ -14,7 +14,7 @@ import binascii
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio.from_thread
@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal_app.accounts.services import authenticate_key
+from portal_app.accounts.stripe_link import bills_through_stripe
 from portal_app.api import idempotency
 from portal_app.api.expand import expand
 from portal_app.api.forms import parse_body, to_id, to_list, to_str
@@ -58,6 +59,17 @@ class ApiRequest:
         return self.path_params[name]
 
 
+class BillsThroughStripe(InvalidRequest):
+    """A ledger endpoint called for an account whose billing lives in its Stripe account:
+    acting on Portico's ledger instead would be silently wrong."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(f"This account bills through Stripe: call Stripe for "
+                         f"{endpoint.resource} ({endpoint.method} {endpoint.path}). Portico "
+                         "serves its portal sessions, configurations, offers, experiments, "
+                         "events and webhook endpoints.", code="account_bills_through_stripe")
+
+
 class UnrecognizedURL(InvalidRequest):
     """No endpoint at this method and path (Stripe answers 404 without a code)."""
 
@@ -80,6 +92,15 @@ class Endpoint:
     handler: Handler
     params: frozenset[str] = field(default_factory=frozenset)
     schema: Hash = field(default_factory=Hash)
+    # Reads or writes Portico's ledger: refused to an account whose billing is in Stripe.
+    ledger: bool = False
+
+    @property
+    def resource(self) -> str:
+        """What the endpoint is about, in words (``/v1/billing/meters/{id}`` → meters)."""
+        names = [part for part in self.path.split("/")[2:]
+                 if part and not part.startswith("{") and part not in ("test_helpers", "billing")]
+        return names[0].replace("_", " ") if names else self.path
 
 
 class Registry:
@@ -100,6 +121,12 @@ class Registry:
             return handler
 
         return register
+
+    def on_the_ledger(self) -> Registry:
+        """These endpoints, marked as the ledger's (:attr:`Endpoint.ledger`)."""
+        marked = Registry()
+        marked.endpoints = [replace(endpoint, ledger=True) for endpoint in self.endpoints]
+        return marked
 
     @classmethod
     def joined(cls, *registries: Registry) -> Registry:
@@ -191,6 +218,8 @@ def _run(endpoint: Endpoint, params: dict[str, Any], path: str, path_params: dic
                                            uow=UnitOfWork(engine, clock=clock))
         if stored is not None:
             return stored.status_code, stored.body, True
+    if endpoint.ledger and bills_through_stripe(account_id, uow=UnitOfWork(engine, clock=clock)):
+        raise BillsThroughStripe(endpoint)  # before its parameters: none of them is wrong
     endpoint.schema.check(params, "")
     paths = [to_str(p, f"expand[{i}]")
              for i, p in enumerate(to_list(params.pop("expand", []), "expand"))]

@@ -23,6 +23,7 @@ from portal_app.api import (
     invoices,
     mandates,
     meters,
+    payment_intents,
     payment_method_configurations,
     payment_methods,
     setup_intents,
@@ -35,7 +36,9 @@ from portal_app.api import (
 from portal_app.api.pipeline import Registry
 from portal_app.clock import Clock, utc_now
 
-endpoint = Registry.joined(
+# The ledger's endpoints: an account whose billing is in Stripe is refused them (Stripe's
+# 400, naming what to call Stripe for) rather than served from a ledger it does not use.
+LEDGER = Registry.joined(
     customers.endpoint,
     catalog.endpoint,
     meters.endpoint,
@@ -46,10 +49,15 @@ endpoint = Registry.joined(
     coupons.endpoint,
     subscriptions.endpoint,
     invoices.endpoint,
+    payment_intents.endpoint,
     subscription_schedules.endpoint,
-    billing_portal.endpoint,
     test_clocks.endpoint,
     tax_ids.endpoint,
+).on_the_ledger()
+
+endpoint = Registry.joined(
+    LEDGER,
+    billing_portal.endpoint,
     webhook_endpoints.endpoint,
     events.endpoint,
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from portal_app.api.forms import (
     optional_str,
     refuse_unknown,
@@ -21,7 +23,7 @@ from portal_app.api.pagination import PAGE_PARAMS, In, NotIn, paginate_request
 from portal_app.api.pipeline import ApiRequest, Registry
 from portal_app.api.schema import Array, Bool, Hash, Id, Int, Metadata, Quantity, Str, Timestamp
 from portal_app.billing import cancellations, changes, pauses, subscriptions
-from portal_app.billing.models import Subscription, SubscriptionStatus
+from portal_app.billing.models import Customer, Subscription, SubscriptionStatus
 from portal_app.billing.objects import render_subscription
 from portal_app.billing.provider import ItemChange, ItemSpec
 from portal_app.errors import InvalidRequest
@@ -42,7 +44,7 @@ def _items(value: Any) -> list[ItemSpec]:
     return specs
 
 
-def _discount_params(params: dict[str, Any]) -> tuple[str | None, str | None]:
+def discount_params(params: dict[str, Any]) -> tuple[str | None, str | None]:
     """``(coupon, promotion_code)`` from ``coupon``/``promotion_code`` or ``discounts[0]``."""
     coupon = optional_str(params, "coupon") or None
     promotion = optional_str(params, "promotion_code") or None
@@ -93,7 +95,7 @@ def create_subscription(req: ApiRequest) -> dict[str, Any]:
     trial_end = None
     if p.get("trial_end") not in (None, "", "now"):
         trial_end = to_timestamp(p["trial_end"], "trial_end")
-    coupon, promotion = _discount_params(p)
+    coupon, promotion = discount_params(p)
     sub = subscriptions.create_subscription(
         account_id=req.account_id, uow=req.uow,
         customer=to_str(required(p, "customer"), "customer"),
@@ -120,9 +122,11 @@ def retrieve_subscription(req: ApiRequest) -> dict[str, Any]:
     return render_subscription(sub, req.uow.session)
 
 
+_CANCELLATION_DETAILS = Hash({"comment": Str(), "feedback": Str(enum=CANCELLATION_FEEDBACK)})
+
+
 @endpoint("DELETE", "/v1/subscriptions/{id}",
-          params={"cancellation_details": Hash({"comment": Str(),
-                                                "feedback": Str(enum=CANCELLATION_FEEDBACK)}),
+          params={"cancellation_details": _CANCELLATION_DETAILS,
                   "prorate": Bool(), "invoice_now": Bool()})
 def cancel_subscription(req: ApiRequest) -> dict[str, Any]:
     p = req.params
@@ -170,7 +174,8 @@ def proration(params: dict[str, Any], parent: str | None = None) -> tuple[str, A
 
 @endpoint("POST", "/v1/subscriptions/{id}",
           params={"items": ITEM_CHANGES, "proration_behavior": PRORATION_BEHAVIOR, "proration_date": Timestamp(),
-                  "cancel_at_period_end": Bool(),
+                  "cancel_at_period_end": Bool(), "cancel_at": Timestamp(),
+                  "cancellation_details": _CANCELLATION_DETAILS, "trial_end": Timestamp(),
                   "pause_collection": Hash({"behavior": Str(enum=("keep_as_draft",
                                                                   "mark_uncollectible", "void")),
                                             "resumes_at": Timestamp()},
@@ -199,20 +204,39 @@ def update_subscription(req: ApiRequest) -> dict[str, Any]:
     if "pause_collection" in p and p["pause_collection"] == "":
         pauses.resume_subscription(sub_id, account_id=account_id, uow=uow)
     items = item_changes(p["items"]) if p.get("items") not in (None, "") else []
-    coupon, promotion = _discount_params(p)
+    coupon, promotion = discount_params(p)
     if items or coupon or promotion:
         proration_behavior, proration_date = proration(p)
         changes.apply_change(sub_id, account_id=account_id, uow=uow, items=items,
                              proration_behavior=proration_behavior,
                              proration_date=proration_date, coupon=coupon,
                              promotion_code=promotion)
-    if "cancel_at_period_end" in p:
-        cancel = to_bool(p["cancel_at_period_end"], "cancel_at_period_end")
+    if p.get("trial_end") not in (None, ""):
+        # Free time on a live subscription (Stripe: trial_end with proration_behavior=none).
+        subscriptions.extend_trial(sub_id, trial_end=to_timestamp(p["trial_end"], "trial_end"),
+                                   account_id=account_id, uow=uow)
+    if p.get("cancel_at") not in (None, ""):
+        raise InvalidRequest("Portico cancels at the period end only (cancel_at_period_end).",
+                             param="cancel_at")
+    if "cancel_at_period_end" in p or p.get("cancel_at") == "":
+        cancel = ("cancel_at_period_end" in p
+                  and to_bool(p["cancel_at_period_end"], "cancel_at_period_end"))
+        details = to_dict(p.get("cancellation_details") or {}, "cancellation_details")
+        refuse_unknown(details, ("comment", "feedback"), prefix="cancellation_details")
         if cancel and not sub.cancel_at_period_end:
-            cancellations.cancel_subscription(sub_id, account_id=account_id, uow=uow,
-                                              at_period_end=True)
-        elif not cancel and sub.cancel_at_period_end:
+            cancellations.cancel_subscription(
+                sub_id, account_id=account_id, uow=uow, at_period_end=True,
+                feedback=optional_str(details, "feedback") or None,
+                comment=optional_str(details, "comment") or None)
+        elif not cancel and (sub.cancel_at_period_end or sub.cancel_at is not None):
             cancellations.reactivate_subscription(sub_id, account_id=account_id, uow=uow)
+    elif p.get("cancellation_details") not in (None, ""):
+        details = to_dict(p["cancellation_details"], "cancellation_details")
+        refuse_unknown(details, ("comment", "feedback"), prefix="cancellation_details")
+        cancellations.record_cancellation_details(
+            sub_id, account_id=account_id, uow=uow,
+            feedback=optional_str(details, "feedback") or None,
+            comment=optional_str(details, "comment") or None)
     if "pause_collection" in p and p["pause_collection"] != "":
         pause = to_dict(p["pause_collection"], "pause_collection")
         refuse_unknown(pause, ("behavior", "resumes_at"), prefix="pause_collection")
@@ -243,7 +267,7 @@ def resume_subscription(req: ApiRequest) -> dict[str, Any]:
 @endpoint("GET", "/v1/subscriptions",
           params={**PAGE_PARAMS, "customer": Id(),
                   "status": Str(enum=(*(s.value for s in SubscriptionStatus), "ended", "all")),
-                  "price": Id()})
+                  "price": Id(), "test_clock": Id()})
 def list_subscriptions(req: ApiRequest) -> dict[str, Any]:
     p = req.params
     status = optional_str(p, "status")
@@ -263,7 +287,14 @@ def list_subscriptions(req: ApiRequest) -> dict[str, Any]:
     if "price" in p:
         raise InvalidRequest("Filtering subscriptions by price is not supported.",
                              param="price")
+    customer_filter: Any = optional_str(p, "customer")
+    if p.get("test_clock") not in (None, ""):
+        # The subscriptions of the clock's customers (of one customer, if also given).
+        on_clock = req.uow.session.exec(select(Customer.id).where(
+            Customer.account_id == req.account_id,
+            Customer.test_clock == to_str(p["test_clock"], "test_clock"))).all()
+        customer_filter = In([c for c in on_clock if customer_filter in (None, c)])
     return paginate_request(
         req, Subscription, url="/v1/subscriptions", label="subscription",
         render=render_subscription,
-        filters={"customer_id": optional_str(p, "customer"), "status": status_filter})
+        filters={"customer_id": customer_filter, "status": status_filter})

@@ -55,10 +55,7 @@ def cancel_subscription(subscription_id: str, *, account_id: str, uow: UnitOfWor
     portal passes its session's customer). ``feedback`` is one of Stripe's
     ``CANCELLATION_FEEDBACK`` values. Raises ResourceMissing, InvalidRequest.
     """
-    if feedback is not None and feedback not in CANCELLATION_FEEDBACK:
-        raise InvalidRequest(
-            "Invalid cancellation_details[feedback]: must be one of "
-            f"{', '.join(CANCELLATION_FEEDBACK)}", param="cancellation_details[feedback]")
+    check_feedback(feedback)
     with uow:
         # Locked, and "no such subscription" alike for an unknown id and another
         # account's (or customer's): nothing tells them apart.
@@ -135,3 +132,30 @@ def reactivate_subscription(subscription_id: str, *, account_id: str, uow: UnitO
         emit_subscription_updated(sub, before, uow=uow)
         uow.commit()
         return sub
+
+
+def record_cancellation_details(subscription_id: str, *, account_id: str, uow: UnitOfWork,
+                                feedback: str | None, comment: str | None) -> Subscription:
+    """Keep why the customer leaves, for an end something else makes (Stripe's
+    ``cancellation_details`` alone on update: a schedule set to cancel, say).
+
+    Raises ResourceMissing, InvalidRequest.
+    """
+    check_feedback(feedback)
+    with uow:
+        sub = load_subscription(subscription_id, account_id=account_id, uow=uow,
+                                customer_id=None)
+        before = render_subscription(sub, uow.session)
+        sub.cancellation_details = {**sub.cancellation_details, "feedback": feedback,
+                                    "comment": comment}
+        emit_subscription_updated(sub, before, uow=uow)
+        uow.commit()
+        return sub
+
+
+def check_feedback(feedback: str | None) -> None:
+    """InvalidRequest unless ``feedback`` is None or one of Stripe's values."""
+    if feedback is not None and feedback not in CANCELLATION_FEEDBACK:
+        raise InvalidRequest(
+            "Invalid cancellation_details[feedback]: must be one of "
+            f"{', '.join(CANCELLATION_FEEDBACK)}", param="cancellation_details[feedback]")

@@ -431,13 +431,14 @@ def _describe(outcome: _Outcome, *, uow: UnitOfWork) -> ChangePreview:
 def preview_invoice(subscription_id: str, *, account_id: str, uow: UnitOfWork,
                     items: Sequence[ItemChange] = (),
                     proration_behavior: str = "create_prorations",
-                    proration_date: datetime | None = None, customer_id: str | None = None
+                    proration_date: datetime | None = None, customer_id: str | None = None,
+                    coupon: str | None = None, promotion_code: str | None = None
                     ) -> tuple[Invoice, list[Any]]:
     """The upcoming invoice, as draft copies of the invoice and its lines.
 
-    With ``items``, the invoice the change would issue now (``always_invoice``
-    or a new billing interval), else the renewal after it, pending prorations
-    included. Computed like :func:`preview_change`: applied in a savepoint,
+    With ``items`` (or a ``coupon`` or ``promotion_code`` redeemed with them), the
+    invoice the change would issue now (``always_invoice`` or a new billing interval),
+    else the renewal after it, pending prorations included. Computed like :func:`preview_change`: applied in a savepoint,
     rolled back. Raises ResourceMissing, InvalidRequest.
     """
     with uow:
@@ -446,11 +447,11 @@ def preview_invoice(subscription_id: str, *, account_id: str, uow: UnitOfWork,
         savepoint = uow.session.begin_nested()
         try:
             invoice = None
-            if items:
+            if items or coupon or promotion_code:
                 invoice = _change(sub, account_id=account_id, uow=uow, items=items,
                                   proration_behavior=proration_behavior,
-                                  proration_date=proration_date, coupon=None,
-                                  promotion_code=None, schedule_at_period_end=False,
+                                  proration_date=proration_date, coupon=coupon,
+                                  promotion_code=promotion_code, schedule_at_period_end=False,
                                   expected_version=None, collect_strictly=False).invoice
             if invoice is None:
                 invoice = _simulate_renewal(sub, uow)

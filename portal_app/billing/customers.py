@@ -62,7 +62,10 @@ def create_customer(
         if payment_method:
             pm = attach_payment_method(payment_method, customer_id=customer.id,
                                        account_id=account_id, uow=uow)
-            default_payment_method = default_payment_method or pm.id
+            # As on Stripe, invoice_settings[default_payment_method] may repeat the
+            # payment_method given (a pm_card_* test id): it names the method just attached.
+            if default_payment_method in (None, payment_method):
+                default_payment_method = pm.id
         if default_payment_method:
             update_customer(customer.id, account_id=account_id, uow=uow,
                             default_payment_method=default_payment_method)

@@ -51,7 +51,7 @@ from portal_app.billing.payment_methods import (
 )
 from portal_app.billing.payment_objects import render_payment_method
 from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest, PaymentRequiresAction, ResourceMissing
+from portal_app.errors import InvalidRequest, PaymentRequiresAction
 
 # Stripe's test PaymentMethod ids stand for a fresh card of the customer when paying.
 TEST_TOKEN_PREFIX = "pm_card_"
@@ -68,10 +68,8 @@ def load_invoice(invoice_id: str, *, account_id: str, uow: UnitOfWork,
 
     Raises ResourceMissing.
     """
-    invoice = uow.get(Invoice, invoice_id, account_id=account_id, label="invoice")
-    if customer_id is not None and invoice.customer_id != customer_id:
-        raise ResourceMissing(f"No such invoice: '{invoice_id}'", param="id")
-    return invoice
+    return uow.get(Invoice, invoice_id, account_id=account_id, label="invoice",
+                   customer_id=customer_id)
 
 
 def own_transaction(uow: UnitOfWork) -> UnitOfWork:

@@ -38,7 +38,7 @@ from portal_app.billing.objects import render_invoice
 from portal_app.billing.payment_methods import payment_method_for
 from portal_app.billing.subscription_items import subscription_items
 from portal_app.db import UnitOfWork
-from portal_app.errors import InvalidRequest, ResourceMissing
+from portal_app.errors import InvalidRequest
 from portal_app.i18n import format_money
 
 
@@ -49,10 +49,8 @@ def retrieve_invoice(invoice_id: str, *, account_id: str, uow: UnitOfWork,
     Raises ResourceMissing.
     """
     with uow:
-        invoice = uow.get(Invoice, invoice_id, account_id=account_id, label="invoice")
-        if customer_id is not None and invoice.customer_id != customer_id:
-            raise ResourceMissing(f"No such invoice: '{invoice_id}'", param="id")
-        return invoice
+        return uow.get(Invoice, invoice_id, account_id=account_id, label="invoice",
+                       customer_id=customer_id)
 
 
 def list_invoices(*, account_id: str, uow: UnitOfWork, customer_id: str | None = None,

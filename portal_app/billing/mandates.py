@@ -119,9 +119,7 @@ def retrieve_mandate(mandate_id: str, *, account_id: str, uow: UnitOfWork,
     """
     with uow:
         mandate = uow.get(Mandate, mandate_id, account_id=account_id, param="mandate",
-                          label="mandate")
-        if customer_id is not None and mandate.customer_id != customer_id:
-            raise ResourceMissing(f"No such mandate: '{mandate_id}'", param="mandate")
+                          label="mandate", customer_id=customer_id)
         pm = uow.get(PaymentMethod, mandate.payment_method_id, account_id=account_id,
                      label="PaymentMethod")
         return mandate, pm

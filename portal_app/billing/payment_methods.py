@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from portal_app.accounts.models import Account
 from portal_app.billing import payment_method_types, processor
-from portal_app.billing.ledger_events import diff
+from portal_app.billing.ledger_events import append_if_changed
 from portal_app.billing.models import Customer, Mandate, PaymentMethod, Subscription
 from portal_app.billing.objects import render_customer
 from portal_app.billing.payment_method_types import MethodDetails
@@ -186,11 +186,8 @@ def update_payment_method(payment_method_id: str, *, account_id: str, uow: UnitO
             pm.allow_redisplay = allow_redisplay
         uow.add(pm)
         uow.flush()
-        after = render_payment_method(pm)
-        previous = diff(before, after)
-        if previous:
-            uow.events.append("payment_method.updated", after, account_id=account_id,
-                              previous_attributes=previous)
+        append_if_changed("payment_method.updated", before, render_payment_method(pm),
+                          uow=uow, account_id=account_id)
         uow.commit()
         return pm
 
@@ -216,9 +213,8 @@ def detach_payment_method(payment_method_id: str, *, account_id: str, uow: UnitO
             customer.default_payment_method = None
             uow.add(customer)
             uow.flush()
-            after = render_customer(customer)
-            uow.events.append("customer.updated", after, account_id=account_id,
-                              previous_attributes=diff(before, after))
+            append_if_changed("customer.updated", before, render_customer(customer),
+                              uow=uow, account_id=account_id)
         for sub in uow.session.exec(select(Subscription).where(
                 Subscription.default_payment_method == pm.id)).all():
             sub.default_payment_method = None
@@ -250,12 +246,8 @@ def retrieve_payment_method(payment_method_id: str, *, account_id: str, uow: Uni
     Raises ResourceMissing.
     """
     with uow:
-        pm = uow.get(PaymentMethod, payment_method_id, account_id=account_id,
-                     param="payment_method", label="PaymentMethod")
-        if customer_id is not None and pm.customer_id != customer_id:
-            raise ResourceMissing(f"No such PaymentMethod: '{payment_method_id}'",
-                                  param="payment_method")
-        return pm
+        return uow.get(PaymentMethod, payment_method_id, account_id=account_id,
+                       param="payment_method", label="PaymentMethod", customer_id=customer_id)
 
 
 def list_payment_methods(customer_id: str, *, account_id: str, uow: UnitOfWork,

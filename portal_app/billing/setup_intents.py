@@ -252,12 +252,8 @@ def retrieve_setup_intent(setup_intent_id: str, *, account_id: str, uow: UnitOfW
     Raises ResourceMissing.
     """
     with uow:
-        si = uow.get(SetupIntent, setup_intent_id, account_id=account_id,
-                     param="intent", label="setup_intent")
-        if customer_id is not None and si.customer_id != customer_id:
-            raise ResourceMissing(f"No such setup_intent: '{setup_intent_id}'",
-                                  param="intent")
-        return si
+        return uow.get(SetupIntent, setup_intent_id, account_id=account_id,
+                       param="intent", label="setup_intent", customer_id=customer_id)
 
 
 def update_setup_intent(setup_intent_id: str, *, account_id: str, uow: UnitOfWork,

@@ -173,11 +173,8 @@ def retrieve_subscription(subscription_id: str, *, account_id: str, uow: UnitOfW
     Raises ResourceMissing.
     """
     with uow:
-        sub = uow.get(Subscription, subscription_id, account_id=account_id,
-                      label="subscription")
-        if customer_id is not None and sub.customer_id != customer_id:
-            raise ResourceMissing(f"No such subscription: '{subscription_id}'", param="id")
-        return sub
+        return uow.get(Subscription, subscription_id, account_id=account_id,
+                       label="subscription", customer_id=customer_id)
 
 
 def list_subscriptions(*, account_id: str, uow: UnitOfWork, customer_id: str | None = None,

@@ -94,8 +94,9 @@ def tax_id_row(row: TaxIdRow) -> rx.Component:
             rx.flex(
                 rx.button(tr("Keep"), on_click=DetailsState.keep_tax_id, size="2",
                           variant="soft", color_scheme="gray", radius="large"),
-                rx.button(tr("Remove"), on_click=DetailsState.remove_tax_id(row.id), size="2",
-                          color_scheme="red", radius="large",
+                rx.button(tr("Remove"),
+                          on_click=DetailsState.remove_tax_id(row.id, DetailsState.action_nonce),
+                          size="2", color_scheme="red", radius="large",
                           class_name="portal-confirm-remove-tax-id"),
                 spacing="2",
             ),
@@ -151,8 +152,9 @@ def tax_ids_card() -> rx.Component:
                                 class_name="portal-tax-error", role="alert")),
                 rx.flex(
                     rx.button(rx.icon("plus", size=16), tr("Add tax ID"),
-                              on_click=DetailsState.add_tax_id, size="3", radius="large",
-                              variant="soft", class_name="portal-add-tax-id",
+                              on_click=DetailsState.add_tax_id(DetailsState.action_nonce),
+                              size="3", radius="large", variant="soft",
+                              class_name="portal-add-tax-id",
                               width=rx.breakpoints(initial="100%", sm="auto")),
                     justify="end", width="100%",
                 ),
@@ -173,7 +175,7 @@ def details_form() -> rx.Component:
                     form_error(DetailsState.error),
                     buttons(
                         secondary(_("Cancel"), on_click=rx.redirect(PORTAL)),
-                        primary(_("Save"), on_click=DetailsState.save,
+                        primary(_("Save"), on_click=DetailsState.save(DetailsState.action_nonce),
                                 loading=DetailsState.working, class_name="portal-save-details"),
                     ),
                     direction="column", spacing="5", width="100%",

@@ -134,8 +134,8 @@ def open_invoice() -> rx.Component:
         form_error(PayState.error),
         buttons(
             secondary(_("Cancel"), on_click=PayState.to_overview),
-            primary(_("Pay now"), on_click=PayState.pay, disabled=PayState.selected == "",
-                    class_name="portal-pay-confirm"),
+            primary(_("Pay now"), on_click=PayState.pay(PayState.action_nonce),
+                    disabled=PayState.selected == "", class_name="portal-pay-confirm"),
         ),
         direction="column", spacing="4", width="100%",
     )

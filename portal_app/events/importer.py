@@ -82,16 +82,34 @@ def _store(batch: list[Event], *, uow: UnitOfWork) -> int:
 def _event_row(line: str, *, number: int, account_id: str) -> Event:
     try:
         event = json.loads(line)
+    except ValueError as error:
+        raise InvalidRequest(f"Line {number} is not a Stripe event object ({error!r}).") from None
+    try:
+        return Event(**event_values(event, account_id=account_id))
+    except InvalidRequest as error:
+        raise InvalidRequest(f"Line {number} {error.message}") from None
+
+
+def event_values(event: Any, *, account_id: str) -> dict[str, Any]:
+    """The event store's row (column values) for one Stripe event object of ``account_id``.
+
+    One builder for every way Stripe's events come in: exports (:func:`import_events`),
+    webhooks and the backfill, so the analytics read them all alike.
+    Raises InvalidRequest ("is not a Stripe event object (...)").
+    """
+    try:
         obj = event["data"]["object"]
         if not (isinstance(event["id"], str) and event["id"].startswith("evt_")
                 and isinstance(event["type"], str) and isinstance(obj, dict)):
             raise TypeError
         created = datetime.fromtimestamp(int(event["created"]), tz=UTC)
         object_id = str(obj["id"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise InvalidRequest(f"Line {number} is not a Stripe event object ({error!r}).") from None
+    except (ValueError, KeyError, TypeError, OverflowError) as error:
+        raise InvalidRequest(f"is not a Stripe event object ({error!r}).") from None
     request: Any = event.get("request") or {}
-    values: dict[str, Any] = {
+    # Portico's own exports carry the flow that caused an event (``origin``).
+    origin = event.get("origin")
+    return {
         "id": event["id"],
         "account_id": account_id,
         "type": event["type"],
@@ -102,9 +120,5 @@ def _event_row(line: str, *, number: int, account_id: str) -> Event:
         "previous_attributes": event["data"].get("previous_attributes"),
         "request_id": request.get("id") if isinstance(request, dict) else request,
         "idempotency_key": request.get("idempotency_key") if isinstance(request, dict) else None,
+        "origin": origin if isinstance(origin, dict) else None,
     }
-    # Portico's own exports carry the flow that caused an event; keep it where the
-    # store has the column (the retention flow adds it).
-    if "origin" in Event.model_fields and isinstance(event.get("origin"), dict):
-        values["origin"] = event["origin"]
-    return Event(**values)

@@ -30,3 +30,40 @@ class Event(SQLModel, table=True):
     idempotency_key: str | None = None
     # Where a change came from, e.g. {"portal_session": "bps_...", "configuration": "bpc_..."}.
     origin: dict[str, Any] | None = json_field(default=None)
+
+
+class StripeObject(SQLModel, table=True):
+    """The newest known state of one object in a merchant's Stripe account.
+
+    Written by inbound webhooks and the backfill (read it with
+    :func:`portal_app.events.snapshots.retrieve_snapshot`): an event replaces it only
+    when it is newer (``created``), so deliveries out of order never go back in time.
+    ``stale``: the snapshot is in doubt (two events of the same second, or a thin event
+    that carried no object) and is refetched from Stripe.
+    """
+
+    __tablename__ = "stripe_object"
+
+    account_id: str = Field(foreign_key="account.id", primary_key=True)
+    id: str = Field(primary_key=True)  # Stripe's object id (cus_…, sub_…, in_…)
+    type: str  # Stripe's ``object`` member: customer, subscription, invoice...
+    # The object as fetched from Stripe; None: it is ``data_object`` of ``event_id`` (each
+    # event's object is written once, in the event store).
+    data: dict[str, Any] | None = json_field(default=None)
+    created: datetime = time_field()  # when the event (or the fetch) that wrote it happened
+    event_id: str | None = None  # that event; None for a fetch
+    stale: bool = False
+    refetched: datetime | None = time_field(nullable=True)
+
+
+class StripeBackfillCursor(SQLModel, table=True):
+    """How far ``portico stripe-backfill`` got through one of Stripe's lists."""
+
+    __tablename__ = "stripe_backfill_cursor"
+
+    account_id: str = Field(foreign_key="account.id", primary_key=True)
+    list_name: str = Field(primary_key=True)  # customers, subscriptions, invoices, events
+    starting_after: str | None = None  # the last object stored; None: from the start
+    done: bool = False
+    count: int = 0  # objects stored so far by this run
+    updated: datetime = time_field()

@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from portal_app.components import console_experiments, console_offers, console_webhooks
+from portal_app.components.console_billing import billing_panel
 from portal_app.components.console_events import event_dialog, events_list, filters
 from portal_app.components.console_frame import coming_soon, console_frame, nav_entry
 from portal_app.components.console_widgets import ct_var, header, page_header, retention_tabs
@@ -24,6 +25,7 @@ from portal_app.routes import (
     CONSOLE_WEBHOOKS,
 )
 from portal_app.state.console import ConsoleState, EventsState, OverviewState
+from portal_app.state.console_billing import BillingState
 from portal_app.state.console_experiments import ExperimentsState, ExperimentState
 from portal_app.state.console_offers import OffersState
 from portal_app.state.console_webhooks import (
@@ -83,6 +85,7 @@ def overview_page() -> rx.Component:
             ),
             size="3", margin_bottom="24px",
         ),
+        billing_panel(),
         rx.grid(
             _section_card("sliders-horizontal", nav_entry("nav_configurations").label,
                           ct_var("Brand and configure the customer portal without code."),
@@ -177,7 +180,7 @@ def _placeholder(nav_key: str, lead: Any):
 def register(app: rx.App) -> None:
     """Add the console's pages to ``app``."""
     app.add_page(overview_page, route=CONSOLE, title="Console · Portico",
-                 on_load=[OverviewState.load, WebhookNoticeState.load])
+                 on_load=[OverviewState.load, WebhookNoticeState.load, BillingState.load])
     app.add_page(webhooks_page, route=CONSOLE_WEBHOOKS, title="Webhooks · Portico console",
                  on_load=WebhooksState.load)
     app.add_page(webhook_page, route=CONSOLE_WEBHOOK, title="Webhook · Portico console",

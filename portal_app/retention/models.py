@@ -18,7 +18,6 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal_app.dbtypes import (
-    account_reference,
     enum_field,
     int64_field,
     json_field,
@@ -63,8 +62,6 @@ class Offer(SQLModel, table=True):
     """
 
     __tablename__ = "retention_offer"
-    __table_args__ = (account_reference("retention_offer", "coupon_id", "coupon"),)
-
     id: str = Field(primary_key=True, default_factory=new_id("offer"))
     account_id: str = Field(foreign_key="account.id", index=True)
     type: OfferType = enum_field(OfferType)
@@ -74,10 +71,12 @@ class Offer(SQLModel, table=True):
     # "merchant": created through the API or console; "flow_data": the coupon of a
     # session's flow_data.subscription_cancel.retention, recorded as an offer.
     source: str = "merchant"
-    coupon_id: str | None = None  # a coupon of the same account (the reference above)
+    # Billing objects of the account's provider (the ledger's or Stripe's): checked through
+    # the provider when the offer is saved, not by a reference into the ledger.
+    coupon_id: str | None = None
     pause_interval: str | None = None
     pause_interval_count: int | None = None
-    price_id: str | None = Field(default=None, foreign_key="price.id")
+    price_id: str | None = None
     price_change_timing: str | None = None
     extension_days: int | None = None
     contact_url: str | None = None
@@ -159,7 +158,7 @@ class Assignment(SQLModel, table=True):
 
     id: str = Field(primary_key=True, default_factory=new_id("asg"))
     experiment_id: str = Field(foreign_key="retention_experiment.id", index=True)
-    customer_id: str = Field(foreign_key="customer.id", index=True)
+    customer_id: str = Field(index=True)  # the provider's customer (ledger or Stripe)
     variant_id: str | None = None  # None: held out
     holdout: bool = False
     bucket: float  # the hash bucket in [0, 1) the variant came from
@@ -173,8 +172,9 @@ class CancellationFlow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, default_factory=new_id("cflow"))
     account_id: str = Field(foreign_key="account.id", index=True)
-    customer_id: str = Field(foreign_key="customer.id", index=True)
-    subscription_id: str = Field(foreign_key="subscription.id", index=True)
+    # The provider's customer and subscription (ledger or Stripe): no reference.
+    customer_id: str = Field(index=True)
+    subscription_id: str = Field(index=True)
     configuration_id: str = Field(foreign_key="portal_configuration.id")
     portal_session_id: str = Field(foreign_key="portal_session.id", index=True)
     status: FlowStatus = enum_field(FlowStatus, default=FlowStatus.started, index=True)

@@ -6,17 +6,26 @@ browser's state). Each handler calls :meth:`PortalState._require_session`, which
 asks the session service again, so a lapsed or foreign session can do nothing.
 Ids that arrive from the browser are never trusted: handlers act on
 ``session.customer_id`` only.
+
+Each handler that changes something runs its service call in :meth:`PortalState._acting`:
+one portal action, named by the session, the handler and the nonce the page held when
+the customer clicked, so that a click sent twice never applies twice (see
+:func:`action_name`).
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
 
 import reflex as rx
 
 from portal_app import i18n
+from portal_app.billing.providers import action_scope
 from portal_app.db import UnitOfWork
-from portal_app.errors import ResourceMissing, SessionExpired
+from portal_app.errors import BillingUnavailable, RateLimited, ResourceMissing, SessionExpired
 from portal_app.i18n import _
 from portal_app.portal import sessions
 from portal_app.portal.models import PortalSession
@@ -49,6 +58,23 @@ def browser_secret(cookie_header: str) -> str | None:
 
 NO_PAYMENT_METHOD = PaymentMethodView(brand="", last4="", description="", expiry="")
 
+# A nonce names one click; a longer one from the browser is no more of a name.
+NONCE_MAX_LENGTH = 64
+
+
+def action_name(session_id: str, handler: str, nonce: str) -> str:
+    """The name of one portal action: the session, the handler, the click.
+
+    The same click sent twice (a double click, a websocket re-send) carries the same
+    ``nonce``, so both get the same name: the billing writes made inside
+    ``action_scope(name)`` derive the same idempotency keys, and Stripe answers the second
+    with the first's result instead of applying it again. The nonce comes from the browser
+    and is only a name within the session's own actions; without one, a click is an
+    action of its own.
+    """
+    click = nonce[:NONCE_MAX_LENGTH] or secrets.token_hex(8)
+    return f"{session_id}:{handler}:{click}"
+
 
 class PortalState(rx.State):
     """What every portal page shows: the view (loading/ready/expired/error) and its texts."""
@@ -77,6 +103,9 @@ class PortalState(rx.State):
     _after_adding_method: str = ""
     # features.payment_method_update.enabled: the overview links to the methods page.
     payment_method_update: rx.Field[bool] = rx.field(True)
+    # Names the next click: the buttons that change something send it back as their
+    # event's argument (:meth:`_acting`). New when a page loads and after every action.
+    action_nonce: rx.Field[str] = rx.field("")
 
     @rx.var
     def business_initial(self) -> str:
@@ -86,6 +115,32 @@ class PortalState(rx.State):
     def _require_session(self, uow: UnitOfWork) -> PortalSession:
         """This browser's live session, checked again for this event. Raises SessionExpired."""
         return sessions.resume_session(browser_secret(self.router.headers.cookie), uow=uow)
+
+    def _new_nonce(self) -> None:
+        self.action_nonce = secrets.token_hex(8)
+
+    @contextmanager
+    def _acting(self, session: PortalSession, handler: str, nonce: str) -> Iterator[None]:
+        """Run the block as one portal action: ``handler`` of this State, clicked while the
+        page held ``nonce`` (:func:`action_name`).
+
+        Once the action has an outcome (done, or refused: a decline, a rule) the page gets
+        a new nonce: what the customer clicks next, having seen it, is a new action. When
+        billing did not answer (BillingUnavailable, RateLimited) the outcome is unknown and
+        the nonce stays: "try again" is this same action, whose writes replay Stripe's
+        answers if they were applied after all.
+        """
+        settled = True
+        try:
+            with action_scope(action_name(session.id, f"{type(self).__name__}.{handler}",
+                                          nonce)):
+                yield
+        except (BillingUnavailable, RateLimited):
+            settled = False
+            raise
+        finally:
+            if settled:
+                self._new_nonce()
 
     def _use_locale(self, locale: str) -> None:
         self.lang = locale
@@ -127,6 +182,7 @@ class PortalState(rx.State):
     @rx.event
     def load(self) -> None:
         """Check the session and load its customer's overview (the page's on_load)."""
+        self._new_nonce()
         uow = unit_of_work()
         try:
             session = self._require_session(uow)

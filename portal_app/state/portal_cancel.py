@@ -77,9 +77,10 @@ class CancelState(ManageState):
         self.working = False
         self.error = cancel.error_message(error, locale=self.lang)
 
-    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any], *,
-              missing_ends_flow: bool = False) -> tuple[PortalSession, Any] | None:
-        """Run one step of the flow on the re-checked session.
+    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any], *, handler: str,
+              nonce: str, missing_ends_flow: bool = False) -> tuple[PortalSession, Any] | None:
+        """Run one step of the flow on the re-checked session, as the action ``handler``
+        clicked with ``nonce`` (:meth:`PortalState._acting`).
 
         Returns the session and the step's result, or None when the session has
         lapsed (the expired view shows) or the service refused (the error shows;
@@ -90,7 +91,7 @@ class CancelState(ManageState):
             if missing_ends_flow and isinstance(error, ResourceMissing):
                 self.step = "unavailable"
 
-        done = self._run(action, refused)
+        done = self._run(action, refused, handler=handler, nonce=nonce)
         if done is not None:
             self.working = False
         return done
@@ -134,14 +135,15 @@ class CancelState(ManageState):
         self.comment, self.error = text[:COMMENT_MAX_LENGTH], ""
 
     @rx.event
-    def submit_reason(self) -> Iterator[Any]:
+    def submit_reason(self, nonce: str) -> Iterator[Any]:
         """Send the answer: on to the offer the service chose, or to confirm."""
         if self.working:
             return
         self.working, self.error = True, ""
         yield
         done = self._call(lambda session, uow: cancel.submit_reason(
-            session, self._flow_id, self.reason, self.comment, locale=self.lang, uow=uow))
+            session, self._flow_id, self.reason, self.comment, locale=self.lang, uow=uow),
+            handler="submit_reason", nonce=nonce)
         if done is None:
             return
         offer = done[1]
@@ -149,26 +151,27 @@ class CancelState(ManageState):
         self.step = "offer" if offer is not None else "confirm"
 
     @rx.event
-    def accept_offer(self) -> Iterator[Any]:
+    def accept_offer(self, nonce: str) -> Iterator[Any]:
         """Take the offer on screen (the service accepts only the one it presented)."""
         if self.working or self.step != "offer":
             return
         self.working, self.error = True, ""
         yield
         done = self._call(lambda session, uow: cancel.accept_offer(
-            session, self._flow_id, self.offer.id, locale=self.lang, uow=uow))
+            session, self._flow_id, self.offer.id, locale=self.lang, uow=uow),
+            handler="accept_offer", nonce=nonce)
         if done is not None:
             yield self._complete(done[0], done[1], "saved")
 
     @rx.event
-    def decline_offer(self) -> Iterator[Any]:
+    def decline_offer(self, nonce: str) -> Iterator[Any]:
         """"No thanks": on to confirm."""
         if self.working:
             return
         self.working, self.error = True, ""
         yield
-        if self._call(lambda session, uow: cancel.decline_offer(
-                session, self._flow_id, uow=uow)) is not None:
+        if self._call(lambda session, uow: cancel.decline_offer(session, self._flow_id, uow=uow),
+                      handler="decline_offer", nonce=nonce) is not None:
             self.step = "confirm"
 
     @rx.event
@@ -179,14 +182,15 @@ class CancelState(ManageState):
             self.step = "reason" if self.reasons else "choose"
 
     @rx.event
-    def proceed(self) -> Iterator[Any]:
+    def proceed(self, nonce: str) -> Iterator[Any]:
         """The summary's "Cancel subscription" when no reason is asked: an offer, or confirm."""
         if self.working or self.step != "choose":
             return
         self.working, self.error = True, ""
         yield
         done = self._call(lambda session, uow: cancel.submit_reason(
-            session, self._flow_id, None, "", locale=self.lang, uow=uow))
+            session, self._flow_id, None, "", locale=self.lang, uow=uow),
+            handler="proceed", nonce=nonce)
         if done is None:
             return
         offer = done[1]
@@ -194,14 +198,15 @@ class CancelState(ManageState):
         self.step = "offer" if offer is not None else "confirm"
 
     @rx.event
-    def confirm(self) -> Iterator[Any]:
+    def confirm(self, nonce: str) -> Iterator[Any]:
         """Cancel as the configuration says (now or at period end)."""
         if self.working:
             return
         self.working, self.error = True, ""
         yield
         done = self._call(lambda session, uow: cancel.confirm_cancel(
-            session, self._flow_id, locale=self.lang, uow=uow), missing_ends_flow=True)
+            session, self._flow_id, locale=self.lang, uow=uow),
+            handler="confirm", nonce=nonce, missing_ends_flow=True)
         if done is not None:
             yield self._complete(done[0], done[1], "done")
 

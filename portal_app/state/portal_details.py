@@ -71,11 +71,12 @@ class DetailsState(ManageState):
 
     # --- the skeleton ---------------------------------------------------------------
 
-    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any]
-              ) -> tuple[PortalSession, Any] | None:
-        """Run one rule on the re-checked session: its session and result, or None when
-        the session lapsed (the expired view shows) or the rule refused (shown)."""
-        done = self._run(action, self._fail)
+    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any], *, handler: str,
+              nonce: str) -> tuple[PortalSession, Any] | None:
+        """Run one rule on the re-checked session, as the action ``handler`` clicked with
+        ``nonce`` (:meth:`PortalState._acting`): its session and result, or None when the
+        session lapsed (the expired view shows) or the rule refused (shown)."""
+        done = self._run(action, self._fail, handler=handler, nonce=nonce)
         self.working = False
         return done
 
@@ -143,7 +144,7 @@ class DetailsState(ManageState):
         self.error = ""
 
     @rx.event
-    def save(self) -> Iterator[Any]:
+    def save(self, nonce: str) -> Iterator[Any]:
         """Save the allowed fields; errors go next to their fields."""
         if self.working or self.step != "form":
             return
@@ -151,7 +152,8 @@ class DetailsState(ManageState):
         yield
         change = views.change_of(self.allowed, self.contact, self.address, self.shipping)
         done = self._call(lambda s, uow: rules.update_details(s, change, locale=self.lang,
-                                                              uow=uow))
+                                                              uow=uow),
+                          handler="save", nonce=nonce)
         if done is None:
             return
         session = done[0]
@@ -184,7 +186,7 @@ class DetailsState(ManageState):
             session, uow=portal_state.unit_of_work())]
 
     @rx.event
-    def add_tax_id(self) -> None:
+    def add_tax_id(self, nonce: str) -> None:
         """Add the typed tax ID; a refusal shows under the value."""
         if not self.tax_value.strip():
             self.tax_error = i18n.gettext(self.lang, _("Enter the number."))
@@ -196,7 +198,7 @@ class DetailsState(ManageState):
             self.tax_error = views.tax_id_error(error, type=kind, locale=self.lang)
 
         done = self._run(lambda s, uow: rules.add_tax_id(s, type=kind, value=value, uow=uow),
-                         refused)
+                         refused, handler="add_tax_id", nonce=nonce)
         if done is None:
             return
         self.tax_value, self.tax_error = "", ""
@@ -221,14 +223,15 @@ class DetailsState(ManageState):
         self.removing_tax_id = ""
 
     @rx.event
-    def remove_tax_id(self, tax_id: str) -> None:
+    def remove_tax_id(self, tax_id: str, nonce: str) -> None:
         """Remove one of the listed tax IDs."""
         self.removing_tax_id, self.error = "", ""
         if not self._listed(tax_id):
             return
         done = self._run(lambda s, uow: rules.remove_tax_id(s, tax_id, uow=uow),
                          lambda error: self._say(views.tax_id_error(
-                             error, type=self.tax_type, locale=self.lang), "error"))
+                             error, type=self.tax_type, locale=self.lang), "error"),
+                         handler="remove_tax_id", nonce=nonce)
         if done is None:
             return
         self._reload_tax_ids(done[0])

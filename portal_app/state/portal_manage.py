@@ -71,16 +71,19 @@ class ManageState(PortalState):
         self.banner_kind = "error"
 
     def _run(self, action: Callable[[PortalSession, UnitOfWork], Any],
-             refused: Callable[[BillingError], object]) -> tuple[PortalSession, Any] | None:
-        """Run one rule on the re-checked session: its session and result, or None when
-        the session lapsed (the expired view shows) or the rule refused (``refused``
-        shows why). Every page's ``_call`` is this skeleton."""
+             refused: Callable[[BillingError], object], *, handler: str, nonce: str
+             ) -> tuple[PortalSession, Any] | None:
+        """Run one rule on the re-checked session, as the action ``handler`` clicked with
+        ``nonce`` (:meth:`PortalState._acting`): its session and result, or None when the
+        session lapsed (the expired view shows) or the rule refused (``refused`` shows
+        why). Every page's ``_call`` is this skeleton."""
         uow = portal_state.unit_of_work()
         session = self._session(uow)
         if session is None:
             return None
         try:
-            return session, action(session, uow)
+            with self._acting(session, handler, nonce):
+                return session, action(session, uow)
         except BillingError as error:
             refused(error)
             return None
@@ -126,14 +129,15 @@ class ManageState(PortalState):
             return rx.redirect(PORTAL_DONE)
         return rx.redirect(PORTAL)
 
-    def _card_action(self, subscription_id: str,
+    def _card_action(self, handler: str, nonce: str,
                      run: Callable[[PortalSession, UnitOfWork], object], message: str) -> None:
         uow = portal_state.unit_of_work()
         session = self._session(uow)
         if session is None:
             return
         try:
-            run(session, uow)
+            with self._acting(session, handler, nonce):
+                run(session, uow)
         except BillingError as error:
             self._refused(error)
         else:
@@ -141,23 +145,23 @@ class ManageState(PortalState):
         self._load_cards(session)
 
     @rx.event
-    def reactivate(self, subscription_id: str) -> None:
+    def reactivate(self, subscription_id: str, nonce: str) -> None:
         """"Don't cancel": keep the subscription renewing."""
-        self._card_action(subscription_id,
+        self._card_action("reactivate", nonce,
                           lambda s, uow: subscription_actions.reactivate(s, subscription_id, uow=uow),
                           _("Your subscription will continue."))
 
     @rx.event
-    def resume(self, subscription_id: str) -> None:
+    def resume(self, subscription_id: str, nonce: str) -> None:
         """"Resume now": lift a pause early."""
-        self._card_action(subscription_id,
+        self._card_action("resume", nonce,
                           lambda s, uow: subscription_actions.resume(s, subscription_id, uow=uow),
                           _("Your subscription is active again."))
 
     @rx.event
-    def cancel_scheduled_change(self, subscription_id: str) -> None:
+    def cancel_scheduled_change(self, subscription_id: str, nonce: str) -> None:
         """Drop the change waiting for the period end."""
-        self._card_action(subscription_id,
+        self._card_action("cancel_scheduled_change", nonce,
                           lambda s, uow: subscription_actions.cancel_scheduled_change(
                               s, subscription_id, uow=uow),
                           _("The scheduled change was canceled."))
@@ -337,7 +341,7 @@ class UpdateState(ManageState):
         self.step, self.error = "choose", ""
 
     @rx.event
-    def confirm(self) -> Any:
+    def confirm(self, nonce: str) -> Any:
         """Apply the previewed change (only if nothing changed since the preview)."""
         uow = portal_state.unit_of_work()
         session = self._session(uow)
@@ -346,15 +350,17 @@ class UpdateState(ManageState):
         self.working, self.error = True, ""
         try:
             # The preview's version and proration date: what is applied is what was shown.
-            if self.confirm_flow:
-                plan_changes.confirm_flow(session, self.subscription_id,
-                                          version=self.preview.version,
-                                          proration_date=self.preview.proration_date, uow=uow)
-            else:
-                plan_changes.confirm_update(session, self._request(),
-                                            version=self.preview.version,
-                                            proration_date=self.preview.proration_date,
-                                            uow=uow)
+            with self._acting(session, "confirm", nonce):
+                if self.confirm_flow:
+                    plan_changes.confirm_flow(session, self.subscription_id,
+                                              version=self.preview.version,
+                                              proration_date=self.preview.proration_date,
+                                              uow=uow)
+                else:
+                    plan_changes.confirm_update(session, self._request(),
+                                                version=self.preview.version,
+                                                proration_date=self.preview.proration_date,
+                                                uow=uow)
         except BillingError as error:
             self.working = False
             self.error = error_message(error, locale=self.lang)
@@ -403,7 +409,7 @@ class PauseState(ManageState):
         self.choice, self.error = key, ""
 
     @rx.event
-    def confirm(self) -> Any:
+    def confirm(self, nonce: str) -> Any:
         """Pause for the chosen duration."""
         uow = portal_state.unit_of_work()
         session = self._session(uow)
@@ -411,7 +417,9 @@ class PauseState(ManageState):
             return None
         self.working, self.error = True, ""
         try:
-            subscription_actions.pause(session, self.subscription_id, self.choice, uow=uow)
+            with self._acting(session, "confirm", nonce):
+                subscription_actions.pause(session, self.subscription_id, self.choice,
+                                           uow=uow)
         except BillingError as error:
             self.working = False
             self.error = error_message(error, locale=self.lang)

@@ -113,14 +113,16 @@ class PayState(PortalState):
         self.error = ""
 
     @rx.event
-    def pay(self) -> EventSpec | None:
+    def pay(self, nonce: str) -> EventSpec | None:
         """Pay the invoice now with the chosen method: paid, declined, or 3-D Secure."""
         session = self._session()
         if session is None:
             return None
         try:
-            result = past_due.pay_invoice(session, self.invoice_id, self.selected,
-                                          locale=self.lang, uow=portal_state.unit_of_work())
+            with self._acting(session, "pay", nonce):
+                result = past_due.pay_invoice(session, self.invoice_id, self.selected,
+                                              locale=self.lang,
+                                              uow=portal_state.unit_of_work())
         except ResourceMissing:
             self.view = "error"
             return None

@@ -63,12 +63,13 @@ class MethodsState(ManageState):
 
     # --- the skeleton ---------------------------------------------------------------
 
-    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any]
-              ) -> tuple[PortalSession, Any] | None:
-        """Run one rule on the re-checked session: its session and result, or None when
-        the session lapsed (the expired view shows) or the rule refused (the error shows,
-        next to its field when it concerns one)."""
-        done = self._run(action, self._fail)
+    def _call(self, action: Callable[[PortalSession, UnitOfWork], Any], *, handler: str,
+              nonce: str) -> tuple[PortalSession, Any] | None:
+        """Run one rule on the re-checked session, as the action ``handler`` clicked with
+        ``nonce`` (:meth:`PortalState._acting`): its session and result, or None when the
+        session lapsed (the expired view shows) or the rule refused (the error shows, next
+        to its field when it concerns one)."""
+        done = self._run(action, self._fail, handler=handler, nonce=nonce)
         self.working = False
         return done
 
@@ -126,7 +127,9 @@ class MethodsState(ManageState):
         if not returning:
             self._after_adding_method = ""  # the list opened for itself
             return None
-        done = self._call(lambda s, uow: actions.finish_setup(s, returning, uow=uow))
+        # Named by the setup intent it returns from: reloading the page is the same action.
+        done = self._call(lambda s, uow: actions.finish_setup(s, returning, uow=uow),
+                          handler="finish_setup", nonce=returning)
         self._show_page(session)
         if done is None:
             self.banner, self.banner_kind, self.error = self.error, "error", ""
@@ -154,10 +157,11 @@ class MethodsState(ManageState):
         return rx.redirect(PORTAL_PAYMENT_METHODS, replace=True)
 
     @rx.event
-    def make_default(self, payment_method: str) -> None:
+    def make_default(self, payment_method: str, nonce: str) -> None:
         """Make one of the listed methods the default."""
         self.error, self.removing = "", ""
-        done = self._call(lambda s, uow: actions.make_default(s, payment_method, uow=uow))
+        done = self._call(lambda s, uow: actions.make_default(s, payment_method, uow=uow),
+                          handler="make_default", nonce=nonce)
         if done is not None:
             self._show_page(done[0])
             self._say(_("Your default payment method was updated."))
@@ -180,11 +184,11 @@ class MethodsState(ManageState):
         self.removing = ""
 
     @rx.event
-    def remove(self, payment_method: str) -> None:
+    def remove(self, payment_method: str, nonce: str) -> None:
         """Detach one of the listed methods (refused for the last one a plan depends on)."""
         self.error, self.removing = "", ""
         done = self._call(lambda s, uow: actions.remove_payment_method(
-            s, payment_method, uow=uow))
+            s, payment_method, uow=uow), handler="remove", nonce=nonce)
         if done is not None:
             self._show_page(done[0])
             self._say(_("The payment method was removed."))
@@ -228,7 +232,7 @@ class MethodsState(ManageState):
         self.error = ""
 
     @rx.event
-    def submit(self) -> Iterator[Any]:
+    def submit(self, nonce: str) -> Iterator[Any]:
         """Set the method up: saved, or off to the authorization page."""
         if self.working or self.step != "add" or not self.kind:
             return
@@ -245,7 +249,7 @@ class MethodsState(ManageState):
             return actions.add_payment_method(session, data, return_url=return_url(),
                                               mandate_acceptance=mandate, uow=uow)
 
-        done = self._call(add)
+        done = self._call(add, handler="submit", nonce=nonce)
         if done is None:
             return
         session, intent = done

@@ -32,6 +32,7 @@ from portal_app.web.console_sign_in import ROUTES as CONSOLE_ROUTES
 from portal_app.web.invoice_pages import ROUTES as INVOICE_ROUTES
 from portal_app.web.mandate_pages import ROUTES as MANDATE_ROUTES
 from portal_app.web.portal_links import ROUTES as PORTAL_ROUTES
+from portal_app.web.stripe_webhooks import ROUTES as STRIPE_WEBHOOK_ROUTES
 from portal_app.web.test_authorization import ROUTES as TEST_AUTHORIZATION_ROUTES
 
 MAX_BODY_BYTES = 1024 * 1024  # far above any form Portico takes; Stripe's own bodies are small
@@ -211,7 +212,8 @@ class BodyLimit:
 def build_http_app() -> Starlette:
     """Every plain HTTP route Portico serves beside the Reflex pages, behind the body limit."""
     # The OpenAPI document first: API_ROUTES ends with the keyed 404 for any other /v1 URL.
-    routes: list[Any] = [*OPENAPI_ROUTES, *PORTICO_ROUTES, *API_ROUTES, *PORTAL_ROUTES,
-                         *CONSOLE_ROUTES, *INVOICE_ROUTES,
+    # Inbound webhooks before them all: the busiest route is matched first.
+    routes: list[Any] = [*STRIPE_WEBHOOK_ROUTES, *OPENAPI_ROUTES, *PORTICO_ROUTES, *API_ROUTES,
+                         *PORTAL_ROUTES, *CONSOLE_ROUTES, *INVOICE_ROUTES,
                          *TEST_AUTHORIZATION_ROUTES, *MANDATE_ROUTES]
     return Starlette(routes=routes, middleware=[Middleware(BodyLimit)])

@@ -54,16 +54,21 @@ class WebhookDelivery(SQLModel, table=True):
     """One event owed to one endpoint: pending until it succeeds or fails for good."""
 
     __tablename__ = "webhook_delivery"
-    __table_args__ = (Index("ix_webhook_delivery_event", "event_id", "endpoint_id"),)
+    __table_args__ = (
+        # The workers' claim: pending rows in due order, one range scan.
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # ``pending_webhooks`` of the events a claim sends (and every lookup by event).
+        Index("ix_webhook_delivery_event_status", "event_id", "status"),
+    )
 
     id: str = Field(primary_key=True, default_factory=new_id("whd"))
     account_id: str = Field(foreign_key="account.id", index=True)
     endpoint_id: str = Field(foreign_key="webhook_endpoint.id", index=True)
     event_id: str  # the public ``evt_`` id
     event_type: str
-    status: str = Field(default=DELIVERY_PENDING, max_length=16, index=True)
+    status: str = Field(default=DELIVERY_PENDING, max_length=16)
     attempt_count: int = 0
-    next_attempt_at: datetime | None = time_field(index=True, nullable=True)
+    next_attempt_at: datetime | None = time_field(nullable=True)
     lease_until: datetime | None = time_field(nullable=True)
     created: datetime = time_field(index=True)  # the event's time
     delivered_at: datetime | None = time_field(nullable=True)

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import ssl
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from portal_app.webhooks.models import RESPONSE_EXCERPT_LIMIT
@@ -102,23 +104,37 @@ class Request:
     @classmethod
     def build(cls, url: str, *, payload: bytes, headers: dict[str, str]) -> Request:
         """Raises ValueError for a URL that cannot be sent to."""
-        parts = urlsplit(url)
-        host = parts.hostname
-        if parts.scheme not in ("http", "https") or not host or any(
-                c in url or any(c in v for v in headers.values()) for c in "\r\n\0"):
-            raise ValueError(f"not a URL to POST to: {url[:100]}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        ascii_host = host.encode("idna").decode() if not host.isascii() else host
-        authority = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
-        if parts.port is not None:
-            authority += f":{parts.port}"
-        target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
-        if parts.query:
-            target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-        lines = [f"POST {target} HTTP/1.1", f"Host: {authority}",
-                 *(f"{name}: {value}" for name, value in headers.items()),
+        scheme, host, port, start = _request_start(url)
+        if any(_CONTROL.search(value) for value in headers.values()):
+            raise ValueError("a header value holds a control character")
+        lines = [start, *(f"{name}: {value}" for name, value in headers.items()),
                  f"Content-Length: {len(payload)}", "Connection: keep-alive", "", ""]
-        return cls(parts.scheme, ascii_host, port, "\r\n".join(lines).encode("latin-1"))
+        return cls(scheme, host, port, "\r\n".join(lines).encode("latin-1"))
+
+
+_CONTROL = re.compile("[\r\n\0]")
+
+
+@lru_cache(maxsize=4096)
+def _request_start(url: str) -> tuple[str, str, int, str]:
+    """Scheme, ASCII host, port, and the request and ``Host`` lines of a POST to ``url``.
+
+    Parsed once per URL (a worker sends to the same few URLs thousands of times).
+    Raises ValueError for a URL that cannot be sent to.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host or _CONTROL.search(url):
+        raise ValueError(f"not a URL to POST to: {url[:100]}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    ascii_host = host.encode("idna").decode() if not host.isascii() else host
+    authority = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+    if parts.port is not None:
+        authority += f":{parts.port}"
+    target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    if parts.query:
+        target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return parts.scheme, ascii_host, port, f"POST {target} HTTP/1.1\r\nHost: {authority}"
 
 
 class _Response:

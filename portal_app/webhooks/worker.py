@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, case, func, insert, or_, update
+from sqlalchemy import Connection, Table, bindparam, case, func, or_, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -53,7 +53,7 @@ from portal_app.events.models import Event
 from portal_app.ids import new_id
 from portal_app.settings import get_settings
 from portal_app.webhooks.addresses import check_destination
-from portal_app.webhooks.events import pending_counts, prune_events, render_event
+from portal_app.webhooks.events import prune_events, render_event
 from portal_app.webhooks.models import (
     DELIVERY_FAILED,
     DELIVERY_PENDING,
@@ -64,6 +64,7 @@ from portal_app.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from portal_app.webhooks.outbox import insert_rows
 from portal_app.webhooks.schedule import STRIPE_LIKE, RetrySchedule
 from portal_app.webhooks.sender import DEFAULT_TIMEOUT, Outcome, Sender
 from portal_app.webhooks.signing import SealedSecretError, open_secret, signature_header
@@ -150,64 +151,71 @@ def claim_due(uow: UnitOfWork, *, limit: int, lease: timedelta, send_window: flo
                     is None:
                 return []
             uow.lock_for_writing()
-        # Core rows, not ORM objects: a claim reads a few hundred rows many times a second.
-        due = (core_select(DELIVERIES.c.id, DELIVERIES.c.account_id, DELIVERIES.c.endpoint_id,
-                           DELIVERIES.c.event_id, DELIVERIES.c.created,
-                           DELIVERIES.c.attempt_count)
-               .where(*due_now).order_by(DELIVERIES.c.next_attempt_at).limit(limit))
+        due = (core_select(DELIVERIES.c.id).where(*due_now)
+               .order_by(DELIVERIES.c.next_attempt_at).limit(limit))
         if conn.dialect.name == "postgresql":
             # Workers claiming at once skip each other's rows instead of waiting for them.
             due = due.with_for_update(skip_locked=True)
-        rows = conn.execute(due).all()
+        # Core rows, not ORM objects, and one statement that picks and leases them: a
+        # claim takes a few hundred rows many times a second.
+        rows = conn.execute(
+            update(DELIVERIES).where(DELIVERIES.c.id.in_(due.scalar_subquery()))
+            .values(lease_until=now + lease)
+            .returning(DELIVERIES.c.id, DELIVERIES.c.account_id, DELIVERIES.c.endpoint_id,
+                       DELIVERIES.c.event_id, DELIVERIES.c.created,
+                       DELIVERIES.c.attempt_count)).all()
         if not rows:
             return []
-        endpoints = {e.id: e for e in uow.session.exec(select(WebhookEndpoint).where(
-            col(WebhookEndpoint.id).in_({r.endpoint_id for r in rows}))).all()}
-        event_ids = {r.event_id for r in rows}
-        # An event row read as a Core row has the attributes render_event reads.
+        endpoints = {e.id: e for e in conn.execute(
+            core_select(ENDPOINTS.c.id, ENDPOINTS.c.url, ENDPOINTS.c.status,
+                        ENDPOINTS.c.livemode, ENDPOINTS.c.secret_sealed)
+            .where(ENDPOINTS.c.id.in_({r.endpoint_id for r in rows}))).all()}
+        # An event row read as a Core row has the attributes render_event reads; each
+        # comes with its pending deliveries (Stripe's ``pending_webhooks``), this one's
+        # included.
+        of_event = DELIVERIES.alias("of_event")
+        pending = core_select(func.count()).where(
+            of_event.c.event_id == EVENTS.c.id,
+            of_event.c.status == DELIVERY_PENDING).scalar_subquery()
         events: dict[str, Any] = {e.id: e for e in conn.execute(
-            core_select(EVENTS).where(EVENTS.c.id.in_(event_ids))).all()}
-        pending = pending_counts(uow, event_ids)
+            core_select(EVENTS, pending.label("pending_webhooks"))
+            .where(EVENTS.c.id.in_({r.event_id for r in rows}))).all()}
         payloads: dict[str, str] = {}
         secrets: dict[str, str | None] = {}
         claims: list[Claim] = []
-        dead: list[tuple[str, str]] = []
+        dead: list[dict[str, str]] = []
         send_by = time.monotonic() + send_window
         for row in rows:
             endpoint = endpoints[row.endpoint_id]
             event = events.get(row.event_id)
             if endpoint.id not in secrets:
-                secrets[endpoint.id] = _open(endpoint)
+                secrets[endpoint.id] = _open(endpoint.secret_sealed, endpoint.id)
             secret = secrets[endpoint.id]
             if endpoint.status != ENDPOINT_ENABLED or event is None or secret is None:
-                dead.append((row.id, "endpoint disabled" if endpoint.status != ENDPOINT_ENABLED
-                             else "event not found" if event is None
-                             else "signing secret does not open"))
+                dead.append({"d_id": row.id, "d_error": (
+                    "endpoint disabled" if endpoint.status != ENDPOINT_ENABLED
+                    else "event not found" if event is None
+                    else "signing secret does not open")})
                 continue
             if event.id not in payloads:
                 payloads[event.id] = json.dumps(
-                    render_event(event, pending_webhooks=pending.get(event.id, 0)))
+                    render_event(event, pending_webhooks=event.pending_webhooks))
             claims.append(Claim(
                 delivery_id=row.id, account_id=row.account_id, endpoint_id=endpoint.id,
                 event_id=event.id, url=endpoint.url, livemode=endpoint.livemode, secret=secret,
                 payload=payloads[event.id], created=row.created, attempt_count=row.attempt_count,
                 send_by=send_by))
-        if claims:
-            conn.execute(update(DELIVERIES)
-                         .where(DELIVERIES.c.id.in_([c.delivery_id for c in claims]))
-                         .values(lease_until=now + lease))
         if dead:
             conn.execute(update(DELIVERIES).where(DELIVERIES.c.id == bindparam("d_id"))
                          .values(status=DELIVERY_FAILED, next_attempt_at=None,
-                                 lease_until=None, last_error=bindparam("d_error")),
-                         [{"d_id": d, "d_error": e} for d, e in dead])
+                                 lease_until=None, last_error=bindparam("d_error")), dead)
         uow.commit()
         return claims
 
 
-def _open(endpoint: WebhookEndpoint) -> str | None:
+def _open(sealed: bytes, endpoint_id: str) -> str | None:
     try:
-        return open_secret(endpoint.secret_sealed, endpoint_id=endpoint.id)
+        return open_secret(sealed, endpoint_id=endpoint_id)
     except SealedSecretError:
         return None
 
@@ -258,32 +266,57 @@ def record_results(uow: UnitOfWork, results: list[Result], *,
                     last[2] if last is not None and last[2] is not None else started)
                 health[claim.endpoint_id] = (started, outcome.succeeded, first_failure)
         conn = uow.session.connection()
-        if attempts:
-            conn.execute(insert(ATTEMPTS), attempts)
+        insert_rows(conn, ATTEMPTS, attempts)
         if updates:
-            # A delivery failed meanwhile (its endpoint disabled) keeps its status unless
-            # this attempt succeeded; the attempt is counted either way.
-            delivered_at = bindparam("d_delivered", type_=UTCDateTime())
-            takes_outcome = or_(DELIVERIES.c.status == DELIVERY_PENDING,
-                                delivered_at.is_not(None))
-            conn.execute(
-                update(DELIVERIES)
-                .where(DELIVERIES.c.id == bindparam("d_id"))
-                .values(status=case((takes_outcome, bindparam("d_status")),
-                                    else_=DELIVERIES.c.status),
-                        next_attempt_at=case((takes_outcome, bindparam(
-                            "d_next", type_=UTCDateTime())), else_=None),
-                        delivered_at=func.coalesce(delivered_at, DELIVERIES.c.delivered_at),
-                        attempt_count=bindparam("d_count"),
-                        last_http_status=bindparam("d_http"), last_error=bindparam("d_error"),
-                        lease_until=None),
-                updates)
+            _write_outcomes(conn, updates)
         if released:
             conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(released))
                          .values(lease_until=None))
         stats.endpoints_disabled = _update_health(uow, health, now=now, schedule=schedule)
         uow.commit()
     return stats
+
+
+# A delivery failed meanwhile (its endpoint disabled) keeps its status and error unless
+# this attempt succeeded; the attempt is counted either way.
+_TAKES_OUTCOME = f"(d.status = '{DELIVERY_PENDING}' OR v.delivered_at IS NOT NULL)"
+# PostgreSQL: every outcome of a batch in one statement, its columns passed as arrays (one
+# fixed statement, prepared once; an executemany there is one statement per row).
+_OUTCOMES_POSTGRESQL = text(f"""
+UPDATE webhook_delivery AS d SET
+    status = CASE WHEN {_TAKES_OUTCOME} THEN v.status ELSE d.status END,
+    next_attempt_at = CASE WHEN {_TAKES_OUTCOME} THEN v.next_attempt_at END,
+    delivered_at = COALESCE(v.delivered_at, d.delivered_at),
+    attempt_count = v.attempt_count,
+    last_http_status = v.http_status,
+    last_error = CASE WHEN {_TAKES_OUTCOME} THEN v.error ELSE d.last_error END,
+    lease_until = NULL
+FROM unnest(CAST(:d_id AS text[]), CAST(:d_status AS text[]), CAST(:d_count AS int[]),
+            CAST(:d_next AS timestamptz[]), CAST(:d_delivered AS timestamptz[]),
+            CAST(:d_http AS int[]), CAST(:d_error AS text[]))
+    AS v(id, status, attempt_count, next_attempt_at, delivered_at, http_status, error)
+WHERE d.id = v.id""")
+
+
+def _write_outcomes(conn: Connection, updates: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(_OUTCOMES_POSTGRESQL, {key: [u[key] for u in updates] for key in updates[0]})
+        return
+    # SQLite: the same as an executemany, which its driver runs in C.
+    delivered_at = bindparam("d_delivered", type_=UTCDateTime())
+    takes_outcome = or_(DELIVERIES.c.status == DELIVERY_PENDING, delivered_at.is_not(None))
+    conn.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == bindparam("d_id"))
+        .values(status=case((takes_outcome, bindparam("d_status")), else_=DELIVERIES.c.status),
+                next_attempt_at=case((takes_outcome, bindparam(
+                    "d_next", type_=UTCDateTime())), else_=None),
+                delivered_at=func.coalesce(delivered_at, DELIVERIES.c.delivered_at),
+                attempt_count=bindparam("d_count"), last_http_status=bindparam("d_http"),
+                last_error=case((takes_outcome, bindparam("d_error")),
+                                else_=DELIVERIES.c.last_error),
+                lease_until=None),
+        updates)
 
 
 def _update_health(uow: UnitOfWork, health: dict[str, tuple[datetime, bool, datetime | None]],
@@ -377,20 +410,37 @@ class Worker:
         return done
 
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> None:
-        """Deliver until ``stop`` is set (or, ``until_idle``, until nothing is due)."""
+        """Deliver until ``stop`` is set (or, ``until_idle``, until nothing is due).
+
+        Finished sends are recorded in the background, one batch at a time, while the
+        worker claims and sends the next ones: the database round trips of recording and
+        claiming overlap instead of following each other.
+        """
         sender = self.sender_factory() if self.sender_factory else Sender(timeout=self.timeout)
         in_flight: set[asyncio.Task[Result]] = set()
         done: list[Result] = []
+        recording: asyncio.Task[None] | None = None
 
         def finished(task: asyncio.Task[Result]) -> None:
             in_flight.discard(task)
             if not task.cancelled():
                 done.append(task.result())
 
+        def record_done() -> asyncio.Task[None] | None:
+            """Start recording what finished, unless a batch is being recorded."""
+            if recording is not None and not recording.done():
+                return recording
+            if recording is not None:
+                recording.result()  # a recording's unexpected error stops the worker
+            if not done:
+                return None
+            batch = done[:]
+            done.clear()
+            return asyncio.create_task(self._record(batch))
+
         try:
             while not stop.is_set():
-                if done:
-                    await self._record(done)
+                recording = record_done()
                 await self._maybe_prune()
                 room = self.max_in_flight - len(in_flight)
                 want = min(room, self.batch_size)
@@ -401,14 +451,19 @@ class Worker:
                     task = asyncio.create_task(self._deliver(sender, claim))
                     in_flight.add(task)
                     task.add_done_callback(finished)
+                busy: set[asyncio.Task[Any]] = set(in_flight)
+                if recording is not None:
+                    busy.add(recording)
                 if claims and len(claims) == want:
                     await asyncio.sleep(0)  # more may be due: claim again after a turn
-                elif in_flight:
-                    await asyncio.wait(in_flight, timeout=self.poll_interval,
+                elif busy:
+                    await asyncio.wait(busy, timeout=self.poll_interval,
                                        return_when=asyncio.FIRST_COMPLETED)
                     await asyncio.sleep(0.005)  # let a few more finish: fewer transactions
                 elif not done:
                     if until_idle:
+                        if recording is not None:
+                            recording.result()  # raises what the last recording raised
                         return
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
@@ -418,8 +473,10 @@ class Worker:
             try:
                 for task in in_flight:
                     task.cancel()
+                if recording is not None:
+                    await recording
                 if done:
-                    await self._record(done)
+                    await self._record(done[:])
             finally:
                 await sender.close()
 
@@ -431,9 +488,7 @@ class Worker:
         self.stats.claimed += len(claims)
         return claims
 
-    async def _record(self, results: list[Result]) -> None:
-        batch = results[:]
-        results.clear()
+    async def _record(self, batch: list[Result]) -> None:
         stats = await self._database(record_results, self.uow(), batch, schedule=self.schedule)
         if stats is not None:
             stats.claimed = 0

@@ -1,7 +1,8 @@
 """``bench/webhooks.py`` at a tiny size: the whole machine runs, and its counts are right.
 
-The smoke run (a few hundred events, one worker, SQLite, an outage and 500s) must deliver
-every owed (event, endpoint) pair with verified signatures; in the PostgreSQL pass of
+The smoke run (a few hundred events, one worker, SQLite, an outage and 500s; both phases:
+a prefilled outbox drained, then events written while delivered) must deliver every owed
+(event, endpoint) pair with verified signatures; in the PostgreSQL pass of
 ``make test`` the same with two workers on a database of its own (``webhooks_pytest``,
 dropped and made afresh; never the suite's). The bookkeeping that decides "lost",
 "duplicates" and "misdirected" is checked on a hand-made log.
@@ -14,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -41,9 +43,16 @@ def test_a_tiny_run_delivers_every_owed_event_through_500s_and_an_outage(
          "--workers", workers, "--batch", "50", "--fail-rate", "0.1", "--outage", "0.5",
          "--outage-after", "0", "--sample", "1", "--baseline", "200", "--timeout", "90",
          "--json"],
-        capture_output=True, text=True, timeout=240, env={**os.environ})
+        capture_output=True, text=True, timeout=300, env={**os.environ})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+    prefilled, live = json.loads(run.stdout.strip().splitlines()[-1])
+    assert (prefilled["mode"], live["mode"]) == ("prefill", "live")
+    assert prefilled["baseline_per_s"] == live["baseline_per_s"] > 0  # one baseline, two phases
+    for report in (prefilled, live):
+        check(report, database)
+
+
+def check(report: dict[str, Any], database: str) -> None:
     assert report["events"] == 400 and report["database"] == database
     # Account 1 (endpoints 0-2): every event, plus invoices, plus subscription changes
     # (2 of 8 types each); account 2 (endpoint 3): customer events (2 of 8): about 350.

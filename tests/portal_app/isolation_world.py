@@ -28,6 +28,7 @@ from portal_app.billing import (
     coupons,
     customers,
     meters,
+    payment_intents,
     payment_methods,
     schedules,
     test_clocks,
@@ -73,6 +74,7 @@ class Holder:
     subscription: str  # active, monthly, one item
     subscription_item: str
     invoice: str  # the subscription's first (paid) invoice
+    payment_intent: str  # the intent that collected it (named after it)
     scheduled_subscription: str  # a second subscription, managed by ...
     subscription_schedule: str
     session: str  # a portal session of this customer, opened in a browser ...
@@ -133,6 +135,7 @@ ACCOUNT_KINDS = ("product", "price", "other_price", "meter", "metered_price",
                  "test_clock", "payment_method_configuration", "webhook_endpoint",
                  "webhook_delivery")
 HOLDER_KINDS = ("customer", "payment_method", "subscription", "subscription_item", "invoice",
+                "payment_intent",
                 "scheduled_subscription", "subscription_schedule", "session", "flow", "tax_id",
                 "setup_intent", "open_setup_intent", "mandate")
 # The object kind of each attribute (two prices are both "price", and so on).
@@ -204,7 +207,9 @@ def _holder(make_uow: UowFactory, *, account_id: str, name: str, n: int, price: 
         flow_data={"type": "subscription_update_confirm", "subscription_update_confirm": {
             "subscription": sub, "items": [{"id": item, "price": other_price}]}})
     return Holder(customer=customer, payment_method=card, subscription=sub,
-                  subscription_item=item, invoice=invoice, scheduled_subscription=scheduled,
+                  subscription_item=item, invoice=invoice,
+                  payment_intent=payment_intents.payment_intent_id(invoice),
+                  scheduled_subscription=scheduled,
                   subscription_schedule=schedule, session=session.id, portal_cookie=cookie,
                   flow=flow, confirm_cookie=confirm_cookie,
                   tax_id=tax_id_ledger.create_tax_id(customer, type="us_ein", value="12-3456789",

@@ -17,8 +17,6 @@ Revision ID: d10b00000002
 Revises: d10a00000001
 Create Date: 2026-11-29 11:00:00
 """
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Sequence, Union
 
 from alembic import op
@@ -27,6 +25,7 @@ import sqlmodel.sql.sqltypes
 import portal_app.dbtypes  # noqa: F401
 
 from portal_app.api.idempotency import SealingKey, StoredResponse
+from portal_app.migrate import foreign_keys_deferred_on_sqlite
 
 
 revision: str = 'd10b00000002'
@@ -58,25 +57,6 @@ NAMING = {'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
 
 def _is_sqlite() -> bool:
     return op.get_bind().dialect.name == 'sqlite'
-
-
-@contextmanager
-def _foreign_keys_deferred_on_sqlite() -> Iterator[None]:
-    if not _is_sqlite():
-        yield
-        return
-    raw = op.get_bind().connection.dbapi_connection
-    assert raw is not None
-    raw.commit()  # PRAGMA foreign_keys is a no-op inside a transaction
-    raw.execute('PRAGMA foreign_keys=OFF')
-    try:
-        yield
-        broken = raw.execute('PRAGMA foreign_key_check').fetchall()
-        if broken:
-            raise RuntimeError(f'foreign keys broken by the migration: {broken[:10]}')
-        raw.commit()
-    finally:
-        raw.execute('PRAGMA foreign_keys=ON')
 
 
 def _widen(table: str, columns: Sequence[str], *, to: type[sa.types.TypeEngine]) -> None:
@@ -183,7 +163,7 @@ def _unseal_idempotency_records() -> None:
 
 
 def upgrade() -> None:
-    with _foreign_keys_deferred_on_sqlite():
+    with foreign_keys_deferred_on_sqlite(op.get_bind()):
         _rekey_coupons(per_account=True)
         for table, columns in WIDE_COLUMNS.items():
             _widen(table, columns, to=sa.BigInteger)
@@ -192,7 +172,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with _foreign_keys_deferred_on_sqlite():
+    with foreign_keys_deferred_on_sqlite(op.get_bind()):
         _unseal_idempotency_records()
         _widen_event_seq(to='integer')
         for table, columns in WIDE_COLUMNS.items():

@@ -7,7 +7,6 @@ test database; its clock follows each test's frozen ``clock`` fixture.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,19 +14,8 @@ import stripe
 from sqlalchemy.engine import Engine
 
 from portal_app.api.routes import build_api
-from portal_app.clock import Clock, FrozenClock
-from tests.embedded_server import EmbeddedServer
-
-
-class FollowingClock:
-    """The server's clock: whichever test clock is current."""
-
-    def __init__(self) -> None:
-        self.current: Clock | None = None
-
-    def __call__(self) -> datetime:
-        assert self.current is not None, "no test clock is current"
-        return self.current()
+from portal_app.clock import FrozenClock
+from tests.embedded_server import EmbeddedServer, FollowingClock
 
 
 class ApiServer(EmbeddedServer):

@@ -78,6 +78,7 @@ COLLECTION_KINDS = {
     "promotion_codes": "promotion_code",
     "subscriptions": "subscription",
     "invoices": "invoice",
+    "payment_intents": "payment_intent",
     "subscription_schedules": "subscription_schedule",
     "configurations": "configuration",
     "offers": "offer",
@@ -112,6 +113,8 @@ NOT_REFERENCES = frozenset({
     "trial_extension", "trial_period_days", "type", "unit_amount", "unit_label",
     "value", "value_grouping_window", "value_settings", "tax_exempt",
     "frozen_time", "paid_out_of_band",
+    # A subscription's cancel time (only "" is accepted: unset), invoice items' pending flag.
+    "cancel_at", "pending",
     # Payment methods of every type (their nested details), setup intents' plain values.
     "acss_debit", "amazon_pay", "au_becs_debit", "bacs_debit", "cashapp", "kakao_pay",
     "kr_card", "link", "naver_pay", "nz_bank_account", "paypal", "revolut_pay", "samsung_pay",
@@ -132,6 +135,9 @@ ENDPOINT_NOT_REFERENCES: dict[tuple[str, str], frozenset[str]] = {
     # Summaries are computed, not stored: their cursors are ids of this list only.
     ("GET", "/v1/billing/meters/{id}/event_summaries"): frozenset({"starting_after",
                                                                     "ending_before"}),
+    # Pending invoice items are paged as one computed list: a cursor that is not an item of
+    # it (another merchant's or none) is 404.
+    ("GET", "/v1/invoiceitems"): frozenset({"starting_after", "ending_before"}),
 }
 
 # Ids (typed ``Id`` in an endpoint's schema) of nothing in Portico.
@@ -252,10 +258,16 @@ VALID: dict[tuple[str, str], list[Valid]] = {
         Valid(lambda m: {"promotion_code": m.promotion_code}),
         Valid(lambda m: {"discounts[0][promotion_code]": m.promotion_code})],
     ("POST", "/v1/subscriptions/{id}/resume"): [Valid(lambda m: {}, before=_pause)],
-    ("GET", "/v1/subscriptions"): [Valid(lambda m: {"customer": m.first.customer})],
+    ("GET", "/v1/subscriptions"): [Valid(lambda m: {"customer": m.first.customer}),
+                                   Valid(lambda m: {"test_clock": m.test_clock})],
+    ("GET", "/v1/invoiceitems"): [Valid(lambda m: {"customer": m.first.customer,
+                                                   "invoice": m.first.invoice,
+                                                   "pending": "false"})],
     ("POST", "/v1/invoices/{id}/pay"): [Valid(lambda m: {
         "payment_method": m.first.payment_method}, before=reopen_first_invoice)],
     ("POST", "/v1/invoices/{id}/finalize"): [Valid(lambda m: {}, before=draft_first_invoice)],
+    ("POST", "/v1/payment_intents/{id}/confirm"): [Valid(lambda m: {
+        "payment_method": m.first.payment_method}, before=reopen_first_invoice)],
     ("POST", "/v1/invoices/{id}/void"): [Valid(lambda m: {}, before=reopen_first_invoice)],
     ("POST", "/v1/invoices/{id}/mark_uncollectible"): [Valid(lambda m: {}, before=reopen_first_invoice)],
     ("POST", "/v1/test_helpers/test_clocks"): [Valid(lambda m: {
@@ -268,7 +280,11 @@ VALID: dict[tuple[str, str], list[Valid]] = {
         Valid(lambda m: {"customer": m.first.customer}),
         Valid(lambda m: {"subscription": m.first.subscription,
                          "subscription_details[items][0][id]": m.first.subscription_item,
-                         "subscription_details[items][0][price]": m.other_price})],
+                         "subscription_details[items][0][price]": m.other_price}),
+        Valid(lambda m: {"subscription": m.first.subscription,
+                         "discounts[0][coupon]": m.coupon}),
+        Valid(lambda m: {"subscription": m.first.subscription,
+                         "discounts[0][promotion_code]": m.promotion_code})],
     ("POST", "/v1/subscription_schedules"): [Valid(lambda m: {
         "from_subscription": m.first.subscription})],
     ("POST", "/v1/subscription_schedules/{id}"): [Valid(lambda m: {

@@ -153,6 +153,12 @@ NOT_ID_PARAMS = {
     ("WebhookEndpointState.resend_failed", "form_data"): "a day",
 }
 
+# Parameters of any handler that are no id, by name, and why.
+NOT_ID_NAMES = {
+    "nonce": "names the click (the page's action_nonce), not an object: only the session's "
+             "own actions are named with it",
+}
+
 # Handlers that take no id, and why. Everything else runs in a script.
 NO_IDS = {
     "*.setvar": "Reflex's generic setter: it calls this State's own set_* handlers, each "
@@ -225,6 +231,8 @@ NO_IDS = {
     "ExperimentState.refresh": "reads the experiment of the route again (scripted: load)",
     "ExperimentState.set_confirm_open": "closes the dialog",
     "WebhookNoticeState.load": "the account's own endpoints",
+    "BillingState.load": "the account's own billing settings",
+    "BillingState.import_configurations": "imports into the account from its own Stripe",
     "WebhooksState.load": "the account's own endpoints",
     "WebhooksState.retry": "the account's own endpoints",
     "WebhooksState.open_new": "an empty dialog",
@@ -293,39 +301,50 @@ ENDPOINT_FORM = {"url": "https://hooks.isolation.test/v2", "description": "Isola
 OFFER_FORM = {"name": "Isolation", "headline": "", "percent": "10", "months": "3"}
 EXPERIMENT_FORM = {"name": "Isolation", "holdout": "0", "weight_v1": "1", "weight_v2": "1"}
 
+# What a portal button sends with its click: the page's nonce (any, for these scripts).
+NONCE = "click-1"
+
+
+def click(m: Merchant, h: Holder) -> tuple[str]:
+    """The arguments of a button's click that carries nothing but the nonce."""
+    return (NONCE,)
+
+
 SCRIPTS: dict[str, list[Script]] = {
     "ManageState": [
-        Script((Step("load"), Step("reactivate", lambda m, h: (h.subscription,)))),
-        Script((Step("load"), Step("resume", lambda m, h: (h.subscription,)))),
-        Script((Step("load"), Step("cancel_scheduled_change", lambda m, h: (h.subscription,)))),
+        Script((Step("load"), Step("reactivate", lambda m, h: (h.subscription, NONCE)))),
+        Script((Step("load"), Step("resume", lambda m, h: (h.subscription, NONCE)))),
+        Script((Step("load"),
+                Step("cancel_scheduled_change", lambda m, h: (h.subscription, NONCE)))),
     ],
     "UpdateState": [
         Script((Step("load"), Step("choose_item", lambda m, h: (h.subscription_item,)),
                 Step("choose_price", lambda m, h: (m.other_price,)), Step("review"),
-                Step("confirm")), query=_sub),
+                Step("confirm", click)), query=_sub),
         Script((Step("load"), Step("set_promotion_code", lambda m, h: (m.promotion_code_code,)),
-                Step("review"), Step("confirm")), query=_sub),
-        Script((Step("load_confirm"), Step("confirm")), query=_sub, browser="confirm_cookie"),
+                Step("review"), Step("confirm", click)), query=_sub),
+        Script((Step("load_confirm"), Step("confirm", click)), query=_sub,
+               browser="confirm_cookie"),
     ],
-    "PauseState": [Script((Step("load"), Step("confirm")), query=_sub)],
+    "PauseState": [Script((Step("load"), Step("confirm", click)), query=_sub)],
     "MethodsState": [
         Script((Step("load"),), query=lambda m, h: {"setup_intent": h.setup_intent}),
-        Script((Step("load"), Step("make_default", lambda m, h: (h.payment_method,)))),
+        Script((Step("load"), Step("make_default", lambda m, h: (h.payment_method, NONCE)))),
         Script((Step("load"), Step("ask_remove", lambda m, h: (h.payment_method,)))),
-        Script((Step("load"), Step("remove", lambda m, h: (h.payment_method,)))),
+        Script((Step("load"), Step("remove", lambda m, h: (h.payment_method, NONCE)))),
     ],
     "DetailsState": [
         Script((Step("load"), Step("ask_remove_tax_id", lambda m, h: (h.tax_id,)),
-                Step("remove_tax_id", lambda m, h: (h.tax_id,)))),
+                Step("remove_tax_id", lambda m, h: (h.tax_id, NONCE)))),
     ],
     "PayState": [Script((Step("load"), Step("choose", lambda m, h: (h.payment_method,)),
-                         Step("pay")), query=lambda m, h: {"invoice": h.invoice},
+                         Step("pay", click)), query=lambda m, h: {"invoice": h.invoice},
                         before=reopen_first_invoice)],
     "CancelState": [
         Script((Step("load"), Step("choose_reason", lambda m, h: ("too_expensive",)),
-                Step("submit_reason"), Step("accept_offer")), query=_sub),
+                Step("submit_reason", click), Step("accept_offer", click)), query=_sub),
         Script((Step("load"), Step("choose_reason", lambda m, h: ("unused",)),
-                Step("submit_reason"), Step("confirm")), query=_sub),
+                Step("submit_reason", click), Step("confirm", click)), query=_sub),
     ],
     "EventsState": [
         Script((Step("load"), Step("open_event", lambda m, h: (m.event,)))),
@@ -401,7 +420,8 @@ def param_kind(cls: type, handler: str, param: inspect.Parameter) -> str | None:
         return ID_PARAMS[key]
     if param.name.endswith("_id"):
         return ID_NAMES[param.name.removesuffix("_id")]
-    if key in NOT_ID_PARAMS or param.annotation in (bool, "bool") or handler == "setvar":
+    if key in NOT_ID_PARAMS or param.name in NOT_ID_NAMES or param.annotation in (bool, "bool") \
+            or handler == "setvar":
         return None
     raise KeyError(key)
 
@@ -480,8 +500,9 @@ def call(cls: type[rx.State], state: Any, handler: str, args: tuple[Any, ...]) -
     return list(result) if isinstance(result, list) else [result]
 
 
-# Vars that hold no data of anybody: the catalogs of UI strings, Reflex's own.
-_NOT_DATA = frozenset({"t", "text", "is_hydrated", "router", "router_data"})
+# Vars that hold no data of anybody: the catalogs of UI strings, Reflex's own, the random
+# name of the page's next click.
+_NOT_DATA = frozenset({"t", "text", "is_hydrated", "router", "router_data", "action_nonce"})
 
 
 def _var_names(cls: type[rx.State]) -> list[str]:

@@ -121,14 +121,14 @@ def test_reason_then_coupon_offer_accepted(shop: Shop, make_uow: UowFactory) -> 
         ("other", "Other reason")]
     run(CancelState.choose_reason, state, "too_expensive")
     run(CancelState.set_comment, state, "  A bit much  ")
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
 
     assert state.step == "offer", state.error
     assert state.offer.title == "50% off for 3 months"
     assert state.offer.detail == ("Pay €10.00 instead of €20.00 per month: you save €10.00 "
                                   "each time.")
     assert state.offer.accept_label == "Apply the discount"
-    run(CancelState.accept_offer, state)
+    run(CancelState.accept_offer, state, state.action_nonce)
 
     assert state.step == "saved", state.error
     assert state.outcome_title == "Thanks for staying!"
@@ -148,11 +148,11 @@ def test_accepting_twice_applies_once(shop: Shop, make_uow: UowFactory) -> None:
                      shop.sub.id)
     run(CancelState.load, state)
     run(CancelState.choose_reason, state, "unused")
-    run(CancelState.submit_reason, state)
-    run(CancelState.accept_offer, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
+    run(CancelState.accept_offer, state, state.action_nonce)
     state.step = "offer"  # a second click that arrived late, or a crafted event
 
-    run(CancelState.accept_offer, state)
+    run(CancelState.accept_offer, state, state.action_nonce)
 
     assert state.error == ""
     assert len(discounts(shop, make_uow)) == 1
@@ -167,15 +167,15 @@ def test_only_the_presented_offer_can_be_accepted(shop: Shop, make_uow: UowFacto
     run(CancelState.load, state)
     # Nothing presented yet: a crafted acceptance does nothing.
     state.step, state.offer.id = "offer", shown
-    run(CancelState.accept_offer, state)
+    run(CancelState.accept_offer, state, state.action_nonce)
     assert state.error == "This offer isn't available any more."
 
     state.step = "reason"
     run(CancelState.choose_reason, state, "unused")
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert state.offer.id == shown and state.offer.title == "Take 14 days free"
     state.offer.id = other  # the browser swaps in another offer of the same merchant
-    run(CancelState.accept_offer, state)
+    run(CancelState.accept_offer, state, state.action_nonce)
 
     assert state.step == "offer"
     assert state.error == "This offer isn't available any more."
@@ -189,7 +189,7 @@ def test_another_customers_flow_is_out_of_reach(shop: Shop, make_uow: UowFactory
     victim = state_of(CancelState, open_link(shop, make_uow, offer=offer), shop.sub.id)
     run(CancelState.load, victim)
     run(CancelState.choose_reason, victim, "unused")
-    run(CancelState.submit_reason, victim)
+    run(CancelState.submit_reason, victim, victim.action_nonce)
     assert victim.step == "offer"
 
     mallory = billing_of(shop, make_uow).create_customer()["id"]
@@ -202,7 +202,7 @@ def test_another_customers_flow_is_out_of_reach(shop: Shop, make_uow: UowFactory
     for handler in (CancelState.submit_reason, CancelState.accept_offer,
                     CancelState.decline_offer, CancelState.confirm):
         attacker.step, attacker.reason, attacker.error = "offer", "unused", ""
-        run(handler, attacker)
+        run(handler, attacker, attacker.action_nonce)
         assert attacker.error, handler
 
     with make_uow() as uow:
@@ -218,20 +218,21 @@ def test_reason_and_comment_required(shop: Shop, make_uow: UowFactory) -> None:
     run(CancelState.load, state)
     assert state.comment_required
 
-    run(CancelState.submit_reason, state)  # the button is disabled: a crafted event
+    # The button is disabled: a crafted event.
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert (state.step, state.error) == ("reason", "Please choose a reason to continue.")
     run(CancelState.choose_reason, state, "switched_service")  # not one of the options
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert state.error == "Please choose one of the reasons shown."
     run(CancelState.choose_reason, state, "other")
     run(CancelState.set_comment, state, "   ")
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert state.error == "Please tell us a little more to continue."
 
     run(CancelState.set_comment, state, "Moving to a spreadsheet")
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert (state.step, state.error) == ("confirm", "")
-    run(CancelState.confirm, state)
+    run(CancelState.confirm, state, state.action_nonce)
 
     assert state.step == "done"
     assert state.outcome_title == "Your cancellation is confirmed"
@@ -251,17 +252,18 @@ def test_declined_offer_then_immediate_cancel(shop: Shop, make_uow: UowFactory) 
                      shop.sub.id)
     run(CancelState.load, state)
     run(CancelState.choose_reason, state, "unused")
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert state.offer.title == "Pause for 2 months"
     assert state.offer.detail.endswith("it resumes on Mar 31, 2026.")
 
-    run(CancelState.decline_offer, state)
+    run(CancelState.decline_offer, state, state.action_nonce)
     assert state.step == "confirm"
     run(CancelState.back, state)
     assert state.step == "reason"
-    run(CancelState.submit_reason, state)  # decided once: no offer the second time
+    # Decided once: no offer the second time.
+    run(CancelState.submit_reason, state, state.action_nonce)
     assert state.step == "confirm"
-    run(CancelState.confirm, state)
+    run(CancelState.confirm, state, state.action_nonce)
 
     assert (state.step, state.outcome_title) == ("done", "Your subscription is canceled")
     assert sub_of(shop, make_uow)["status"] == "canceled"
@@ -274,7 +276,7 @@ def test_reload_resumes_the_offer(shop: Shop, make_uow: UowFactory) -> None:
     state = state_of(CancelState, browser, shop.sub.id)
     run(CancelState.load, state)
     run(CancelState.choose_reason, state, "unused")
-    run(CancelState.submit_reason, state)
+    run(CancelState.submit_reason, state, state.action_nonce)
 
     again = state_of(CancelState, browser, shop.sub.id)
     run(CancelState.load, again)
@@ -297,11 +299,11 @@ def test_no_reason_step_and_the_sessions_retention_coupon(shop: Shop,
     run(CancelState.load, state)
     assert state.step == "choose"
 
-    run(CancelState.proceed, state)
+    run(CancelState.proceed, state, state.action_nonce)
     assert state.step == "offer"
     assert state.offer.title == "€5.00 off your next invoice"
     assert state.offer.detail == "Your next invoice: €15.00 instead of €20.00. You save €5.00."
-    result = run(CancelState.accept_offer, state)
+    result = run(CancelState.accept_offer, state, state.action_nonce)
 
     assert "https://acme.test/thanks" in str(result)
     assert len(discounts(shop, make_uow)) == 1
@@ -311,7 +313,7 @@ def test_a_lapsed_session_does_nothing(shop: Shop, make_uow: UowFactory) -> None
     state = state_of(CancelState, Browser(f"{COOKIE_NAME}=forged", ""), shop.sub.id)
     state._flow_id, state.step = "cflow_forged", "confirm"
 
-    run(CancelState.confirm, state)
+    run(CancelState.confirm, state, state.action_nonce)
 
     assert state.view == "expired"
     assert not sub_of(shop, make_uow)["cancel_at_period_end"]

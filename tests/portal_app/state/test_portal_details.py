@@ -62,7 +62,7 @@ def test_only_the_allowed_fields_are_on_the_form(shop: Shop, make_uow: UowFactor
     fill(state, name="Ada Lovelace", address__line1="1 Main St", address__city="Springfield",
          address__country="US")
     fill(state, address__state="IL", address__postal_code="62701")
-    run(DetailsState.save, state)
+    run(DetailsState.save, state, state.action_nonce)
     after = customer_of(shop, make_uow)
     assert (after["name"], after["email"]) == ("Ada Lovelace", "ada@example.test")
     assert after["address"] == {"line1": "1 Main St", "line2": None, "city": "Springfield",
@@ -78,13 +78,13 @@ def test_a_german_postcode_error_shows_next_to_the_field_then_saves(
     assert "address.state" not in labels and labels["address.postal_code"] == "Postal code"
     fill(state, name="Ada GmbH", address__line1="Unter den Linden 1", address__city="Berlin",
          address__postal_code="1011")
-    run(DetailsState.save, state)
+    run(DetailsState.save, state, state.action_nonce)
     errors = {f.key: f.error for f in state.address if f.error}
     assert errors == {"address.postal_code": "Check the format, for example 26133."}
     assert state.error == "Please check the highlighted fields."
     assert customer_of(shop, make_uow)["address"] is None  # nothing saved
     fill(state, address__postal_code="10117")
-    done = run(DetailsState.save, state)
+    done = run(DetailsState.save, state, state.action_nonce)
     assert any(isinstance(e, rx.event.EventSpec) for e in done)  # back to the overview
     assert state.banner == "Your billing information was updated."
     after = customer_of(shop, make_uow)
@@ -116,11 +116,11 @@ def test_tax_ids_added_refused_and_removed(shop: Shop, make_uow: UowFactory,
     DetailsState.choose_tax_type.fn(state, "eu_vat")
     assert state.tax_placeholder == "DE123456789"
     DetailsState.set_tax_value.fn(state, "DE136695977")
-    DetailsState.add_tax_id.fn(state)
+    DetailsState.add_tax_id.fn(state, state.action_nonce)
     assert state.tax_error.startswith("This number isn't valid for the chosen type")
     assert state.tax_ids == []
     DetailsState.set_tax_value.fn(state, "DE136695976")
-    DetailsState.add_tax_id.fn(state)
+    DetailsState.add_tax_id.fn(state, state.action_nonce)
     [row] = state.tax_ids
     assert (row.value, row.label, state.tax_error) == ("DE136695976", "Germany · EU VAT", "")
     DetailsState.choose_tax_type.fn(state, "not_a_type")  # ignored
@@ -128,7 +128,7 @@ def test_tax_ids_added_refused_and_removed(shop: Shop, make_uow: UowFactory,
     DetailsState.ask_remove_tax_id.fn(state, "txi_someone_elses")  # not listed: not found
     assert state.removing_tax_id == "" and state.banner == "We couldn't find that tax ID."
     DetailsState.ask_remove_tax_id.fn(state, row.id)
-    DetailsState.remove_tax_id.fn(state, row.id)
+    DetailsState.remove_tax_id.fn(state, row.id, state.action_nonce)
     assert state.tax_ids == [] and state.banner == "The tax ID was removed."
     types = [e.type for e in events_of(make_uow, account_id) if "tax_id" in e.type]
     assert types == ["customer.tax_id.created", "customer.tax_id.deleted"]
@@ -139,13 +139,13 @@ def test_another_customers_tax_id_cannot_be_removed(shop: Shop, make_uow: UowFac
     DetailsState.load.fn(other)
     DetailsState.choose_tax_type.fn(other, "eu_vat")
     DetailsState.set_tax_value.fn(other, "DE136695976")
-    DetailsState.add_tax_id.fn(other)
+    DetailsState.add_tax_id.fn(other, other.action_nonce)
     [theirs] = other.tax_ids
     grace = create_customer(account_id=shop.account_id, uow=make_uow(),
                             email="grace@example.test").id
     state = page(browser(shop, make_uow, customer=grace, **EVERYTHING))
     DetailsState.load.fn(state)
-    DetailsState.remove_tax_id.fn(state, theirs.id)
+    DetailsState.remove_tax_id.fn(state, theirs.id, state.action_nonce)
     assert (state.banner, state.banner_kind) == ("We couldn't find that tax ID.", "error")
     DetailsState.load.fn(other)
     assert [t.id for t in other.tax_ids] == [theirs.id]
@@ -163,10 +163,10 @@ def test_the_overview_summary(shop: Shop, make_uow: UowFactory) -> None:
     DetailsState.load.fn(state)
     fill(state, name="Ada", address__country="DE", address__line1="Unter den Linden 1",
          address__city="Berlin", address__postal_code="10117")
-    run(DetailsState.save, state)
+    run(DetailsState.save, state, state.action_nonce)
     DetailsState.choose_tax_type.fn(state, "eu_vat")
     DetailsState.set_tax_value.fn(state, "DE136695976")
-    DetailsState.add_tax_id.fn(state)
+    DetailsState.add_tax_id.fn(state, state.action_nonce)
     DetailsState.load_summary.fn(state)
     assert (state.summary_name, state.summary_email) == ("Ada", "ada@example.test")
     assert state.summary_address == ["Unter den Linden 1", "10117 Berlin", "Germany"]
@@ -180,12 +180,12 @@ def test_an_untouched_shipping_form_saves_no_shipping_address(shop: Shop, make_u
     DetailsState.load.fn(state)
     assert keys(state.shipping)[:2] == ["shipping.name", "shipping.phone"]
     fill(state, name="Ada")
-    run(DetailsState.save, state)
+    run(DetailsState.save, state, state.action_nonce)
     assert state.error == "" and customer_of(shop, make_uow)["shipping"] is None
     DetailsState.load.fn(state)
     fill(state, shipping__name="Ada", shipping__country="FR", shipping__line1="1 rue de Rivoli",
          shipping__city="Paris", shipping__postal_code="75001")
-    run(DetailsState.save, state)
+    run(DetailsState.save, state, state.action_nonce)
     assert customer_of(shop, make_uow)["shipping"] == {
         "name": "Ada", "phone": None, "address": {
             "line1": "1 rue de Rivoli", "line2": None, "city": "Paris", "state": None,

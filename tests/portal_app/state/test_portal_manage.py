@@ -74,12 +74,12 @@ def test_another_customers_subscription_is_refused(shop: Shop, make_uow: UowFact
     CancelState.load.fn(cancel)
     assert cancel.step == "unavailable"
     cancel.subscription_id = shop.sub.id  # a crafted event, past the page
-    list(CancelState.confirm.fn(cancel))
+    list(CancelState.confirm.fn(cancel, cancel.action_nonce))
     assert cancel.error
 
     pause = state_of(PauseState, cookie, shop.sub.id)
     pause.subscription_id, pause.choice = shop.sub.id, "indefinite"
-    PauseState.confirm.fn(pause)
+    PauseState.confirm.fn(pause, pause.action_nonce)
     assert pause.error
 
     update = state_of(UpdateState, cookie, shop.sub.id)
@@ -89,7 +89,7 @@ def test_another_customers_subscription_is_refused(shop: Shop, make_uow: UowFact
     assert update.step != "preview" and update.error
 
     overview = state_of(ManageState, cookie)
-    ManageState.reactivate.fn(overview, shop.sub.id)
+    ManageState.reactivate.fn(overview, shop.sub.id, overview.action_nonce)
     assert overview.banner_kind == "error"
 
     sub = status_of(make_uow, shop.sub.id)
@@ -103,7 +103,7 @@ def test_a_forged_cookie_does_nothing(shop: Shop, make_uow: UowFactory) -> None:
     state = state_of(CancelState, f"{COOKIE_NAME}=forged", shop.sub.id)
     state.subscription_id = shop.sub.id
 
-    list(CancelState.confirm.fn(state))
+    list(CancelState.confirm.fn(state, state.action_nonce))
 
     assert state.view == "expired"
     assert status_of(make_uow, shop.sub.id).canceled_at is None
@@ -124,7 +124,7 @@ def test_update_choose_preview_confirm(shop: Shop, make_uow: UowFactory) -> None
     assert state.step == "preview", state.error
     assert state.preview.new_plan == "3 × Growth"
 
-    result = UpdateState.confirm.fn(state)
+    result = UpdateState.confirm.fn(state, state.action_nonce)
 
     assert result is not None  # back to the overview
     assert state.banner == "Your plan was updated."
@@ -148,16 +148,16 @@ def test_cancel_flow_steps_and_reactivate(shop: Shop, make_uow: UowFactory) -> N
     state = state_of(CancelState, cookie, shop.sub.id)
     CancelState.load.fn(state)
     assert state.step == "choose"
-    list(CancelState.proceed.fn(state))
+    list(CancelState.proceed.fn(state, state.action_nonce))
     assert state.step == "confirm"
 
-    list(CancelState.confirm.fn(state))
+    list(CancelState.confirm.fn(state, state.action_nonce))
 
     assert status_of(make_uow, shop.sub.id).cancel_at_period_end
     overview = state_of(ManageState, cookie)
     ManageState.load.fn(overview)
     assert overview.cards[0].can_reactivate
-    ManageState.reactivate.fn(overview, shop.sub.id)
+    ManageState.reactivate.fn(overview, shop.sub.id, overview.action_nonce)
     assert overview.banner == "Your subscription will continue."
     assert not status_of(make_uow, shop.sub.id).cancel_at_period_end
 
@@ -174,15 +174,15 @@ def test_a_merchants_schedule_survives_the_customers_handlers(
     ManageState.load.fn(overview)
     assert not overview.cards[0].can_cancel_scheduled_change
 
-    ManageState.cancel_scheduled_change.fn(overview, shop.sub.id)
+    ManageState.cancel_scheduled_change.fn(overview, shop.sub.id, overview.action_nonce)
 
     assert overview.banner_kind == "error"
     cancel = state_of(CancelState, cookie, shop.sub.id)
     CancelState.load.fn(cancel)
-    list(CancelState.proceed.fn(cancel))
-    list(CancelState.confirm.fn(cancel))
+    list(CancelState.proceed.fn(cancel, cancel.action_nonce))
+    list(CancelState.confirm.fn(cancel, cancel.action_nonce))
     assert status_of(make_uow, shop.sub.id).cancel_at_period_end
-    ManageState.reactivate.fn(overview, shop.sub.id)
+    ManageState.reactivate.fn(overview, shop.sub.id, overview.action_nonce)
     assert overview.banner == "Your subscription will continue."
     assert schedule_status(make_uow, schedule_id) == ScheduleStatus.active
 
@@ -194,9 +194,9 @@ def test_deep_link_after_completion_redirect(shop: Shop, make_uow: UowFactory) -
                              "redirect": {"return_url": "https://acme.test/bye"}}})
     state = state_of(CancelState, cookie, shop.sub.id)
     CancelState.load.fn(state)
-    list(CancelState.proceed.fn(state))
+    list(CancelState.proceed.fn(state, state.action_nonce))
 
-    result = list(CancelState.confirm.fn(state))
+    result = list(CancelState.confirm.fn(state, state.action_nonce))
 
     assert "https://acme.test/bye" in str(result)
     assert status_of(make_uow, shop.sub.id).status == SubscriptionStatus.canceled
@@ -211,12 +211,12 @@ def test_pause_and_resume(shop: Shop, make_uow: UowFactory) -> None:
     PauseState.load.fn(state)
     assert state.choice == "indefinite"
 
-    PauseState.confirm.fn(state)
+    PauseState.confirm.fn(state, state.action_nonce)
 
     assert state.done_message == "Enjoy the break"
     assert state.done_title == "Your subscription is paused."
     overview = state_of(ManageState, cookie)
     ManageState.load.fn(overview)
     assert overview.cards[0].can_resume
-    ManageState.resume.fn(overview, shop.sub.id)
+    ManageState.resume.fn(overview, shop.sub.id, overview.action_nonce)
     assert not status_of(make_uow, shop.sub.id).pause_collection

@@ -83,10 +83,10 @@ def test_decline_then_pay_with_a_saved_card(account_id: str, make_uow: UowFactor
     assert (state.view, state.status, state.amount) == ("ready", "open", "€19.99")
     assert state.reason == "Your card was declined."
     assert len(state.methods) == 2 and state.selected != visa  # the failing default
-    assert PayState.pay.fn(state) is None
+    assert PayState.pay.fn(state, state.action_nonce) is None
     assert state.error == "Your card was declined."
     PayState.choose.fn(state, visa)
-    done = PayState.pay.fn(state)
+    done = PayState.pay.fn(state, state.action_nonce)
     assert done is not None and PORTAL in repr(done)
     after = state_of(PastDueState, cookie)
     PortalState.load.fn(after)
@@ -105,7 +105,7 @@ def test_someone_elses_method_or_invoice(account_id: str, make_uow: UowFactory,
     state = pay_state(opened(account_id, customer, make_uow), invoice)
     PayState.load.fn(state)
     PayState.choose.fn(state, theirs)
-    assert PayState.pay.fn(state) is None
+    assert PayState.pay.fn(state, state.action_nonce) is None
     assert state.error == "Choose one of your payment methods."
     foreign = pay_state(opened(account_id, other, make_uow), invoice)
     PayState.load.fn(foreign)
@@ -122,7 +122,7 @@ def test_three_d_secure_round_trip(account_id: str, make_uow: UowFactory,
     state = pay_state(cookie, invoice)
     PayState.load.fn(state)
     PayState.choose.fn(state, secure["id"])
-    redirect = PayState.pay.fn(state)
+    redirect = PayState.pay.fn(state, state.action_nonce)
     assert redirect is not None and "/test/authorize/" in repr(redirect)
     found = re.search(r"/test/authorize/[^/]+/([A-Za-z0-9_-]+)", repr(redirect))
     assert found is not None
@@ -160,7 +160,7 @@ def test_a_method_added_from_the_pay_page_comes_back_to_it_preselected(
     for key, value in {"number": "4242424242424242", "expiry": "1230", "cvc": "123",
                        "name": "Ada"}.items():
         MethodsState.set_field.fn(methods, key, value)
-    back = repr(list(MethodsState.submit.fn(methods))[-1])
+    back = repr(list(MethodsState.submit.fn(methods, methods.action_nonce))[-1])
     assert portal_invoice_pay(invoice) in back
     [added] = set(re.findall(r"payment_method=(pm_\w+)", back))
 

@@ -73,13 +73,13 @@ def test_add_a_card_declined_then_accepted(shop: Shop, make_uow: UowFactory) -> 
     fill(state, number="4000000000009995", expiry="1230", cvc="123", name="Ada")
     assert [f.value for f in state.fields][:2] == ["4000 0000 0000 9995", "12 / 30"]
 
-    list(MethodsState.submit.fn(state))
+    list(MethodsState.submit.fn(state, state.action_nonce))
     assert state.error == "Your card was declined: insufficient funds"
     assert methods_of(shop, make_uow) == ({shop.card}, shop.card)
 
     fill(state, number="4242 4242 4242 4242")
     assert state.error == ""
-    results = list(MethodsState.submit.fn(state))
+    results = list(MethodsState.submit.fn(state, state.action_nonce))
     assert state.banner == "Your payment method was added." and not state.error
     assert results[-1] is not None  # back to the list
     listed, default = methods_of(shop, make_uow)
@@ -90,7 +90,7 @@ def test_an_error_shows_next_to_its_field(shop: Shop, make_uow: UowFactory) -> N
     state = page(browser(shop, make_uow, **ON))
     MethodsState.load_add.fn(state)
     fill(state, number="4242424242424242", expiry="1", cvc="123")
-    list(MethodsState.submit.fn(state))
+    list(MethodsState.submit.fn(state, state.action_nonce))
     errors = {f.key: f.error for f in state.fields}
     assert errors["expiry"] == "Your card's expiry date is invalid."
     assert errors["number"] == "" and state.error == ""
@@ -114,7 +114,7 @@ def test_the_remove_guard_and_make_default(shop: Shop, make_uow: UowFactory) -> 
     MethodsState.load.fn(state)
     MethodsState.ask_remove.fn(state, shop.card)
     assert state.removing == shop.card
-    MethodsState.remove.fn(state, shop.card)
+    MethodsState.remove.fn(state, shop.card, state.action_nonce)
     assert state.banner_kind == "error"
     assert state.banner == ("Visa •••• 4242 is used to pay your Starter plan. Add another "
                             "payment method before removing it.")
@@ -123,14 +123,14 @@ def test_the_remove_guard_and_make_default(shop: Shop, make_uow: UowFactory) -> 
     add = page(cookie)
     MethodsState.load_add.fn(add)
     fill(add, number="5555555555554444", expiry="1230", cvc="123")
-    list(MethodsState.submit.fn(add))
+    list(MethodsState.submit.fn(add, add.action_nonce))
     [new] = methods_of(shop, make_uow)[0] - {shop.card}
 
     MethodsState.load.fn(state)
-    MethodsState.make_default.fn(state, new)
+    MethodsState.make_default.fn(state, new, state.action_nonce)
     assert state.banner == "Your default payment method was updated."
     assert [m.is_default for m in state.methods if m.id == new] == [True]
-    MethodsState.remove.fn(state, shop.card)
+    MethodsState.remove.fn(state, shop.card, state.action_nonce)
     assert state.banner == "The payment method was removed."
     assert methods_of(shop, make_uow) == ({new}, new)
 
@@ -140,9 +140,9 @@ def test_another_customers_method_is_refused(shop: Shop, make_uow: UowFactory) -
     state = page(browser(shop, make_uow, customer=stranger, **ON))
     MethodsState.load.fn(state)
     assert state.methods == []
-    MethodsState.make_default.fn(state, shop.card)
+    MethodsState.make_default.fn(state, shop.card, state.action_nonce)
     assert state.banner_kind == "error"
-    MethodsState.remove.fn(state, shop.card)
+    MethodsState.remove.fn(state, shop.card, state.action_nonce)
     assert state.banner_kind == "error"
     assert methods_of(shop, make_uow) == ({shop.card}, shop.card)
 
@@ -153,7 +153,7 @@ def test_coming_back_from_the_authorization_page(shop: Shop, make_uow: UowFactor
     MethodsState.load_add.fn(state)
     MethodsState.choose_type.fn(state, "paypal")
     assert state.redirect and state.fields == []
-    results = list(MethodsState.submit.fn(state))
+    results = list(MethodsState.submit.fn(state, state.action_nonce))
     assert state.working  # leaving for the authorization page
     assert "window.location.assign" in str(results[-1])
     [intent] = _setup_intents(shop, make_uow)
@@ -192,7 +192,7 @@ def test_a_payment_method_update_link_opens_the_page_and_redirects_after(
     MethodsState.load_add.fn(state)
     fill(state, number="4242424242424242", expiry="1230", cvc="123")
 
-    results = list(MethodsState.submit.fn(state))
+    results = list(MethodsState.submit.fn(state, state.action_nonce))
 
     assert "https://acme.test/thanks" in str(results[-1])
     assert len(methods_of(shop, make_uow)[0]) == 2
@@ -203,7 +203,7 @@ def test_a_3d_secure_card_that_fails_authentication(shop: Shop, make_uow: UowFac
     state = page(cookie)
     MethodsState.load_add.fn(state)
     fill(state, number="4000002500003155", expiry="1230", cvc="123")
-    results = list(MethodsState.submit.fn(state))
+    results = list(MethodsState.submit.fn(state, state.action_nonce))
     assert "window.location.assign" in str(results[-1])
     [intent] = _setup_intents(shop, make_uow)
     token = intent["next_action"]["redirect_to_url"]["url"].rstrip("/").rsplit("/", 1)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from portal_app.accounts import services as accounts
 from portal_app.billing import customers
@@ -133,3 +134,42 @@ def test_resend_failed_sends_each_undelivered_event_once_within_30_days(
     [old] = [d for d in deliveries_of(make_uow, account_id) if d.event_id == ancient.id]
     with pytest.raises(InvalidRequest, match="30 days"):
         resend.resend_delivery(old.id, account_id=account_id, uow=make_uow())
+
+
+def test_a_transaction_of_many_events_writes_their_deliveries_with_its_flush(
+        make_uow: MakeUow, account_id: str) -> None:
+    every = new_endpoint(make_uow, account_id, ["*"])
+    invoices = new_endpoint(make_uow, account_id, ["invoice.paid"])
+    uow = make_uow()
+    with uow:
+        made = [uow.events.append(type, {"id": f"obj_{i}", "object": "x"},
+                                  account_id=account_id)
+                for i, type in enumerate(["invoice.paid", "customer.created"] * 50)]
+        uow.flush()  # the flush that writes the events writes their deliveries
+        owed = uow.session.exec(select(WebhookDelivery).where(
+            WebhookDelivery.account_id == account_id)).all()
+        assert len(owed) == 150
+        uow.commit()
+    by_event: dict[str, set[str]] = {}
+    for delivery in deliveries_of(make_uow, account_id):
+        by_event.setdefault(delivery.event_id, set()).add(delivery.endpoint_id)
+    assert by_event == {event.id: ({every.id, invoices.id} if event.type == "invoice.paid"
+                                   else {every.id}) for event in made}
+
+
+def test_an_event_of_a_rolled_back_savepoint_owes_nothing(make_uow: MakeUow,
+                                                           account_id: str) -> None:
+    new_endpoint(make_uow, account_id, ["*"])
+    uow = make_uow()
+    with uow:
+        kept = uow.events.append("customer.created", {"id": "cus_kept", "object": "customer"},
+                                 account_id=account_id)
+        savepoint = uow.session.begin_nested()
+        uow.events.append("customer.updated", {"id": "cus_gone", "object": "customer"},
+                          account_id=account_id)
+        savepoint.rollback()  # never flushed: dropped from the session with its savepoint
+        after = uow.events.append("customer.updated", {"id": "cus_kept", "object": "customer"},
+                                  account_id=account_id)
+        uow.commit()
+    assert sorted(d.event_id for d in deliveries_of(make_uow, account_id)) == sorted(
+        [kept.id, after.id])

@@ -6,12 +6,10 @@ import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 
 import pytest
 import stripe
 
-from portal_app.webhooks import signing
 from portal_app.webhooks.signing import (
     SealedSecretError,
     new_secret,
@@ -60,19 +58,3 @@ def test_a_secret_is_sealed_and_opens_only_for_its_endpoint() -> None:
         open_secret(sealed, endpoint_id="we_B")
     with pytest.raises(SealedSecretError):
         open_secret(sealed[:-1] + bytes([sealed[-1] ^ 1]), endpoint_id="we_A")
-
-
-def test_the_server_key_comes_from_the_environment_or_a_generated_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PORTICO_SECRET_KEY", raising=False)
-    key_file = tmp_path / "key"
-    monkeypatch.setenv("PORTICO_SECRET_KEY_FILE", str(key_file))
-    first = signing.server_key()
-    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
-    signing.derive_server_key.cache_clear()  # a new process reads the same file
-    assert signing.server_key() == first
-    monkeypatch.setenv("PORTICO_SECRET_KEY", "k" * 40)
-    assert signing.server_key() not in (first,) and len(signing.server_key()) == 32
-    monkeypatch.setenv("PORTICO_SECRET_KEY", "short")
-    with pytest.raises(ValueError):
-        signing.server_key()

@@ -65,7 +65,8 @@ def test_only_the_customers_own_invoice(provider: BillingProvider,
 
 
 def test_three_d_secure_goes_through_the_test_page(provider: BillingProvider,
-                                                   shop: dict[str, str]) -> None:
+                                                   shop: dict[str, str],
+                                                   hosted_pages: BillingProvider) -> None:
     invoice = go_past_due(provider, shop)
     secure = provider.attach_payment_method("pm_card_threeDSecure2Required",
                                             customer_id=shop["ada"])
@@ -76,9 +77,9 @@ def test_three_d_secure_goes_through_the_test_page(provider: BillingProvider,
     url = action.value.redirect_url
     assert url is not None and "/test/authorize/" in url
     token = url.rsplit("/", 1)[1]
-    page = provider.retrieve_test_authorization(token)
+    page = hosted_pages.retrieve_test_authorization(token)
     assert (page["amount"], page["currency"]) == (invoice["amount_remaining"], "eur")
-    done = provider.complete_test_authorization(token, succeed=True)
+    done = hosted_pages.complete_test_authorization(token, succeed=True)
     assert done["redirect_url"].startswith("https://shop.example/after?invoice=")
     assert provider.retrieve_invoice(invoice["id"], customer_id=shop["ada"])["status"] == "paid"
     assert provider.retrieve_subscription(shop["sub"], customer_id=shop["ada"])["status"] == (
@@ -86,13 +87,14 @@ def test_three_d_secure_goes_through_the_test_page(provider: BillingProvider,
 
 
 def test_failed_authorization_leaves_the_invoice_open(provider: BillingProvider,
-                                                      shop: dict[str, str]) -> None:
+                                                      shop: dict[str, str],
+                                                      hosted_pages: BillingProvider) -> None:
     invoice = go_past_due(provider, shop)
     with pytest.raises(PaymentRequiresAction) as action:
         provider.pay_invoice(invoice["id"], customer_id=shop["ada"],
                              payment_method="pm_card_threeDSecure2Required",
                              return_url="https://shop.example/after")
     assert action.value.redirect_url is not None
-    provider.complete_test_authorization(action.value.redirect_url.rsplit("/", 1)[1],
+    hosted_pages.complete_test_authorization(action.value.redirect_url.rsplit("/", 1)[1],
                                          succeed=False)
     assert provider.retrieve_invoice(invoice["id"], customer_id=shop["ada"])["status"] == "open"

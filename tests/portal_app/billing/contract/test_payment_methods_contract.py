@@ -46,20 +46,21 @@ def test_a_declined_card_is_not_saved(provider: BillingProvider, shop: dict[str,
 
 
 def test_three_d_secure_is_authorized_on_the_test_page(provider: BillingProvider,
-                                                       shop: dict[str, str]) -> None:
+                                                       shop: dict[str, str],
+                                                       hosted_pages: BillingProvider) -> None:
     si = provider.create_setup_intent(customer_id=shop["bob"],
                                       payment_method_data=THREE_D_SECURE, return_url=RETURN_URL)
     assert si["status"] == "requires_action"
     assert si["next_action"]["type"] == "redirect_to_url"
     assert si["next_action"]["redirect_to_url"]["return_url"] == RETURN_URL
     token = page_token(si)
-    page = provider.retrieve_test_authorization(token)
+    page = hosted_pages.retrieve_test_authorization(token)
     assert page["status"] == "pending" and page["kind"] == "setup_intent"
     assert page["business_name"] and "3220" in page["summary"]
     # Not attached before the customer authorizes.
     assert si["payment_method"] not in [m["id"] for m in provider.list_payment_methods(shop["bob"])]
 
-    done = provider.complete_test_authorization(token, succeed=True)
+    done = hosted_pages.complete_test_authorization(token, succeed=True)
     back = urlsplit(done["redirect_url"])
     query = parse_qs(back.query)
     assert back.netloc == "shop.example" and query["from"] == ["portal"]
@@ -69,14 +70,15 @@ def test_three_d_secure_is_authorized_on_the_test_page(provider: BillingProvider
     assert after["status"] == "succeeded" and after["next_action"] is None
     assert si["payment_method"] in [m["id"] for m in provider.list_payment_methods(shop["bob"])]
     with pytest.raises(InvalidRequest):  # the token is one-time
-        provider.complete_test_authorization(token, succeed=False)
+        hosted_pages.complete_test_authorization(token, succeed=False)
 
 
 def test_a_failed_authorization_leaves_the_intent_waiting(provider: BillingProvider,
-                                                          shop: dict[str, str]) -> None:
+                                                          shop: dict[str, str],
+                                                          hosted_pages: BillingProvider) -> None:
     si = provider.create_setup_intent(customer_id=shop["bob"],
                                       payment_method_data=THREE_D_SECURE, return_url=RETURN_URL)
-    done = provider.complete_test_authorization(page_token(si), succeed=False)
+    done = hosted_pages.complete_test_authorization(page_token(si), succeed=False)
     assert parse_qs(urlsplit(done["redirect_url"]).query)["redirect_status"] == ["failed"]
     after = provider.retrieve_setup_intent(si["id"], customer_id=shop["bob"])
     assert after["status"] == "requires_payment_method" and after["payment_method"] is None
@@ -86,7 +88,7 @@ def test_a_failed_authorization_leaves_the_intent_waiting(provider: BillingProvi
 
 def test_test_pages_and_setup_intents_of_others_are_missing(
         provider: BillingProvider, other_provider: BillingProvider,
-        shop: dict[str, str]) -> None:
+        shop: dict[str, str], hosted_pages: BillingProvider) -> None:
     si = provider.create_setup_intent(customer_id=shop["bob"],
                                       payment_method_data=THREE_D_SECURE, return_url=RETURN_URL)
     with pytest.raises(ResourceMissing):
@@ -98,8 +100,8 @@ def test_test_pages_and_setup_intents_of_others_are_missing(
     with pytest.raises(ResourceMissing):
         other_provider.complete_test_authorization(page_token(si), succeed=True)
     with pytest.raises(ResourceMissing):
-        provider.retrieve_test_authorization(page_token(si)[:-2] + "xx")
-    assert provider.retrieve_test_authorization(page_token(si))["status"] == "pending"
+        hosted_pages.retrieve_test_authorization(page_token(si)[:-2] + "xx")
+    assert hosted_pages.retrieve_test_authorization(page_token(si))["status"] == "pending"
 
 
 def test_detach(provider: BillingProvider, shop: dict[str, str]) -> None:
@@ -141,7 +143,8 @@ ONLINE = {"type": "online", "online": {"ip_address": "203.0.113.5", "user_agent"
 
 def test_a_sepa_debit_is_saved_with_its_mandate(provider: BillingProvider,
                                                 other_provider: BillingProvider,
-                                                shop: dict[str, str]) -> None:
+                                                shop: dict[str, str],
+                                                hosted_pages: BillingProvider) -> None:
     si = provider.create_setup_intent(customer_id=shop["bob"], payment_method_data=SEPA,
                                       mandate_acceptance=ONLINE)
     assert si["status"] == "succeeded" and si["payment_method_types"] == ["sepa_debit"]
@@ -154,11 +157,11 @@ def test_a_sepa_debit_is_saved_with_its_mandate(provider: BillingProvider,
     assert len(sepa["reference"]) == 16
     # Its page: the creditor is the merchant.
     mac = urlsplit(sepa["url"]).path.rsplit("/", 1)[1]
-    document = provider.retrieve_mandate_document(mandate["id"], mac=mac)
+    document = hosted_pages.retrieve_mandate_document(mandate["id"], mac=mac)
     assert document["mandate"] == mandate and document["payment_method"]["id"] == pm["id"]
     assert document["creditor"]
     with pytest.raises(ResourceMissing):
-        provider.retrieve_mandate_document(mandate["id"], mac=mac[:-2] + "xx")
+        hosted_pages.retrieve_mandate_document(mandate["id"], mac=mac[:-2] + "xx")
     with pytest.raises(ResourceMissing):
         other_provider.retrieve_mandate_document(mandate["id"], mac=mac)
     with pytest.raises(ResourceMissing):
@@ -186,13 +189,14 @@ def test_a_wrong_iban_names_its_field(provider: BillingProvider, shop: dict[str,
 
 
 def test_a_wallet_is_authorized_on_the_test_page(provider: BillingProvider,
-                                                 shop: dict[str, str]) -> None:
+                                                 shop: dict[str, str],
+                                                 hosted_pages: BillingProvider) -> None:
     si = provider.create_setup_intent(
         customer_id=shop["bob"], return_url=RETURN_URL,
         payment_method_data={"type": "paypal", "billing_details": {"email": "b@example.com"}})
     assert si["status"] == "requires_action"
-    page = provider.retrieve_test_authorization(page_token(si))
+    page = hosted_pages.retrieve_test_authorization(page_token(si))
     assert "PayPal" in page["summary"] and page["return_url"] == RETURN_URL
-    provider.complete_test_authorization(page_token(si), succeed=True)
+    hosted_pages.complete_test_authorization(page_token(si), succeed=True)
     pm = provider.retrieve_payment_method(si["payment_method"], customer_id=shop["bob"])
     assert pm["type"] == "paypal" and pm["paypal"]["payer_email"] == "b@example.com"
