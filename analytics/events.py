@@ -21,6 +21,12 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 def scan_events(database_url: str, *, account_id: str | None = None) -> pl.LazyFrame:
     """The stored events of ``account_id`` (all accounts if None), oldest first.
 
+    Oldest by ``created``, ties in storage order: events that arrive by webhook are stored
+    in delivery order, which is not the order they happened in. ``seq`` numbers the rows
+    in that order (as :func:`analytics.ingest.scan_stripe_jsonl` numbers a file's events),
+    so metrics that step through a subscription's events by ``seq`` see them as they
+    happened.
+
     Parameters
     ----------
     database_url
@@ -46,12 +52,13 @@ def scan_events(database_url: str, *, account_id: str | None = None) -> pl.LazyF
         if account_id is not None:
             query += " WHERE account_id = :account"
             params["account"] = account_id
-        query += " ORDER BY seq"
+        query += " ORDER BY created, seq"
         with engine.connect() as conn:
             rows = conn.execute(text(query), params).all()
     finally:
         engine.dispose()
     frame = pl.DataFrame([tuple(r) for r in rows], schema=list(EVENT_SCHEMA), orient="row")
+    frame = frame.drop("seq").with_row_index("seq").select(list(EVENT_SCHEMA))
     if frame.schema["created"] == pl.String:  # SQLite hands timestamps back as text
         frame = frame.with_columns(pl.col("created").str.to_datetime(time_unit="us"))
     return _typed(frame.lazy())

@@ -9,6 +9,9 @@ Fixtures:
   running in a child process on ``127.0.0.1:<free port>``, data in memory only
   (no shared pickle in the temp folder). ``.url`` is its base URL; ``.wipe()``
   deletes every object.
+* ``localstripe_shimmed`` (session): another one, with ``tests/localstripe_shim.py`` in
+  front of it (prices as plans, ``items[][price]``, ``pm_card_amex``: the current API's
+  calls where localstripe has an exact equivalent), for the billing contract suite.
 * ``localstripe_client`` (function): a ``stripe.StripeClient`` pointed at it,
   without network retries (the SDK otherwise retries a 5xx twice, ~1.5 s each).
 
@@ -33,6 +36,16 @@ LOCALSTRIPE_KEY = "sk_test_localstripe"
 def localstripe() -> Iterator[LocalStripe]:
     """localstripe in a child process on a free loopback port, stopped at the end."""
     server = start_process()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def localstripe_shimmed() -> Iterator[LocalStripe]:
+    """localstripe behind ``tests.localstripe_shim``, in a child process, stopped at the end."""
+    server = start_process(shim="tests.localstripe_shim")
     try:
         yield server
     finally:

@@ -14,12 +14,16 @@ Two ways to start it:
 
 Both return a :class:`LocalStripe` whose ``url`` goes into
 ``stripe.StripeClient(key, base_addresses={"api": url}, max_network_retries=0)``.
+Both take ``shim``: the name of a module whose ``install(app)`` is called on
+localstripe's aiohttp app before it serves (a test layer in front of it, such as
+``tests.localstripe_shim``); None serves localstripe as it is.
 localstripe is GPL-3.0 and a dev dependency: it is run, never vendored or shipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 import subprocess
 import sys
@@ -27,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -84,14 +89,16 @@ def _wait_ready(url: str, *, alive: Callable[[], bool]) -> None:
     raise RuntimeError(f"localstripe did not answer at {url} within {READY_TIMEOUT} s")
 
 
-def start_process() -> LocalStripe:
-    """Start localstripe in a child process on a free loopback port."""
+def start_process(*, shim: str | None = None) -> LocalStripe:
+    """Start localstripe in a child process on a free loopback port (``shim``: see above)."""
     sock = _loopback_socket()
     port = sock.getsockname()[1]
     # The child inherits the bound, listening socket: no window for another process
     # to take the port between choosing and binding it.
+    shim_args = ["--shim", shim] if shim else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "portal_app.testing.localstripe", "--fd", str(sock.fileno())],
+        [sys.executable, "-m", "portal_app.testing.localstripe", "--fd", str(sock.fileno()),
+         *shim_args],
         pass_fds=[sock.fileno()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     sock.close()
@@ -116,7 +123,7 @@ def start_process() -> LocalStripe:
     return LocalStripe(url=url, _stop=stop)
 
 
-def start_thread() -> LocalStripe:
+def start_thread(*, shim: str | None = None) -> LocalStripe:
     """Start localstripe on an event loop in a daemon thread of this process.
 
     localstripe keeps its objects in module globals, so one process holds one
@@ -125,9 +132,7 @@ def start_thread() -> LocalStripe:
     """
     from aiohttp import web
 
-    _without_pickle()
-    from localstripe.server import app
-
+    app = _localstripe_app(shim)
     sock = _loopback_socket()
     port = sock.getsockname()[1]
     loop = asyncio.new_event_loop()
@@ -160,12 +165,20 @@ def start_thread() -> LocalStripe:
     return LocalStripe(url=f"http://127.0.0.1:{port}", _stop=stop)
 
 
-def _serve(fd: int) -> None:
-    from aiohttp import web
-
+def _localstripe_app(shim: str | None) -> Any:
+    """localstripe's aiohttp app, without its pickle, the ``shim`` module installed."""
     _without_pickle()
     from localstripe.server import app
 
+    if shim:
+        importlib.import_module(shim).install(app)
+    return app
+
+
+def _serve(fd: int, shim: str | None = None) -> None:
+    from aiohttp import web
+
+    app = _localstripe_app(shim)
     sock = socket.socket(fileno=fd)
     web.run_app(app, sock=sock, access_log=None, print=None, handle_signals=True)
 
@@ -176,10 +189,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="localstripe on an inherited loopback socket")
     parser.add_argument("--fd", type=int, help="listening socket inherited from the parent")
     parser.add_argument("--port", type=int, default=0, help="bind 127.0.0.1:PORT instead")
+    parser.add_argument("--shim", help="module whose install(app) wraps localstripe's app")
     args = parser.parse_args()
     if args.fd is not None:
-        _serve(args.fd)
+        _serve(args.fd, args.shim)
     else:
         listener = _loopback_socket()
         print(f"localstripe on http://127.0.0.1:{listener.getsockname()[1]}", flush=True)
-        _serve(listener.detach())
+        _serve(listener.detach(), args.shim)

@@ -123,7 +123,7 @@ def localstripe_now(request: pytest.FixtureRequest, provider_name: str) -> str |
     """localstripe's URL, wiped for this test, when the provider needs it."""
     if provider_name != "localstripe":
         return None
-    server = request.getfixturevalue("localstripe")
+    server = request.getfixturevalue("localstripe_shimmed")  # shimmed: on_localstripe.py
     server.wipe()
     return str(server.url)
 
